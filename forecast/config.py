@@ -1,0 +1,446 @@
+"""Read and validate a question directory under ``priors/``.
+
+One job: turn the YAML files of a question into a validated, immutable
+:class:`QuestionConfig`, or raise :class:`ConfigError` naming the file, the
+field and the allowed values. Nothing here converts priors (see
+:mod:`forecast.elicit`) or touches the news ledger (see :mod:`forecast.ledger`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+SCHEMA_VERSION = 1
+#: Files that make up a question, in the order they are hashed.
+QUESTION_FILES = ("question.yaml", "evidence.yaml", "model.yaml", "reliability.yaml")
+LEDGER_FILE = "news.yaml"
+#: Exact enumeration visits 2**K evidence states; past this it stops paying (see benchmarks/).
+MAX_EVIDENCE_VARIABLES = 12
+#: Supported prior families per slot, with the parameters each needs.
+DIST_PARAMS: dict[str, tuple[str, ...]] = {
+    "Beta": ("alpha", "beta"),
+    "Normal": ("mu", "sigma"),
+    "HalfNormal": ("sigma",),
+}
+
+Identifier = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,47}$", strip_whitespace=False)
+]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class ConfigError(ValueError):
+    """A question file is missing, unreadable or invalid.
+
+    The message lists every problem as ``file: field: what is wrong``.
+    """
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Interval(_Strict):
+    """An elicited central interval: ``mass`` of the belief lies in ``[lower, upper]``."""
+
+    lower: float
+    upper: float
+    mass: float = Field(0.9, gt=0.5, lt=1.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Interval:
+        if not self.lower < self.upper:
+            raise ValueError(
+                f"lower must be below upper (got lower={self.lower}, upper={self.upper})"
+            )
+        return self
+
+
+class ProbabilityInterval(Interval):
+    lower: float = Field(gt=0.0, lt=1.0)
+    upper: float = Field(gt=0.0, lt=1.0)
+
+
+class OddsRatioInterval(Interval):
+    lower: float = Field(gt=0.0, le=1e4)
+    upper: float = Field(gt=0.0, le=1e4)
+
+
+class DistSpec(_Strict):
+    """A prior written directly, in the shape of pymc-extras' ``Prior.to_dict()``."""
+
+    dist: str
+    kwargs: dict[str, float]
+
+    @model_validator(mode="after")
+    def _known(self) -> DistSpec:
+        if self.dist not in DIST_PARAMS:
+            raise ValueError(f"unknown dist {self.dist!r}; allowed: {sorted(DIST_PARAMS)}")
+        need = set(DIST_PARAMS[self.dist])
+        if set(self.kwargs) != need:
+            raise ValueError(
+                f"{self.dist} needs exactly the kwargs {sorted(need)} (got {sorted(self.kwargs)})"
+            )
+        for name, value in self.kwargs.items():
+            if not math.isfinite(value):
+                raise ValueError(f"kwargs.{name} must be finite (got {value})")
+            if name != "mu" and value <= 0:
+                raise ValueError(f"kwargs.{name} must be > 0 (got {value})")
+        return self
+
+
+class _PriorBase(_Strict):
+    rationale: Text
+    source: Text = "analyst judgement"
+
+    @model_validator(mode="after")
+    def _one_form(self) -> _PriorBase:
+        has_interval = getattr(self, "elicited", None) is not None
+        has_dist = getattr(self, "dist", None) is not None
+        if has_interval == has_dist:
+            raise ValueError("give exactly one of 'elicited' (an interval) or 'dist' (a prior)")
+        return self
+
+
+class ProbabilityPrior(_PriorBase):
+    """Prior on a probability: an elicited interval or a Beta."""
+
+    elicited: ProbabilityInterval | None = None
+    dist: DistSpec | None = None
+
+    @field_validator("dist")
+    @classmethod
+    def _beta_only(cls, v: DistSpec | None) -> DistSpec | None:
+        if v is not None and v.dist != "Beta":
+            raise ValueError(f"a probability needs a Beta prior (got {v.dist})")
+        return v
+
+
+class EffectPrior(_PriorBase):
+    """Prior on an odds ratio: an elicited interval, or a Normal on the log odds ratio."""
+
+    elicited: OddsRatioInterval | None = None
+    dist: DistSpec | None = None
+
+    @field_validator("dist")
+    @classmethod
+    def _normal_only(cls, v: DistSpec | None) -> DistSpec | None:
+        if v is not None and v.dist != "Normal":
+            raise ValueError(f"a log odds ratio needs a Normal prior (got {v.dist})")
+        return v
+
+
+class ScalePrior(_Strict):
+    dist: DistSpec
+    rationale: Text
+    source: Text = "analyst judgement"
+
+    @field_validator("dist")
+    @classmethod
+    def _halfnormal_only(cls, v: DistSpec) -> DistSpec:
+        if v.dist != "HalfNormal":
+            raise ValueError(f"a pooling scale needs a HalfNormal prior (got {v.dist})")
+        return v
+
+
+class Outcome(_Strict):
+    id: Identifier
+    name: Text
+    resolution: Text
+    baseline: ProbabilityPrior
+
+
+class Question(_Strict):
+    schema_version: Literal[1]
+    id: Identifier
+    title: Text
+    question: Text
+    created: dt.date
+    horizon: dt.date
+    resolution_notes: Text
+    outcomes: list[Outcome] = Field(min_length=1, max_length=4)
+    sources: list[Text] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Question:
+        if self.horizon <= self.created:
+            raise ValueError(
+                f"horizon ({self.horizon}) must be after created ({self.created})"
+            )
+        _unique([o.id for o in self.outcomes], "outcomes")
+        return self
+
+
+class EvidenceVariable(_Strict):
+    id: Identifier
+    label: Text
+    definition: Text
+    prior: ProbabilityPrior
+    effect: EffectPrior
+
+
+class Evidence(_Strict):
+    schema_version: Literal[1]
+    variables: list[EvidenceVariable] = Field(min_length=1, max_length=MAX_EVIDENCE_VARIABLES)
+
+    @model_validator(mode="after")
+    def _check(self) -> Evidence:
+        _unique([v.id for v in self.variables], "variables")
+        return self
+
+
+class Sampler(_Strict):
+    chains: int = Field(ge=1, le=16)
+    draws: int = Field(ge=100, le=100_000)
+    tune: int = Field(ge=100, le=100_000)
+    target_accept: float = Field(gt=0.5, lt=1.0)
+    seed: int = Field(ge=0, lt=2**32)
+
+
+class Gate(_Strict):
+    r_hat_max: float = Field(gt=1.0, le=1.1)
+    ess_bulk_min: float = Field(ge=100)
+    ess_tail_min: float = Field(ge=100)
+    divergences_max: int = Field(ge=0)
+    mcse_max: float = Field(gt=0, le=0.05)
+
+
+class FastPath(_Strict):
+    khat_max: float = Field(gt=0, le=1.0)
+
+
+class ModelSettings(_Strict):
+    schema_version: Literal[1]
+    effect_pooling: ScalePrior
+    credible_mass: float = Field(gt=0.5, lt=1.0)
+    sampler: Sampler
+    gate: Gate
+    fast_path: FastPath
+
+
+class Reliability(_Strict):
+    """Admiralty-code weights: how much of an item's log likelihood ratio survives."""
+
+    schema_version: Literal[1]
+    source: dict[Literal["A", "B", "C", "D", "E", "F"], float]
+    information: dict[Literal[1, 2, 3, 4, 5, 6], float]
+    lr_interval_mass: float = Field(gt=0.5, lt=1.0)
+    rationale: Text
+
+    @model_validator(mode="after")
+    def _check(self) -> Reliability:
+        if set(self.source) != set("ABCDEF"):
+            raise ValueError("source must give a weight for each of A, B, C, D, E, F")
+        if set(self.information) != {1, 2, 3, 4, 5, 6}:
+            raise ValueError("information must give a weight for each of 1..6")
+        for table in (self.source, self.information):
+            for key, w in table.items():
+                if not 0.0 <= w <= 1.0:
+                    raise ValueError(f"weight for {key} must be in [0, 1] (got {w})")
+        if self.source["F"] != 0 or self.information[6] != 0:
+            raise ValueError("F (reliability cannot be judged) and 6 (truth cannot be judged) "
+                             "must have weight 0: they mean no update")
+        return self
+
+
+class QuestionConfig(BaseModel):
+    """Everything a question's files say, validated. Immutable."""
+
+    model_config = ConfigDict(frozen=True)
+
+    directory: Path
+    question: Question
+    evidence: Evidence
+    model: ModelSettings
+    reliability: Reliability
+    file_hashes: dict[str, str]
+
+    @property
+    def id(self) -> str:
+        return self.question.id
+
+    @property
+    def bases(self) -> list[str]:
+        return [o.id for o in self.question.outcomes]
+
+    @property
+    def variables(self) -> list[str]:
+        return [v.id for v in self.evidence.variables]
+
+    def input_hash(self) -> str:
+        """Hash of every file that shapes the prior (the ledger is hashed separately)."""
+        blob = json.dumps(self.file_hashes, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    def to_json(self) -> str:
+        """The validated content as JSON, for provenance attributes."""
+        return json.dumps(
+            {
+                "question": self.question.model_dump(mode="json"),
+                "evidence": self.evidence.model_dump(mode="json"),
+                "model": self.model.model_dump(mode="json"),
+                "reliability": self.reliability.model_dump(mode="json"),
+            },
+            sort_keys=True,
+        )
+
+
+def _unique(ids: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ValueError(f"duplicate id {i!r} in {what}")
+        seen.add(i)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Safe loader that refuses duplicate keys instead of silently keeping the last."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+#: Largest file we will parse; a prior or ledger file beyond this is a mistake.
+MAX_FILE_BYTES = 5_000_000
+
+
+def read_yaml(path: Path) -> tuple[Any, bytes]:
+    """Read a YAML file safely, returning the parsed data and the raw bytes.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, too large, not UTF-8 or not valid YAML.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: file not found"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot be read ({exc.strerror})"]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError([f"{path}: file is {len(raw)} bytes; the limit is {MAX_FILE_BYTES}"])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError([f"{path}: invalid YAML{at}: {problem}"]) from None
+    return data, raw
+
+
+def format_validation_error(path: Path, exc: ValidationError) -> list[str]:
+    """Turn a pydantic error into ``file: field: message (got value)`` lines."""
+    lines = []
+    for err in exc.errors():
+        field = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in err["loc"])
+        field = field.replace(".[", "[") or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        got = ""
+        if err["type"] not in {"missing", "value_error", "assertion_error"} and "input" in err:
+            value = err["input"]
+            if not isinstance(value, dict | list):
+                got = f" (got {value!r})"
+        lines.append(f"{path}: {field}: {msg}{got}")
+    return lines
+
+
+def _parse(path: Path, schema: type[BaseModel]) -> tuple[BaseModel, str]:
+    data, raw = read_yaml(path)
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else type(data).__name__
+        raise ConfigError([f"{path}: (top level): expected a mapping of fields, got {kind}"])
+    try:
+        return schema.model_validate(data), hashlib.sha256(raw).hexdigest()
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(path, exc)) from None
+
+
+def load_question(directory: str | Path) -> QuestionConfig:
+    """Load and validate every file of a question directory.
+
+    Parameters
+    ----------
+    directory
+        A folder holding ``question.yaml``, ``evidence.yaml``, ``model.yaml``
+        and ``reliability.yaml``.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem found across the files, each naming file and field.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ConfigError([f"{directory}: not a question directory"])
+    schemas = {
+        "question.yaml": Question,
+        "evidence.yaml": Evidence,
+        "model.yaml": ModelSettings,
+        "reliability.yaml": Reliability,
+    }
+    parsed: dict[str, BaseModel] = {}
+    hashes: dict[str, str] = {}
+    problems: list[str] = []
+    for name, schema in schemas.items():
+        try:
+            parsed[name], hashes[name] = _parse(directory / name, schema)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    question = parsed["question.yaml"]
+    evidence = parsed["evidence.yaml"]
+    outcome_ids = {o.id for o in question.outcomes}
+    clash = outcome_ids & {v.id for v in evidence.variables}
+    if clash:
+        raise ConfigError([
+            f"{directory / 'evidence.yaml'}: variables: ids {sorted(clash)} are also outcome ids "
+            "in question.yaml; news items name one or the other, so they must differ"
+        ])
+    return QuestionConfig(
+        directory=directory,
+        question=question,
+        evidence=evidence,
+        model=parsed["model.yaml"],
+        reliability=parsed["reliability.yaml"],
+        file_hashes=hashes,
+    )

@@ -1,0 +1,265 @@
+"""Compute a forecast for a set of news items, by the cheapest path that can be trusted.
+
+One job: given a question and the items known on a date, return a
+:class:`Forecast`: per-draw probabilities and their estimates. Three paths:
+
+``cached``
+    A stored fit made from exactly these inputs exists; its draws are used.
+``reweighted``
+    A stored fit made from the same prior files but other news exists. Each
+    draw is weighted by the change in the news likelihood (computed exactly by
+    :mod:`forecast.exact`), smoothed by Pareto-smoothed importance sampling
+    (ArviZ's ``psislw``). Used only while the Pareto k-hat stays at or below
+    ``fast_path.khat_max`` in ``model.yaml``. No compile, no sampling.
+``fit``
+    Otherwise the model is sampled (seconds to a minute) and stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from forecast.config import QuestionConfig
+from forecast.exact import Enumerated, Params, enumerate_states
+from forecast.ledger import Evidence, NewsItem, evidence_from, items_as_of
+from forecast.store import (
+    StaleFitError,
+    StoredFit,
+    candidate_fits,
+    fit_key,
+    fit_path,
+    load_fit,
+    save_fit,
+)
+
+
+class NeedsRefitError(RuntimeError):
+    """The forecast cannot be had without sampling, and sampling was not allowed."""
+
+
+class UnconvergedError(RuntimeError):
+    """Sampling finished but failed the convergence gate of ``model.yaml``."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A posterior mean probability with its credible interval and Monte Carlo error."""
+
+    mean: float
+    lower: float
+    upper: float
+    mcse: float
+    ess: float
+
+
+@dataclass
+class Forecast:
+    """A forecast: per-draw probabilities under the news known ``as_of``, and how it was had."""
+
+    config: QuestionConfig
+    as_of: dt.date
+    evidence: Evidence
+    path: str  # "cached" | "reweighted" | "fit"
+    fit: StoredFit
+    values: Enumerated  # per draw, under ``evidence``
+    log_weights: np.ndarray | None = None  # normalised PSIS log weights, or None
+    khat: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def weights(self) -> np.ndarray | None:
+        return None if self.log_weights is None else np.exp(self.log_weights)
+
+    def estimate(self, values: np.ndarray) -> Estimate:
+        """Summarise one per-draw quantity (length ``n``)."""
+        return estimate(values, self.weights, self.fit.shape, self.config.model.credible_mass)
+
+    def probabilities(self) -> dict[str, Estimate]:
+        """Headline estimates keyed ``<base>``, ``all`` and ``any``."""
+        out = {b: self.estimate(self.values.p_keep[:, i]) for i, b in enumerate(self.config.bases)}
+        out["all"] = self.estimate(self.values.p_all)
+        out["any"] = self.estimate(self.values.p_any)
+        return out
+
+    def state_probabilities(self) -> dict[str, Estimate]:
+        return {
+            v: self.estimate(self.values.p_state[:, k])
+            for k, v in enumerate(self.config.variables)
+        }
+
+    def diagnostics(self) -> dict:
+        d = self.fit.diagnostics
+        out = {
+            "r_hat_max": d["r_hat_max"],
+            "ess_bulk_min": min(e.ess for e in self.probabilities().values()),
+            "divergences": d["divergences"],
+            "converged": d["passed"],
+            "path": self.path,
+        }
+        if self.khat is not None:
+            out["pareto_khat"] = self.khat
+        return out
+
+    def to_dict(self) -> dict:
+        """The JSON shape of ``forecast run --json``."""
+        probs = self.probabilities()
+
+        def one(e: Estimate) -> dict:
+            return {"p_keep": e.mean, "ci90": [e.lower, e.upper], "mcse": e.mcse}
+
+        return {
+            "question": self.config.id,
+            "as_of": self.as_of.isoformat(),
+            "horizon": self.config.question.horizon.isoformat(),
+            "bases": {b: one(probs[b]) for b in self.config.bases},
+            "joint": {"both": probs["all"].mean, "either": probs["any"].mean},
+            "evidence": {v: e.mean for v, e in self.state_probabilities().items()},
+            "items": list(self.evidence.item_ids),
+            "diagnostics": self.diagnostics(),
+        }
+
+
+def estimate(values, weights, shape, mass) -> Estimate:
+    """Mean, central credible interval, MCSE and ESS of per-draw values.
+
+    Without weights, MCSE and ESS are ArviZ's (they account for autocorrelation
+    within chains). With PSIS weights, the interval uses weighted quantiles and
+    the MCSE is ``sqrt(sum w_i^2 (x_i - mean)^2)`` divided by the square root of
+    the chains' relative efficiency for ``x`` (Vehtari et al., 2024, eq. 6).
+    """
+    from arviz_stats.base import array_stats
+
+    x = np.asarray(values, dtype=float)
+    chains = x.reshape(shape)
+    ess_mcmc = float(array_stats.ess(chains, method="bulk"))
+    tail = (1 - mass) / 2
+    if weights is None:
+        lo, hi = np.quantile(x, [tail, 1 - tail])
+        mcse = float(array_stats.mcse(chains, method="mean"))
+        return Estimate(float(x.mean()), float(lo), float(hi), mcse, ess_mcmc)
+    w = weights / weights.sum()
+    mean = float(np.dot(w, x))
+    order = np.argsort(x)
+    cdf = np.cumsum(w[order]) - w[order] / 2
+    lo, hi = np.interp([tail, 1 - tail], cdf, x[order])
+    r_eff = min(1.0, ess_mcmc / x.size) if np.isfinite(ess_mcmc) else 1.0
+    mcse = float(np.sqrt(np.sum(w**2 * (x - mean) ** 2) / r_eff))
+    ess = float(r_eff / np.sum(w**2))
+    return Estimate(mean, float(lo), float(hi), mcse, ess)
+
+
+def psis(log_ratio: np.ndarray) -> tuple[np.ndarray, float]:
+    """Pareto-smoothed normalised log weights for ``log_ratio`` and their k-hat."""
+    from arviz_stats.base import array_stats
+
+    if np.allclose(log_ratio, log_ratio[0]):
+        n = log_ratio.size
+        return np.full(n, -np.log(n)), 0.0
+    # ArviZ's psislw smooths exp(-ary): hand it the negated ratio.
+    lw, khat = array_stats.psislw(-log_ratio)
+    lw = lw - np.logaddexp.reduce(lw)
+    return lw, float(khat)
+
+
+def reweight(config, fit: StoredFit, evidence: Evidence, as_of) -> Forecast:
+    """Reweight a stored fit to other news, exactly in the likelihood, by PSIS."""
+    target = enumerate_states(fit.params, evidence.state_loglr, evidence.outcome_loglr)
+    base = enumerate_states(fit.params, fit.state_loglr, fit.outcome_loglr)
+    log_weights, khat = psis(target.loglik - base.loglik)
+    return Forecast(config, as_of, evidence, "reweighted", fit, target, log_weights, khat)
+
+
+def from_fit(config, fit: StoredFit, evidence: Evidence, as_of, path: str) -> Forecast:
+    values = enumerate_states(fit.params, evidence.state_loglr, evidence.outcome_loglr)
+    return Forecast(config, as_of, evidence, path, fit, values)
+
+
+def run_fit(config, evidence, *, out: Path, seed: int, progressbar: bool = False) -> StoredFit:
+    """Sample, diagnose and store a fit; return it loaded back from disk."""
+    from forecast.sampling import diagnose, sample
+
+    tree = sample(config, evidence, seed=seed, progressbar=progressbar)
+    diagnostics = diagnose(tree, config)
+    key = fit_key(config, evidence, seed)
+    path = save_fit(tree, fit_path(out, config, key), config=config, evidence=evidence,
+                    key=key, seed=seed, diagnostics=diagnostics)
+    return load_fit(path, expected_key=key)
+
+
+def compute(
+    config: QuestionConfig,
+    items: list[NewsItem],
+    *,
+    out: str | Path = "out",
+    as_of: dt.date | None = None,
+    seed: int | None = None,
+    reweight_from: list[StoredFit] | None = None,
+    allow_reweight: bool = True,
+    allow_fit: bool = True,
+    progressbar: bool = False,
+) -> Forecast:
+    """The forecast given the items known on ``as_of`` (default: today).
+
+    Parameters
+    ----------
+    config, items
+        The validated question and its ledger.
+    out
+        Where fits are stored (``<out>/<question>/fits``).
+    seed
+        Sampler seed; default ``sampler.seed`` of ``model.yaml``.
+    reweight_from
+        Fits to consider for the fast path (default: every stored fit of this question).
+    allow_reweight, allow_fit
+        Which paths may be taken; ``NeedsRefitError`` if none applies.
+    """
+    out = Path(out)
+    as_of = as_of or dt.date.today()
+    seed = config.model.sampler.seed if seed is None else seed
+    evidence = evidence_from(config, items_as_of(items, as_of))
+    key = fit_key(config, evidence, seed)
+    path = fit_path(out, config, key)
+    notes: list[str] = []
+    if path.exists():
+        try:
+            return from_fit(config, load_fit(path, expected_key=key), evidence, as_of, "cached")
+        except StaleFitError as exc:
+            notes.append(f"ignored a stored fit: {exc}")
+    if allow_reweight:
+        fits = reweight_from if reweight_from is not None else candidate_fits(out, config)
+        best: Forecast | None = None
+        for fit in fits:
+            if fit.seed != seed:
+                continue
+            candidate = reweight(config, fit, evidence, as_of)
+            if best is None or candidate.khat < best.khat:
+                best = candidate
+        if best is not None and best.khat <= config.model.fast_path.khat_max:
+            best.notes = notes
+            return best
+        if best is not None:
+            notes.append(
+                f"reweighting not trusted (Pareto k-hat {best.khat:.2f} > "
+                f"{config.model.fast_path.khat_max}); refitting"
+            )
+    if not allow_fit:
+        raise NeedsRefitError("; ".join(notes) or "no stored fit to reuse")
+    fit = run_fit(config, evidence, out=out, seed=seed, progressbar=progressbar)
+    forecast = from_fit(config, fit, evidence, as_of, "fit")
+    forecast.notes = notes
+    if not fit.diagnostics["passed"]:
+        print(
+            "WARNING: the posterior FAILED the convergence gate: "
+            + "; ".join(fit.diagnostics["failures"]),
+            file=sys.stderr,
+        )
+    return forecast
+
+
+def params_prior(draws: dict[str, np.ndarray]) -> Params:
+    return Params(draws["p_state"], draws["p_base"], draws["beta"])

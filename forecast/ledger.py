@@ -1,0 +1,325 @@
+"""The news ledger: dated news items, how much each one weighs, and safe appends.
+
+One job: read, validate and append news items, and reduce them to the
+evidence the model uses: one summed log likelihood ratio per evidence state and
+per base outcome (:class:`Evidence`). Those sums are sufficient statistics: the
+order of items cannot matter, and an item with ratio 1 adds exactly nothing.
+
+Weighing an item (documented in ``README.md``):
+
+1. ``lr`` is P(report | state true) / P(report | state false). A value is used as
+   given. An interval ``{lower, upper}`` is read as a log-normal belief about the
+   ratio holding ``lr_interval_mass`` (``reliability.yaml``) of its mass, and is
+   integrated over: the ratio that enters is its expectation.
+2. The Admiralty code discounts the ratio toward 1: ``LR ** w`` with
+   ``w = source_weight * information_weight`` from ``reliability.yaml``; F or 6
+   gives ``w = 0``, no update. With an interval, the expectation of ``LR ** w``
+   is taken: ``w * mu + (w * sigma) ** 2 / 2`` on the log scale.
+3. Items sharing a ``cluster`` (one origin repeated by several outlets) and a
+   ``bears_on`` count once: the item whose weighted log ratio is largest in
+   magnitude stands for the cluster (ties go to the smallest id).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import NormalDist
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import yaml
+from filelock import FileLock
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from forecast.config import (
+    LEDGER_FILE,
+    ConfigError,
+    QuestionConfig,
+    format_validation_error,
+    read_yaml,
+)
+
+ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+#: Likelihood ratios beyond this are not news reports but proofs; refuse them.
+LR_BOUNDS = (1e-4, 1e4)
+
+
+class LRInterval(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    lower: float = Field(gt=0, ge=LR_BOUNDS[0], le=LR_BOUNDS[1])
+    upper: float = Field(gt=0, ge=LR_BOUNDS[0], le=LR_BOUNDS[1])
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LRInterval:
+        if not self.lower < self.upper:
+            raise ValueError(
+                f"lower must be below upper (got lower={self.lower}, upper={self.upper})"
+            )
+        return self
+
+
+class NewsItem(BaseModel):
+    """One dated news item bearing on one evidence state or one base's outcome."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    id: ItemId
+    date: dt.date
+    headline: Text
+    source: Text
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)] | None = None
+    reliability: Annotated[str, StringConstraints(pattern=r"^[A-F][1-6]$")]
+    bears_on: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,47}$")]
+    lr: Annotated[float, Field(gt=0, ge=LR_BOUNDS[0], le=LR_BOUNDS[1])] | LRInterval
+    cluster: ItemId | None = None
+    notes: Text | None = None
+    recorded: dt.datetime | None = None
+
+    def to_yaml_dict(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json", exclude_none=True)
+        return data
+
+
+class Ledger(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    schema_version: Literal[1]
+    question: str
+    items: list[NewsItem] | None = None
+
+
+class LedgerError(ValueError):
+    """A news item or the ledger is invalid; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the news says, reduced to the model's sufficient statistics."""
+
+    state_loglr: np.ndarray  # (K,)
+    outcome_loglr: np.ndarray  # (B,)
+    item_ids: tuple[str, ...]  # items included (sorted)
+    item_loglr: dict[str, float]  # each item's own weighted log ratio, before clustering
+    counted: tuple[str, ...]  # items that stand for themselves or their cluster
+
+    def key(self) -> str:
+        """A hash of the sufficient statistics and the items behind them."""
+        blob = json.dumps(
+            {
+                "u": [round(x, 12) for x in self.state_loglr.tolist()],
+                "v": [round(x, 12) for x in self.outcome_loglr.tolist()],
+                "items": list(self.item_ids),
+            }
+        ).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+def ledger_path(config: QuestionConfig) -> Path:
+    return config.directory / LEDGER_FILE
+
+
+def item_weight(config: QuestionConfig, code: str) -> float:
+    """The discount ``w`` in ``LR ** w`` for an Admiralty code such as ``"B2"``."""
+    rel = config.reliability
+    return rel.source[code[0]] * rel.information[int(code[1])]
+
+
+def item_loglr(config: QuestionConfig, item: NewsItem) -> float:
+    """The log likelihood ratio an item contributes, discounted and integrated."""
+    w = item_weight(config, item.reliability)
+    if isinstance(item.lr, LRInterval):
+        lo, hi = np.log(item.lr.lower), np.log(item.lr.upper)
+        z = NormalDist().inv_cdf(0.5 + config.reliability.lr_interval_mass / 2)
+        mu, sigma = (lo + hi) / 2, (hi - lo) / (2 * z)
+        return float(w * mu + (w * sigma) ** 2 / 2)
+    return float(w * np.log(item.lr))
+
+
+def check_item(
+    config: QuestionConfig,
+    item: NewsItem,
+    existing: list[NewsItem],
+    *,
+    today: dt.date | None = None,
+    where: str = "item",
+) -> None:
+    """Check an item against the question and the items already recorded.
+
+    Raises
+    ------
+    LedgerError
+        Naming the field: unknown ``bears_on``, duplicate ``id``, ``date`` after today.
+    """
+    today = today or dt.date.today()
+    targets = config.variables + config.bases
+    if item.bears_on not in targets:
+        raise LedgerError(
+            f"{where}: bears_on: unknown variable {item.bears_on!r}; "
+            f"allowed: {', '.join(targets)}"
+        )
+    if item.id in {e.id for e in existing}:
+        raise LedgerError(f"{where}: id: duplicate id {item.id!r}; it is already in the ledger")
+    if item.date > today:
+        raise LedgerError(f"{where}: date: {item.date} is after today ({today})")
+
+
+def parse_item(data: Any, *, where: str = "item") -> NewsItem:
+    """Validate raw data as a news item, with errors naming the field."""
+    if not isinstance(data, dict):
+        raise LedgerError(f"{where}: (top level): expected a mapping of fields")
+    try:
+        return NewsItem.model_validate(data)
+    except ValidationError as exc:
+        raise LedgerError("\n".join(format_validation_error(Path(where), exc))) from None
+
+
+def load_ledger(config: QuestionConfig, *, today: dt.date | None = None) -> list[NewsItem]:
+    """Read and validate the question's ledger (an absent ledger is empty)."""
+    path = ledger_path(config)
+    if not path.exists():
+        return []
+    items, _ = _read(config, path, today=today)
+    return items
+
+
+def _read(config, path, *, today=None) -> tuple[list[NewsItem], bytes]:
+    try:
+        data, raw = read_yaml(path)
+    except ConfigError as exc:
+        raise LedgerError(str(exc)) from None
+    if not isinstance(data, dict):
+        raise LedgerError(f"{path}: (top level): expected a mapping with schema_version, "
+                          "question and items")
+    try:
+        ledger = Ledger.model_validate(data)
+    except ValidationError as exc:
+        raise LedgerError("\n".join(format_validation_error(path, exc))) from None
+    if ledger.question != config.id:
+        raise LedgerError(
+            f"{path}: question: ledger is for {ledger.question!r}, not {config.id!r}"
+        )
+    items: list[NewsItem] = []
+    for i, item in enumerate(ledger.items or []):
+        check_item(config, item, items, today=today, where=f"{path}: items[{i}]")
+        items.append(item)
+    return items, raw
+
+
+def items_as_of(items: list[NewsItem], as_of: dt.date | None) -> list[NewsItem]:
+    """The items known on ``as_of`` (all of them when ``as_of`` is None)."""
+    return [i for i in items if as_of is None or i.date <= as_of]
+
+
+def evidence_from(config: QuestionConfig, items: list[NewsItem]) -> Evidence:
+    """Reduce items to summed log likelihood ratios per state and per outcome."""
+    variables, bases = config.variables, config.bases
+    u, v = np.zeros(len(variables)), np.zeros(len(bases))
+    own = {item.id: item_loglr(config, item) for item in items}
+    chosen: dict[tuple[str, str], NewsItem] = {}
+    counted: list[NewsItem] = []
+    for item in sorted(items, key=lambda i: i.id):
+        if item.cluster is None:
+            counted.append(item)
+            continue
+        key = (item.cluster, item.bears_on)
+        best = chosen.get(key)
+        if best is None or abs(own[item.id]) > abs(own[best.id]):
+            chosen[key] = item
+    counted.extend(chosen.values())
+    for item in counted:
+        if item.bears_on in variables:
+            u[variables.index(item.bears_on)] += own[item.id]
+        else:
+            v[bases.index(item.bears_on)] += own[item.id]
+    return Evidence(
+        state_loglr=u,
+        outcome_loglr=v,
+        item_ids=tuple(sorted(own)),
+        item_loglr=own,
+        counted=tuple(sorted(i.id for i in counted)),
+    )
+
+
+def empty_ledger_text(question_id: str) -> str:
+    return (
+        "# News ledger: append-only. Add items with `forecast update`, never by editing.\n"
+        "# Fields are documented in README.md (section 'Recording news').\n"
+        f"schema_version: 1\nquestion: {question_id}\nitems:\n"
+    )
+
+
+def _item_text(item: NewsItem) -> str:
+    body = yaml.safe_dump(
+        [item.to_yaml_dict()], sort_keys=False, allow_unicode=True, width=88
+    )
+    return "".join("  " + line if line.strip() else line for line in body.splitlines(True))
+
+
+def append_item(
+    config: QuestionConfig, item: NewsItem, *, today: dt.date | None = None
+) -> list[NewsItem]:
+    """Validate and append one item to the ledger, atomically and under a file lock.
+
+    The new file is the old bytes followed by the item, written to a temporary
+    file in the same folder, flushed to disk and renamed over the ledger: a
+    crash leaves either the old ledger or the new one, never a mix. Two
+    concurrent appends are serialised by the lock and both land.
+
+    Returns
+    -------
+    list of NewsItem
+        The ledger after the append.
+
+    Raises
+    ------
+    LedgerError
+        If the item or the existing ledger is invalid; nothing is written.
+    """
+    path = ledger_path(config)
+    with FileLock(str(path) + ".lock", timeout=30):
+        if path.exists():
+            existing, raw = _read(config, path, today=today)
+        else:
+            existing, raw = [], empty_ledger_text(config.id).encode()
+        check_item(config, item, existing, today=today, where=f"{path}: new item")
+        stamped = item.model_copy(
+            update={"recorded": item.recorded or dt.datetime.now(dt.UTC).replace(microsecond=0)}
+        )
+        if raw and not raw.endswith(b"\n"):
+            raw += b"\n"
+        new_raw = raw + _item_text(stamped).encode("utf-8")
+        # Refuse to write anything that would not read back as old items + the new one.
+        check = Ledger.model_validate(yaml.safe_load(new_raw.decode("utf-8")))
+        if [i.id for i in check.items or []] != [i.id for i in existing] + [item.id]:
+            raise LedgerError(f"{path}: the ledger's layout does not allow a safe append; "
+                              "it must end with its 'items:' list")
+        atomic_write(path, new_raw)
+        return existing + [stamped]
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write bytes to ``path`` atomically: temp file, fsync, rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

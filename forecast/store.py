@@ -1,0 +1,196 @@
+"""Save and load posteriors as DataTree netCDF files that carry their provenance.
+
+One job: a fit is written atomically to ``<out>/<question>/fits/fit-<key>.nc``
+with root attributes holding the validated config, the package versions, the
+hash of every input file, the news items it saw and the seed. Loading checks
+the stored key against the one expected and refuses a stale or corrupted file
+(:class:`StaleFitError`), so an old posterior is never silently reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+
+from forecast.config import QuestionConfig
+from forecast.exact import Params
+from forecast.ledger import Evidence
+
+#: Packages whose versions shape a fit; a change of any of them invalidates the cache.
+TRACKED_PACKAGES = ("forecast", "pymc", "pytensor", "nutpie", "arviz-base", "preliz", "numpy")
+
+
+class StaleFitError(RuntimeError):
+    """A stored fit does not match the inputs it is asked to stand for, or is unreadable."""
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+def fit_key(config: QuestionConfig, evidence: Evidence, seed: int) -> str:
+    """Hash of everything that shapes a posterior: prior files, news, seed, versions."""
+    blob = json.dumps(
+        {
+            "inputs": config.input_hash(),
+            "evidence": evidence.key(),
+            "seed": seed,
+            "versions": package_versions(),
+        },
+        sort_keys=True,
+    ).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def fits_dir(out: Path, config: QuestionConfig) -> Path:
+    return Path(out) / config.id / "fits"
+
+
+def fit_path(out: Path, config: QuestionConfig, key: str) -> Path:
+    return fits_dir(out, config) / f"fit-{key[:16]}.nc"
+
+
+@dataclass(frozen=True)
+class StoredFit:
+    """What the fast path needs from a stored posterior."""
+
+    path: Path
+    key: str
+    input_hash: str
+    params: Params
+    state_loglr: np.ndarray
+    outcome_loglr: np.ndarray
+    item_ids: tuple[str, ...]
+    seed: int
+    shape: tuple[int, int]  # (chains, draws)
+    diagnostics: dict
+    versions: dict
+
+
+def save_fit(tree, path: Path, *, config: QuestionConfig, evidence: Evidence, key: str,
+             seed: int, diagnostics: dict) -> Path:
+    """Write a sampled DataTree with provenance attributes, atomically."""
+    tree = tree.copy()
+    stats = tree["sample_stats"].to_dataset()
+    # Object-typed columns (nutpie's messages) cannot be stored in netCDF; they hold no numbers.
+    obj = [name for name, var in stats.data_vars.items() if var.dtype == object]
+    if obj:
+        tree["sample_stats"] = stats.drop_vars(obj)
+    tree.attrs.update(
+        {
+            "forecast_fit_key": key,
+            "forecast_input_hash": config.input_hash(),
+            "forecast_file_hashes": json.dumps(config.file_hashes, sort_keys=True),
+            "forecast_config": config.to_json(),
+            "forecast_versions": json.dumps(package_versions(), sort_keys=True),
+            "forecast_items": json.dumps(list(evidence.item_ids)),
+            "forecast_item_loglr": json.dumps(evidence.item_loglr, sort_keys=True),
+            "forecast_state_loglr": json.dumps(evidence.state_loglr.tolist()),
+            "forecast_outcome_loglr": json.dumps(evidence.outcome_loglr.tolist()),
+            "forecast_seed": int(seed),
+            "forecast_diagnostics": json.dumps(diagnostics, sort_keys=True),
+        }
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        tree.to_netcdf(tmp, engine="h5netcdf")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def open_tree(path: Path):
+    """Open a stored fit as an xarray DataTree (all groups)."""
+    import xarray as xr
+
+    try:
+        return xr.open_datatree(path, engine="h5netcdf").load()
+    except Exception as exc:  # any read failure means the file cannot be trusted
+        raise StaleFitError(f"{path}: cannot be read as a posterior ({exc})") from None
+
+
+def load_fit(path: Path, *, expected_key: str | None = None,
+             expected_input_hash: str | None = None) -> StoredFit:
+    """Load a stored fit, refusing it if its key or input hash is not the expected one.
+
+    Raises
+    ------
+    StaleFitError
+        If the file is unreadable, lacks provenance, or was made from other inputs.
+    """
+    tree = open_tree(path)
+    attrs = tree.attrs
+    try:
+        key = str(attrs["forecast_fit_key"])
+        input_hash = str(attrs["forecast_input_hash"])
+        post = tree["posterior"]
+        params = Params(
+            p_state=_flat(post["p_state"].values),
+            p_base=_flat(post["p_base"].values),
+            beta=_flat(post["beta"].values),
+        )
+        shape = tuple(post["p_state"].shape[:2])
+        stored = StoredFit(
+            path=Path(path),
+            key=key,
+            input_hash=input_hash,
+            params=params,
+            state_loglr=np.array(json.loads(attrs["forecast_state_loglr"]), dtype=float),
+            outcome_loglr=np.array(json.loads(attrs["forecast_outcome_loglr"]), dtype=float),
+            item_ids=tuple(json.loads(attrs["forecast_items"])),
+            seed=int(attrs["forecast_seed"]),
+            shape=shape,
+            diagnostics=json.loads(attrs["forecast_diagnostics"]),
+            versions=json.loads(attrs["forecast_versions"]),
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise StaleFitError(f"{path}: not a forecast posterior (missing {exc})") from None
+    if expected_key is not None and key != expected_key:
+        raise StaleFitError(f"{path}: made from other inputs (key {key[:12]}, "
+                            f"expected {expected_key[:12]}); refusing to reuse it")
+    if expected_input_hash is not None and input_hash != expected_input_hash:
+        raise StaleFitError(f"{path}: made from other prior files; refusing to reuse it")
+    return stored
+
+
+def _flat(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=float).reshape(-1, *values.shape[2:])
+
+
+def candidate_fits(out: Path, config: QuestionConfig) -> list[StoredFit]:
+    """Stored fits made from this question's current prior files and package versions.
+
+    Unreadable or stale files are skipped (they are rebuilt when needed).
+    """
+    found = []
+    directory = fits_dir(out, config)
+    if not directory.is_dir():
+        return found
+    versions = package_versions()
+    for path in sorted(directory.glob("fit-*.nc")):
+        try:
+            fit = load_fit(path, expected_input_hash=config.input_hash())
+        except StaleFitError:
+            continue
+        if fit.versions == versions:
+            found.append(fit)
+    return found
