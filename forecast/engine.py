@@ -263,3 +263,36 @@ def compute(
 
 def params_prior(draws: dict[str, np.ndarray]) -> Params:
     return Params(draws["p_state"], draws["p_base"], draws["beta"])
+
+
+def prior_forecast(config: QuestionConfig, *, seed: int | None = None) -> Forecast:
+    """The forecast before any news, from independent prior draws (plain Monte Carlo).
+
+    As many draws as the sampler keeps (chains x draws), arranged in the same
+    shape so that the same estimates apply; no MCMC is involved.
+    """
+    from arviz_stats.base import array_stats
+
+    from forecast.model import prior_draws
+
+    s = config.model.sampler
+    seed = s.seed if seed is None else seed
+    params = params_prior(prior_draws(config, s.chains * s.draws, seed))
+    evidence = evidence_from(config, [])
+    values = enumerate_states(params, evidence.state_loglr, evidence.outcome_loglr)
+    rhat = array_stats.rhat(values.p_keep.T.reshape(-1, s.chains, s.draws))
+    fit = StoredFit(
+        path=Path("<prior draws>"),
+        key=f"prior-{config.input_hash()[:8]}-{seed}",
+        input_hash=config.input_hash(),
+        params=params,
+        state_loglr=evidence.state_loglr,
+        outcome_loglr=evidence.outcome_loglr,
+        item_ids=(),
+        seed=seed,
+        shape=(s.chains, s.draws),
+        diagnostics={"r_hat_max": float(np.max(rhat)), "divergences": 0, "passed": True,
+                     "failures": [], "method": "independent draws from the prior"},
+        versions={},
+    )
+    return Forecast(config, config.question.created, evidence, "prior", fit, values)

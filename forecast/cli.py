@@ -1,0 +1,273 @@
+"""The ``forecast`` command line: validate, run, update, history.
+
+One job: parse arguments, call the library, print a table or JSON, and map
+every input error to a clear message on stderr and exit status 2 (3 when the
+sampler fails its convergence gate). Nothing is written when input is bad.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+from forecast.config import ConfigError, load_question
+from forecast.ledger import LedgerError
+
+DEFAULT_QUESTION = Path("priors") / "russia_syria_bases"
+EXIT_INPUT, EXIT_UNCONVERGED = 2, 3
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _lr(text: str):
+    """``3`` or ``2:5`` (an interval)."""
+    try:
+        if ":" in text:
+            lo, hi = text.split(":", 1)
+            return {"lower": float(lo), "upper": float(hi)}
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a likelihood ratio: {text!r} (a number like 3, or an interval like 2:5)"
+        ) from None
+
+
+def _pct(p: float) -> str:
+    return f"{100 * p:5.1f}%"
+
+
+def _print_forecast(fc, table, stream=sys.stdout) -> None:
+    q = fc.config.question
+    print(q.title, file=stream)
+    print(
+        f"as of {fc.as_of} | horizon {q.horizon} | {len(fc.evidence.item_ids)} news items | "
+        f"path: {fc.path}" + (f" (Pareto k-hat {fc.khat:.2f})" if fc.khat is not None else ""),
+        file=stream,
+    )
+    width = max(len(s) for s in table["label"]) + 2
+    print(f"{'':{width}} P(keep)   90% interval      MCSE", file=stream)
+    for _, r in table[table["stage"] == "posterior"].iterrows():
+        print(
+            f"{r['label']:{width}} {_pct(r['p'])}   [{_pct(r['lower'])}, {_pct(r['upper'])}]"
+            f"   {r['mcse']:.4f}  {r['word']}",
+            file=stream,
+        )
+    d = fc.diagnostics()
+    gate = "PASSED" if d["converged"] else "FAILED: " + "; ".join(fc.fit.diagnostics["failures"])
+    print(
+        f"diagnostics: R-hat max {d['r_hat_max']:.4f} | bulk ESS min {d['ess_bulk_min']:.0f} | "
+        f"divergences {d['divergences']} | gate {gate}",
+        file=stream,
+    )
+    for note in fc.notes:
+        print(f"note: {note}", file=stream)
+
+
+def cmd_validate(args) -> int:
+    from forecast.ledger import load_ledger
+
+    config = load_question(args.question)
+    items = load_ledger(config)
+    print(
+        f"OK: {config.directory} ({config.id}): {len(config.bases)} outcomes, "
+        f"{len(config.variables)} evidence variables, {len(items)} news items"
+    )
+    return 0
+
+
+def _link(src: Path, dst: Path) -> None:
+    """Put ``src`` at ``dst`` atomically (hard link, or copy across file systems)."""
+    import shutil
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
+    os.close(fd)
+    os.unlink(tmp)
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+def _run_one(question: Path, args) -> tuple[dict, int]:
+    from forecast.charts import plot_headline, save
+    from forecast.charts.theme import footer_text
+    from forecast.engine import compute, prior_forecast
+    from forecast.ledger import load_ledger, atomic_write
+    from forecast.tables import headline_table
+
+    config = load_question(question)
+    items = load_ledger(config)
+    quiet = args.json or not sys.stderr.isatty()
+    fc = compute(config, items, out=args.out, seed=args.seed, allow_reweight=False,
+                 progressbar=not quiet)
+    prior = prior_forecast(config, seed=args.seed)
+    table = headline_table(fc, prior=prior)
+    target = Path(args.out) / config.id
+    target.mkdir(parents=True, exist_ok=True)
+    _link(fc.fit.path, target / "posterior.nc")
+    result = fc.to_dict()
+    atomic_write(target / "forecast.json", (json.dumps(result, indent=2) + "\n").encode())
+    atomic_write(target / "headline.csv", table.to_csv(index=False).encode())
+    fig = plot_headline(table, title=config.question.title, footer_text=footer_text(fc),
+                        mass=config.model.credible_mass)
+    save(fig, target, "headline", formats=("png",))
+    if not args.json:
+        _print_forecast(fc, table)
+        print(f"wrote {target}/: posterior.nc, forecast.json, headline.csv, headline.png")
+    return result, 0 if fc.fit.diagnostics["passed"] else EXIT_UNCONVERGED
+
+
+def cmd_run(args) -> int:
+    questions = args.questions or [DEFAULT_QUESTION]
+    for q in questions:  # validate everything before writing anything
+        load_question(q)
+    results, status = [], 0
+    for q in questions:
+        result, code = _run_one(Path(q), args)
+        results.append(result)
+        status = max(status, code)
+    if args.json:
+        print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
+    return status
+
+
+def _item_from_args(args) -> dict:
+    if args.item:
+        from forecast.config import read_yaml
+
+        try:
+            data, _ = read_yaml(Path(args.item))
+        except ConfigError as exc:
+            raise LedgerError(str(exc)) from None
+        if not isinstance(data, dict):
+            raise LedgerError(f"{args.item}: (top level): expected a mapping of item fields")
+        return data
+    missing = [f"--{n.replace('_', '-')}" for n in ("date", "headline", "source", "reliability",
+                                                    "bears_on", "lr") if getattr(args, n) is None]
+    if missing:
+        raise LedgerError(f"item: give --item FILE or all of: {', '.join(missing)}")
+    slug = re.sub(r"[^a-z0-9]+", "-", args.headline.lower()).strip("-")[:40].strip("-")
+    data = {
+        "id": args.id or f"{args.date.isoformat()}-{slug or 'item'}",
+        "date": args.date,
+        "headline": args.headline,
+        "source": args.source,
+        "reliability": args.reliability,
+        "bears_on": args.bears_on,
+        "lr": args.lr,
+    }
+    for name in ("url", "cluster", "notes"):
+        if getattr(args, name):
+            data[name] = getattr(args, name)
+    return data
+
+
+def cmd_update(args) -> int:
+    from forecast.news import update
+
+    config = load_question(args.question)
+    result = update(config, _item_from_args(args), out=args.out, seed=args.seed,
+                    progressbar=False)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+        return 0
+    after = result.after
+    print(f"recorded {result.item.id} ({result.item.date}, {result.item.reliability}, "
+          f"bears on {result.item.bears_on})")
+    print(f"path: {after.path}" + (f" (Pareto k-hat {after.khat:.2f})" if after.khat else ""))
+    labels = {o.id: o.name for o in config.question.outcomes} | {
+        "all": "Both kept", "any": "At least one kept"}
+    for r in result.contributions().to_dict("records"):
+        print(f"  {labels[r['outcome']]:24} {_pct(r['before'])} -> {_pct(r['after'])}   "
+              f"{r['change_pp']:+5.1f} pp   {r['change_logodds']:+.3f} log-odds")
+    for note in after.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def cmd_history(args) -> int:
+    from forecast.news import history
+
+    table = history(args.question, out=args.out, seed=args.seed)
+    if args.json:
+        print(table.to_json(orient="records", date_format="iso", indent=2))
+    elif args.csv:
+        print(table.to_csv(index=False), end="")
+    else:
+        wide = table.pivot_table(index=["date", "n_items", "new_items"], columns="outcome",
+                                 values="p", dropna=False, sort=False)
+        print(wide.map(_pct).to_string())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="forecast", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def question_arg(p, nargs="?"):
+        p.add_argument("question", nargs=nargs, type=Path, default=DEFAULT_QUESTION,
+                       help=f"question directory (default: {DEFAULT_QUESTION})")
+
+    p = sub.add_parser("validate", help="check a question's prior files and news ledger")
+    question_arg(p)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("run", help="fit the model and write the forecast, posterior and chart")
+    p.add_argument("questions", nargs="*", type=Path, help="question directories")
+    p.add_argument("--out", type=Path, default=Path("out"))
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--seed", type=int, default=None, help="sampler seed (default: model.yaml)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("update", help="record a news item and show how it moved the forecast")
+    question_arg(p)
+    p.add_argument("--item", help="a YAML file holding one news item")
+    p.add_argument("--id")
+    p.add_argument("--date", type=_date)
+    p.add_argument("--headline")
+    p.add_argument("--source")
+    p.add_argument("--url")
+    p.add_argument("--reliability", help="Admiralty code, e.g. B2")
+    p.add_argument("--bears-on", dest="bears_on", help="evidence variable or base id")
+    p.add_argument("--lr", type=_lr, help="likelihood ratio, e.g. 3, or an interval 2:5")
+    p.add_argument("--cluster")
+    p.add_argument("--notes")
+    p.add_argument("--out", type=Path, default=Path("out"))
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--seed", type=int, default=None)
+    p.set_defaults(func=cmd_update)
+
+    p = sub.add_parser("history", help="the forecast after each ledger date")
+    question_arg(p)
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+    p.add_argument("--out", type=Path, default=Path("out"))
+    p.add_argument("--seed", type=int, default=None)
+    p.set_defaults(func=cmd_history)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, LedgerError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
