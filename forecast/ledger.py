@@ -261,11 +261,26 @@ def empty_ledger_text(question_id: str) -> str:
     )
 
 
-def _item_text(item: NewsItem) -> str:
-    body = yaml.safe_dump(
-        [item.to_yaml_dict()], sort_keys=False, allow_unicode=True, width=88
-    )
-    return "".join("  " + line if line.strip() else line for line in body.splitlines(True))
+def _item_text(item: NewsItem, indent: str) -> str:
+    body = yaml.safe_dump([item.to_yaml_dict()], sort_keys=False, allow_unicode=True, width=88)
+    return "".join(indent + line if line.strip() else line for line in body.splitlines(True))
+
+
+def _appended(raw: bytes, item: NewsItem, old_ids: list[str], path: Path) -> bytes:
+    """The old bytes followed by the item, in whichever list indentation the file uses.
+
+    Refuses to return anything that would not read back as the old items plus the new one.
+    """
+    for indent in ("  ", ""):
+        new_raw = raw + _item_text(item, indent).encode("utf-8")
+        try:
+            check = Ledger.model_validate(yaml.safe_load(new_raw.decode("utf-8")))
+        except (yaml.YAMLError, ValidationError):
+            continue
+        if [i.id for i in check.items or []] == [*old_ids, item.id]:
+            return new_raw
+    raise LedgerError(f"{path}: the ledger's layout does not allow a safe append; "
+                      "it must end with its 'items:' list")
 
 
 def append_item(
@@ -290,22 +305,17 @@ def append_item(
     """
     path = ledger_path(config)
     with FileLock(str(path) + ".lock", timeout=30):
-        if path.exists():
-            existing, raw = _read(config, path, today=today)
-        else:
-            existing, raw = [], empty_ledger_text(config.id).encode()
+        existing, raw = _read(config, path, today=today) if path.exists() else ([], b"")
+        if not existing:
+            # Nothing to preserve: start from the canonical layout, whose items list comes last.
+            raw = empty_ledger_text(config.id).encode()
         check_item(config, item, existing, today=today, where=f"{path}: new item")
         stamped = item.model_copy(
             update={"recorded": item.recorded or dt.datetime.now(dt.UTC).replace(microsecond=0)}
         )
         if raw and not raw.endswith(b"\n"):
             raw += b"\n"
-        new_raw = raw + _item_text(stamped).encode("utf-8")
-        # Refuse to write anything that would not read back as old items + the new one.
-        check = Ledger.model_validate(yaml.safe_load(new_raw.decode("utf-8")))
-        if [i.id for i in check.items or []] != [i.id for i in existing] + [item.id]:
-            raise LedgerError(f"{path}: the ledger's layout does not allow a safe append; "
-                              "it must end with its 'items:' list")
+        new_raw = _appended(raw, stamped, [i.id for i in existing], path)
         atomic_write(path, new_raw)
         return existing + [stamped]
 

@@ -1,0 +1,177 @@
+"""The news ledger: weighing items, invariants of the update, safe appends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import NEWS, TODAY
+from forecast.config import load_question
+from forecast.engine import compute, reweight
+from forecast.ledger import (
+    LedgerError,
+    append_item,
+    evidence_from,
+    item_loglr,
+    load_ledger,
+    parse_item,
+)
+from forecast.news import update
+
+
+def _item(**kw):
+    base = {"id": "x1", "date": "2025-06-01", "headline": "h", "source": "s",
+            "reliability": "A1", "bears_on": "escalation", "lr": 2.0}
+    return parse_item(base | kw)
+
+
+@given(st.permutations(range(len(NEWS))))
+@settings(max_examples=30, deadline=None, derandomize=True)
+def test_order_of_items_does_not_matter(config, order):
+    items = [parse_item(NEWS[i]) for i in range(len(NEWS))]
+    shuffled = [items[i] for i in order]
+    a, b = evidence_from(config, items), evidence_from(config, shuffled)
+    np.testing.assert_array_equal(a.state_loglr, b.state_loglr)
+    np.testing.assert_array_equal(a.outcome_loglr, b.outcome_loglr)
+    assert a.key() == b.key()
+
+
+def test_forecast_is_the_same_for_any_order(config, items, fit_no_news):
+    a = reweight(config, fit_no_news.fit, evidence_from(config, items), TODAY)
+    b = reweight(config, fit_no_news.fit, evidence_from(config, items[::-1]), TODAY)
+    np.testing.assert_array_equal(a.values.p_keep, b.values.p_keep)
+    np.testing.assert_array_equal(a.log_weights, b.log_weights)
+
+
+@pytest.mark.parametrize("neutral", [{"lr": 1.0}, {"reliability": "F1"}, {"reliability": "A6"},
+                                     {"reliability": "F3", "lr": {"lower": 2, "upper": 9}}])
+def test_neutral_item_changes_nothing(config, items, fit_news, neutral):
+    extra = _item(id="neutral", **neutral)
+    assert item_loglr(config, extra) == 0.0
+    ev = evidence_from(config, [*items, extra])
+    np.testing.assert_array_equal(ev.state_loglr, fit_news.evidence.state_loglr)
+    fc = reweight(config, fit_news.fit, ev, TODAY)
+    np.testing.assert_allclose(fc.values.p_keep, fit_news.values.p_keep, atol=0)
+    assert fc.khat == 0.0
+
+
+@pytest.mark.parametrize("variable", ["assad_extradition", "escalation", "basing_agreement"])
+def test_larger_ratio_never_moves_the_forecast_the_other_way(config, fit_no_news, variable):
+    """Effects whose elicited interval excludes 1 have a known direction."""
+    spec = next(v for v in config.evidence.variables if v.id == variable)
+    direction = np.sign(np.log(spec.effect.elicited.lower))
+    previous = None
+    for lr in [0.1, 0.5, 1.0, 2.0, 8.0]:
+        ev = evidence_from(config, [_item(bears_on=variable, lr=lr)])
+        fc = reweight(config, fit_no_news.fit, ev, TODAY)
+        p = np.array([e.mean for e in fc.probabilities().values()])
+        state = fc.state_probabilities()[variable].mean
+        if previous is not None:
+            assert state > previous[1]
+            assert np.all(direction * (p - previous[0]) > 0)
+        previous = (p, state)
+
+
+def test_interval_ratio_is_integrated_over():
+    """log E[LR^w] for a log-normal LR equals the Monte Carlo integral (3 SE)."""
+    from statistics import NormalDist
+
+    question = load_question(__import__("conftest").DEFAULT_QUESTION)
+    item = _item(lr={"lower": 1.5, "upper": 12.0}, reliability="C2")
+    w = question.reliability.source["C"] * question.reliability.information[2]
+    z = NormalDist().inv_cdf(0.95)
+    mu, sigma = (np.log(1.5) + np.log(12.0)) / 2, (np.log(12.0) - np.log(1.5)) / (2 * z)
+    rng = np.random.default_rng(3)
+    draws = np.exp(w * rng.normal(mu, sigma, size=1_000_000))
+    mc, se = draws.mean(), draws.std() / np.sqrt(draws.size)
+    assert abs(np.exp(item_loglr(question, item)) - mc) < 3 * se
+
+
+def test_cluster_counts_once_by_its_strongest_item(config):
+    a = _item(id="a", lr=3.0, cluster="wire")
+    b = _item(id="b", lr=5.0, cluster="wire")
+    c = _item(id="c", lr=1.2, cluster="wire")
+    ev = evidence_from(config, [a, b, c])
+    k = config.variables.index("escalation")
+    assert ev.state_loglr[k] == pytest.approx(np.log(5.0))
+    assert ev.counted == ("b",)
+    # Another outlet repeating the story adds nothing.
+    more = evidence_from(config, [a, b, c, _item(id="d", lr=2.0, cluster="wire")])
+    np.testing.assert_array_equal(more.state_loglr, ev.state_loglr)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"bears_on": "nonsense"}, "bears_on"),
+     ({"id": "n1"}, "id"),
+     ({"date": "2030-01-01"}, "date"),
+     ({"lr": 0}, "lr"),
+     ({"lr": -2}, "lr"),
+     ({"reliability": "G9"}, "reliability"),
+     ({"lr": {"lower": 5, "upper": 2}}, "lr"),
+     ({"headline": ""}, "headline")],
+)
+def test_refused_item_leaves_the_ledger_byte_for_byte(tmp_path, question, change, field):
+    q = tmp_path / "q"
+    shutil.copytree(question, q)
+    before = (q / "news.yaml").read_bytes()
+    config = load_question(q)
+    with pytest.raises(LedgerError, match=field):
+        append_item(config, parse_item(NEWS[0] | {"id": "new"} | change), today=TODAY)
+    assert (q / "news.yaml").read_bytes() == before
+    assert not list(q.glob(".news.yaml.*.tmp"))
+
+
+def test_append_keeps_old_bytes_and_reads_back(tmp_path, question):
+    q = tmp_path / "q"
+    shutil.copytree(question, q)
+    before = (q / "news.yaml").read_bytes()
+    config = load_question(q)
+    after = append_item(config, _item(id="added"), today=TODAY)
+    raw = (q / "news.yaml").read_bytes()
+    assert raw.startswith(before)
+    assert [i.id for i in load_ledger(config, today=TODAY)] == [i.id for i in after]
+    assert after[-1].recorded is not None
+
+
+def test_sequential_updates_equal_one_batch(tmp_path, fresh_question, fit_no_news):
+    """Item by item through ``update`` ends where all items at once end."""
+    out = tmp_path / "out"
+    fits = out / "russia_syria_bases" / "fits"
+    fits.mkdir(parents=True)
+    shutil.copy(fit_no_news.fit.path, fits)  # the only fit to reuse: no sampling here
+    config = load_question(fresh_question)
+    result = None
+    for raw in NEWS:
+        result = update(config, raw, out=out, today=TODAY)
+        assert result.after.path == "reweighted"
+    batch = compute(config, load_ledger(config, today=TODAY), out=out, as_of=TODAY,
+                    allow_fit=False)
+    for key, est in batch.probabilities().items():
+        assert result.after.probabilities()[key].mean == pytest.approx(est.mean, abs=1e-12)
+
+
+def test_update_reports_before_after_and_contribution(tmp_path, fresh_question, fit_no_news):
+    out = tmp_path / "out"
+    (out / "russia_syria_bases" / "fits").mkdir(parents=True)
+    shutil.copy(fit_no_news.fit.path, out / "russia_syria_bases" / "fits")
+    result = update(fresh_question, NEWS[1], out=out, today=TODAY)
+    table = result.contributions()
+    assert list(table["outcome"]) == ["khmeimim", "tartus", "all", "any"]
+    assert (table["change_pp"] < 0).all()  # escalation lowers P(keep) (effect interval < 1)
+    payload = result.to_dict()
+    assert {"question", "as_of", "horizon", "bases", "joint", "diagnostics", "before", "item"} <= set(payload)
+    assert payload["item"]["contribution"]["khmeimim"]["pp"] == pytest.approx(table["change_pp"][0])
+
+
+def test_future_dated_item_in_ledger_file_is_refused(tmp_path, question):
+    q = tmp_path / "q"
+    shutil.copytree(question, q)
+    config = load_question(q)
+    with pytest.raises(LedgerError, match="date"):
+        load_ledger(config, today=dt.date(2025, 5, 1))
