@@ -189,7 +189,7 @@ def cmd_update(args) -> int:
     print(f"path: {after.path}" + (f" (Pareto k-hat {after.khat:.2f})" if after.khat else ""))
     labels = {o.id: o.name for o in config.question.outcomes} | {
         "all": "Both kept", "any": "At least one kept"}
-    for r in result.contributions().to_dict("records"):
+    for r in result.contribution_rows():
         print(f"  {labels[r['outcome']]:24} {_pct(r['before'])} -> {_pct(r['after'])}   "
               f"{r['change_pp']:+5.1f} pp   {r['change_logodds']:+.3f} log-odds")
     for note in after.notes:

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from forecast.config import QuestionConfig
-from forecast.exact import Enumerated, Params, enumerate_states
+from forecast.exact import Enumerated, Params, enumerate_states, quantity_name
+from forecast.psis import psislw
 from forecast.ledger import Evidence, NewsItem, evidence_from, items_as_of
 from forecast.store import (
     StaleFitError,
@@ -75,21 +76,29 @@ class Forecast:
     def weights(self) -> np.ndarray | None:
         return None if self.log_weights is None else np.exp(self.log_weights)
 
-    def estimate(self, values: np.ndarray) -> Estimate:
-        """Summarise one per-draw quantity (length ``n``)."""
-        return estimate(values, self.weights, self.fit.shape, self.config.model.credible_mass)
+    def estimate(self, values: np.ndarray, name: str | None = None) -> Estimate:
+        """Summarise one per-draw quantity (length ``n``).
+
+        ``name`` (e.g. ``p_keep[tartus]``) lets the estimate reuse the ESS the
+        fit stored for that quantity instead of recomputing it with ArviZ.
+        """
+        ess = self.fit.ess_mean.get(name) if name else None
+        return estimate(values, self.weights, self.fit.shape, self.config.model.credible_mass,
+                        ess=ess)
 
     def probabilities(self) -> dict[str, Estimate]:
         """Headline estimates keyed ``<base>``, ``all`` and ``any``."""
-        out = {b: self.estimate(self.values.p_keep[:, i]) for i, b in enumerate(self.config.bases)}
-        out["all"] = self.estimate(self.values.p_all)
-        out["any"] = self.estimate(self.values.p_any)
+        v = self.values
+        out = {b: self.estimate(v.p_keep[:, i], quantity_name("p_keep", b))
+               for i, b in enumerate(self.config.bases)}
+        out["all"] = self.estimate(v.p_all, "p_all")
+        out["any"] = self.estimate(v.p_any, "p_any")
         return out
 
     def state_probabilities(self) -> dict[str, Estimate]:
         return {
-            v: self.estimate(self.values.p_state[:, k])
-            for k, v in enumerate(self.config.variables)
+            var: self.estimate(self.values.p_state[:, k], quantity_name("p_state_post", var))
+            for k, var in enumerate(self.config.variables)
         }
 
     def diagnostics(self) -> dict:
@@ -124,46 +133,42 @@ class Forecast:
         }
 
 
-def estimate(values, weights, shape, mass) -> Estimate:
+def estimate(values, weights, shape, mass, ess: float | None = None) -> Estimate:
     """Mean, central credible interval, MCSE and ESS of per-draw values.
 
-    Without weights, MCSE and ESS are ArviZ's (they account for autocorrelation
-    within chains). With PSIS weights, the interval uses weighted quantiles and
-    the MCSE is ``sqrt(sum w_i^2 (x_i - mean)^2)`` divided by the square root of
-    the chains' relative efficiency for ``x`` (Vehtari et al., 2024, eq. 6).
+    Without weights, MCSE is ``sd / sqrt(ESS)`` with ArviZ's ESS for the mean
+    (which accounts for autocorrelation within chains); ``ess`` may pass a value
+    the fit stored, otherwise ArviZ computes it. With PSIS weights, the interval
+    uses weighted quantiles and the MCSE is ``sqrt(sum w_i^2 (x_i - mean)^2)``
+    divided by the square root of the chains' relative efficiency ``ESS / n``
+    (Vehtari et al., 2024, eq. 6); the ESS reported is ``r_eff / sum w_i^2``.
     """
-    from arviz_stats.base import array_stats
-
     x = np.asarray(values, dtype=float)
-    chains = x.reshape(shape)
-    ess_mcmc = float(array_stats.ess(chains, method="bulk"))
+    if ess is None:
+        from arviz_stats.base import array_stats
+
+        ess = float(array_stats.ess(x.reshape(shape), method="mean"))
     tail = (1 - mass) / 2
     if weights is None:
         lo, hi = np.quantile(x, [tail, 1 - tail])
-        mcse = float(array_stats.mcse(chains, method="mean"))
-        return Estimate(float(x.mean()), float(lo), float(hi), mcse, ess_mcmc)
+        mcse = float(np.std(x, ddof=1) / np.sqrt(ess))
+        return Estimate(float(x.mean()), float(lo), float(hi), mcse, ess)
     w = weights / weights.sum()
     mean = float(np.dot(w, x))
     order = np.argsort(x)
     cdf = np.cumsum(w[order]) - w[order] / 2
     lo, hi = np.interp([tail, 1 - tail], cdf, x[order])
-    r_eff = min(1.0, ess_mcmc / x.size) if np.isfinite(ess_mcmc) else 1.0
+    r_eff = min(1.0, ess / x.size) if np.isfinite(ess) else 1.0
     mcse = float(np.sqrt(np.sum(w**2 * (x - mean) ** 2) / r_eff))
-    ess = float(r_eff / np.sum(w**2))
-    return Estimate(mean, float(lo), float(hi), mcse, ess)
+    return Estimate(mean, float(lo), float(hi), mcse, float(r_eff / np.sum(w**2)))
 
 
 def psis(log_ratio: np.ndarray) -> tuple[np.ndarray, float]:
     """Pareto-smoothed normalised log weights for ``log_ratio`` and their k-hat."""
-    from arviz_stats.base import array_stats
-
-    if np.allclose(log_ratio, log_ratio[0]):
+    if np.allclose(log_ratio, log_ratio[0], rtol=0, atol=1e-12):
         n = log_ratio.size
         return np.full(n, -np.log(n)), 0.0
-    # ArviZ's psislw smooths exp(-ary): hand it the negated ratio.
-    lw, khat = array_stats.psislw(-log_ratio)
-    lw = lw - np.logaddexp.reduce(lw)
-    return lw, float(khat)
+    return psislw(log_ratio)
 
 
 def reweight(config, fit: StoredFit, evidence: Evidence, as_of) -> Forecast:
@@ -271,16 +276,16 @@ def prior_forecast(config: QuestionConfig, *, seed: int | None = None) -> Foreca
     As many draws as the sampler keeps (chains x draws), arranged in the same
     shape so that the same estimates apply; no MCMC is involved.
     """
-    from arviz_stats.base import array_stats
-
     from forecast.model import prior_draws
 
     s = config.model.sampler
     seed = s.seed if seed is None else seed
-    params = params_prior(prior_draws(config, s.chains * s.draws, seed))
+    n = s.chains * s.draws
+    params = params_prior(prior_draws(config, n, seed))
     evidence = evidence_from(config, [])
     values = enumerate_states(params, evidence.state_loglr, evidence.outcome_loglr)
-    rhat = array_stats.rhat(values.p_keep.T.reshape(-1, s.chains, s.draws))
+    names = [quantity_name("p_keep", b) for b in config.bases] + ["p_all", "p_any"]
+    names += [quantity_name("p_state_post", v) for v in config.variables]
     fit = StoredFit(
         path=Path("<prior draws>"),
         key=f"prior-{config.input_hash()[:8]}-{seed}",
@@ -291,8 +296,10 @@ def prior_forecast(config: QuestionConfig, *, seed: int | None = None) -> Foreca
         item_ids=(),
         seed=seed,
         shape=(s.chains, s.draws),
-        diagnostics={"r_hat_max": float(np.max(rhat)), "divergences": 0, "passed": True,
-                     "failures": [], "method": "independent draws from the prior"},
+        # Independent draws: no chains to converge, and the ESS is the number of draws.
+        diagnostics={"r_hat_max": 1.0, "divergences": 0, "passed": True, "failures": [],
+                     "ess_mean": dict.fromkeys(names, float(n)),
+                     "method": "independent draws from the prior"},
         versions={},
     )
     return Forecast(config, config.question.created, evidence, "prior", fit, values)

@@ -26,6 +26,11 @@ import numpy as np
 _CHUNK_ELEMENTS = 2_000_000
 
 
+def quantity_name(var: str, label: str = "") -> str:
+    """The key of one per-draw quantity, e.g. ``p_keep[khmeimim]`` or ``p_all``."""
+    return f"{var}[{label}]" if label else var
+
+
 def state_matrix(n_variables: int) -> np.ndarray:
     """All ``2**K`` joint states as a ``(2**K, K)`` 0/1 float matrix, first variable slowest."""
     grid = (np.arange(2**n_variables)[:, None] >> np.arange(n_variables)[::-1]) & 1

@@ -12,9 +12,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from forecast.config import QuestionConfig, load_question
 from forecast.engine import Forecast, compute, reweight
@@ -30,6 +28,10 @@ from forecast.ledger import (
 )
 
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+
 @dataclass
 class UpdateResult:
     """The forecast before and after one news item, and the item's own contribution."""
@@ -40,6 +42,12 @@ class UpdateResult:
 
     def contributions(self) -> pd.DataFrame:
         """Per base and joint outcome: before, after, change in points and in log-odds."""
+        import pandas as pd
+
+        return pd.DataFrame(self.contribution_rows())
+
+    def contribution_rows(self) -> list[dict[str, Any]]:
+        """The rows of :meth:`contributions` (no pandas: the CLI's fast path uses these)."""
         rows = []
         b, a = self.before.probabilities(), self.after.probabilities()
         for key in [*self.after.config.bases, "all", "any"]:
@@ -54,7 +62,7 @@ class UpdateResult:
                     "after_upper": a[key].upper,
                 }
             )
-        return pd.DataFrame(rows)
+        return rows
 
     def to_dict(self) -> dict[str, Any]:
         """``forecast run`` keys for the new forecast, plus ``before`` and ``item``."""
@@ -67,7 +75,7 @@ class UpdateResult:
         item["counted"] = self.item.id in self.after.evidence.counted
         item["contribution"] = {
             row["outcome"]: {"pp": row["change_pp"], "logodds": row["change_logodds"]}
-            for row in self.contributions().to_dict("records")
+            for row in self.contribution_rows()
         }
         out["item"] = item
         return out
@@ -146,6 +154,8 @@ def history(
         ``mcse``, ``n_items``, ``new_items`` and ``path``. The first date is
         ``None``: the prior, before any news.
     """
+    import pandas as pd
+
     config = _config(question)
     items = load_ledger(config, today=today)
     full = compute(config, items, out=out, as_of=today, seed=seed, allow_reweight=False,

@@ -12,6 +12,7 @@ import numpy as np
 
 from forecast.config import QuestionConfig
 from forecast.ledger import Evidence
+from forecast.exact import quantity_name
 from forecast.model import HEADLINE_VARS, build_model
 
 
@@ -54,6 +55,7 @@ def diagnose(tree, config: QuestionConfig) -> dict:
     post = tree["posterior"]
     gate = config.model.gate
     per_var: dict[str, dict[str, float]] = {}
+    ess_mean: dict[str, float] = {}
     for name, da in post.data_vars.items():
         values = np.asarray(da.values, dtype=float).reshape(*da.shape[:2], -1)
         values = np.moveaxis(values, -1, 0)  # (n_elements, chain, draw)
@@ -65,8 +67,11 @@ def diagnose(tree, config: QuestionConfig) -> dict:
             "ess_bulk_min": float(np.nanmin(bulk)),
             "ess_tail_min": float(np.nanmin(tail)),
         }
-        if name in HEADLINE_VARS:
+        if name in HEADLINE_VARS or name == "p_state_post":
             entry["mcse_max"] = float(np.nanmax(array_stats.mcse(values, method="mean")))
+            labels = [str(c) for c in da.coords[da.dims[2]].values] if da.ndim > 2 else [""]
+            for label, ess in zip(labels, array_stats.ess(values, method="mean"), strict=True):
+                ess_mean[quantity_name(name, label)] = float(ess)
         per_var[name] = entry
     divergences = int(np.asarray(tree["sample_stats"]["diverging"].values).sum())
     headline = [per_var[name] for name in HEADLINE_VARS]
@@ -78,6 +83,7 @@ def diagnose(tree, config: QuestionConfig) -> dict:
         "divergences": divergences,
         "mcse_max": max(v["mcse_max"] for v in headline),
         "per_variable": per_var,
+        "ess_mean": ess_mean,
     }
     failures = []
     if result["r_hat_max"] > gate.r_hat_max:

@@ -79,6 +79,11 @@ class StoredFit:
     diagnostics: dict
     versions: dict
 
+    @property
+    def ess_mean(self) -> dict[str, float]:
+        """ESS for the mean of each headline quantity, under the fit's own news."""
+        return self.diagnostics.get("ess_mean", {})
+
 
 def save_fit(tree, path: Path, *, config: QuestionConfig, evidence: Evidence, key: str,
              seed: int, diagnostics: dict) -> Path:
@@ -130,25 +135,30 @@ def open_tree(path: Path):
 
 def load_fit(path: Path, *, expected_key: str | None = None,
              expected_input_hash: str | None = None) -> StoredFit:
-    """Load a stored fit, refusing it if its key or input hash is not the expected one.
+    """Load the draws and provenance of a stored fit, refusing it if it is stale.
+
+    Reads the netCDF (HDF5) file with h5py directly: the fast path must not pay
+    for importing xarray. :func:`open_tree` gives the full DataTree.
 
     Raises
     ------
     StaleFitError
         If the file is unreadable, lacks provenance, or was made from other inputs.
     """
-    tree = open_tree(path)
-    attrs = tree.attrs
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as fh:
+            attrs = {k: _text(v) for k, v in fh.attrs.items()}
+            post = fh["posterior"]
+            arrays = {name: np.asarray(post[name][()], dtype=float)
+                      for name in ("p_state", "p_base", "beta")}
+    except (OSError, KeyError, ValueError) as exc:
+        raise StaleFitError(f"{path}: cannot be read as a posterior ({exc})") from None
     try:
         key = str(attrs["forecast_fit_key"])
         input_hash = str(attrs["forecast_input_hash"])
-        post = tree["posterior"]
-        params = Params(
-            p_state=_flat(post["p_state"].values),
-            p_base=_flat(post["p_base"].values),
-            beta=_flat(post["beta"].values),
-        )
-        shape = tuple(post["p_state"].shape[:2])
+        params = Params(**{name: _flat(a) for name, a in arrays.items()})
         stored = StoredFit(
             path=Path(path),
             key=key,
@@ -158,7 +168,7 @@ def load_fit(path: Path, *, expected_key: str | None = None,
             outcome_loglr=np.array(json.loads(attrs["forecast_outcome_loglr"]), dtype=float),
             item_ids=tuple(json.loads(attrs["forecast_items"])),
             seed=int(attrs["forecast_seed"]),
-            shape=shape,
+            shape=tuple(arrays["p_state"].shape[:2]),
             diagnostics=json.loads(attrs["forecast_diagnostics"]),
             versions=json.loads(attrs["forecast_versions"]),
         )
@@ -170,6 +180,14 @@ def load_fit(path: Path, *, expected_key: str | None = None,
     if expected_input_hash is not None and input_hash != expected_input_hash:
         raise StaleFitError(f"{path}: made from other prior files; refusing to reuse it")
     return stored
+
+
+def _text(value) -> str | int | float:
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, np.ndarray | np.generic) and np.size(value) == 1:
+        return np.asarray(value).reshape(()).item()
+    return value
 
 
 def _flat(values: np.ndarray) -> np.ndarray:

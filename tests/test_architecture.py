@@ -1,0 +1,60 @@
+"""ARCHITECTURE.md maps every module, and imports flow in one direction."""
+
+from __future__ import annotations
+
+import ast
+
+from conftest import ROOT
+
+PACKAGE = ROOT / "forecast"
+#: Lower layers first; a module may import only modules of its own or lower layers.
+LAYERS = [
+    {"config"},
+    {"elicit", "ledger", "exact", "psis", "scaffold"},
+    {"model", "store", "reference"},
+    {"sampling"},
+    {"engine"},
+    {"news", "tables", "analysis", "scoring"},
+    {"charts"},
+    {"export", "report"},
+    {"cli", "__main__"},
+]
+
+
+def _modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).with_suffix("")
+        if rel.name == "__init__" and rel.parent == rel.parent.__class__("."):
+            continue
+        yield path, rel
+
+
+def _layer(name: str) -> int:
+    top = name.split(".")[0]
+    for i, layer in enumerate(LAYERS):
+        if top in layer:
+            return i
+    raise AssertionError(f"forecast.{name} is in no layer of tests/test_architecture.py")
+
+
+def test_every_module_is_in_architecture_md():
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    for _, rel in _modules():
+        top = rel.parts[0]
+        if top in {"__main__", "templates"}:
+            continue
+        shown = f"forecast/{top}/" if len(rel.parts) > 1 else f"forecast/{top}.py"
+        assert shown in text, f"{shown} is missing from ARCHITECTURE.md"
+
+
+def test_imports_flow_one_way():
+    for path, rel in _modules():
+        if rel.parts[0] == "templates":
+            continue
+        own = _layer(rel.parts[0])
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(
+                "forecast."
+            ):
+                target = node.module.removeprefix("forecast.")
+                assert _layer(target) <= own, f"forecast/{rel} imports forecast.{target}"
