@@ -12,11 +12,13 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -39,9 +41,16 @@ DIST_PARAMS: dict[str, tuple[str, ...]] = {
     "HalfNormal": ("sigma",),
 }
 
-Identifier = Annotated[
-    str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,47}$", strip_whitespace=False)
-]
+def _snake_case(value: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,47}", value):
+        raise ValueError(
+            f"{value!r} is not a valid id: use snake_case (lowercase letters, digits and _, "
+            "starting with a letter, at most 48 characters)"
+        )
+    return value
+
+
+Identifier = Annotated[str, AfterValidator(_snake_case)]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 
 
@@ -286,6 +295,27 @@ class QuestionConfig(BaseModel):
     @property
     def variables(self) -> list[str]:
         return [v.id for v in self.evidence.variables]
+
+    def with_sampler(self, **changes: int | float) -> QuestionConfig:
+        """A copy with some sampler settings changed (e.g. ``draws``, ``seed``), validated.
+
+        The change is part of :meth:`input_hash`, so fits made with other
+        settings are never mistaken for these.
+        """
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if not changes:
+            return self
+        try:
+            sampler = Sampler.model_validate(self.model.sampler.model_dump() | changes)
+        except ValidationError as exc:
+            raise ConfigError(format_validation_error(Path("sampler override"), exc)) from None
+        if sampler == self.model.sampler:
+            return self
+        model = self.model.model_copy(update={"sampler": sampler})
+        hashes = dict(self.file_hashes)
+        hashes["sampler_override"] = hashlib.sha256(
+            json.dumps(sampler.model_dump(), sort_keys=True).encode()).hexdigest()
+        return self.model_copy(update={"model": model, "file_hashes": hashes})
 
     def input_hash(self) -> str:
         """Hash of every file that shapes the prior (the ledger is hashed separately)."""

@@ -25,7 +25,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +38,9 @@ import numpy as np
 import yaml
 from filelock import FileLock
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    PlainValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -52,7 +56,27 @@ from forecast.config import (
     read_yaml,
 )
 
-ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+def _item_id(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", value):
+        raise ValueError(f"{value!r} is not a valid id: letters, digits, '_', '.', '-', "
+                         "starting with a letter or digit, at most 64 characters")
+    return value
+
+
+def _admiralty(value: str) -> str:
+    if not re.fullmatch(r"[A-F][1-6]", value):
+        raise ValueError(f"{value!r} is not an Admiralty code: a source letter A-F and an "
+                         "information digit 1-6, e.g. B2")
+    return value
+
+
+def _url(value: str) -> str:
+    if not re.fullmatch(r"https?://\S{1,2000}", value):
+        raise ValueError(f"{value!r} is not a web address (http:// or https://, no spaces)")
+    return value
+
+
+ItemId = Annotated[str, AfterValidator(_item_id)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
 #: Likelihood ratios beyond this are not news reports but proofs; refuse them.
 LR_BOUNDS = (1e-4, 1e4)
@@ -60,8 +84,8 @@ LR_BOUNDS = (1e-4, 1e4)
 
 class LRInterval(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-    lower: float = Field(gt=0, ge=LR_BOUNDS[0], le=LR_BOUNDS[1])
-    upper: float = Field(gt=0, ge=LR_BOUNDS[0], le=LR_BOUNDS[1])
+    lower: float = Field(ge=LR_BOUNDS[0], le=LR_BOUNDS[1])
+    upper: float = Field(ge=LR_BOUNDS[0], le=LR_BOUNDS[1])
 
     @model_validator(mode="after")
     def _ordered(self) -> LRInterval:
@@ -70,6 +94,30 @@ class LRInterval(BaseModel):
                 f"lower must be below upper (got lower={self.lower}, upper={self.upper})"
             )
         return self
+
+
+def _likelihood_ratio(value: Any) -> float | LRInterval:
+    """A ratio ``> 0`` or an interval ``{lower, upper}``, with one clear message either way."""
+    lo, hi = LR_BOUNDS
+    rule = (f"a likelihood ratio must be a number between {lo:g} and {hi:g} (1 = no update), "
+            "or an interval {lower: a, upper: b} of such numbers with a < b")
+    if isinstance(value, LRInterval):
+        return value
+    if isinstance(value, dict):
+        try:
+            return LRInterval.model_validate(value)
+        except ValidationError as exc:
+            detail = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'interval'}: {e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors()
+            )
+            raise ValueError(f"{detail} ({rule})") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"got {value!r}: {rule}")
+    value = float(value)
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise ValueError(f"got {value!r}: {rule}")
+    return value
 
 
 class NewsItem(BaseModel):
@@ -81,10 +129,10 @@ class NewsItem(BaseModel):
     date: dt.date
     headline: Text
     source: Text
-    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)] | None = None
-    reliability: Annotated[str, StringConstraints(pattern=r"^[A-F][1-6]$")]
-    bears_on: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,47}$")]
-    lr: Annotated[float, Field(gt=0, ge=LR_BOUNDS[0], le=LR_BOUNDS[1])] | LRInterval
+    url: Annotated[str, AfterValidator(_url)] | None = None
+    reliability: Annotated[str, AfterValidator(_admiralty)]
+    bears_on: Annotated[str, StringConstraints(min_length=1, max_length=48)]
+    lr: Annotated[float | LRInterval, PlainValidator(_likelihood_ratio)]
     cluster: ItemId | None = None
     notes: Text | None = None
     recorded: dt.datetime | None = None

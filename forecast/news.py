@@ -90,6 +90,24 @@ def _config(question: str | Path | QuestionConfig) -> QuestionConfig:
     return question if isinstance(question, QuestionConfig) else load_question(question)
 
 
+def scratch_copy(config: QuestionConfig, directory: str | Path) -> QuestionConfig:
+    """Copy a question (prior files and ledger) into ``directory`` to experiment safely.
+
+    The copy has the same inputs, so stored fits of the original are reused; sampler
+    overrides (:meth:`QuestionConfig.with_sampler`) carry over.
+    """
+    import shutil
+
+    from forecast.config import LEDGER_FILE, QUESTION_FILES
+
+    target = Path(directory) / config.id
+    target.mkdir(parents=True, exist_ok=False)
+    for name in (*QUESTION_FILES, LEDGER_FILE):
+        if (config.directory / name).exists():
+            shutil.copy2(config.directory / name, target / name)
+    return load_question(target).with_sampler(**config.model.sampler.model_dump())
+
+
 def update(
     question: str | Path | QuestionConfig,
     item: NewsItem | dict[str, Any],

@@ -93,3 +93,84 @@ def evidence_table(forecast: Forecast) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def prior_table(config) -> pd.DataFrame:
+    """Every prior of a question: what was elicited, the distribution it became, and why.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per parameter: ``parameter, kind, label, lower, upper, mass, dist,
+        kwargs, prior_mean, rationale, source``. For effects, ``lower``/``upper`` are
+        odds ratios and ``prior_mean`` is the odds ratio at the prior median.
+    """
+    from forecast.elicit import effect_prior, probability_prior
+
+    rows = []
+
+    def add(parameter, kind, label, spec, resolved):
+        e = spec.elicited
+        kw = resolved["kwargs"]
+        if resolved["dist"] == "Beta":
+            centre = kw["alpha"] / (kw["alpha"] + kw["beta"])
+        else:
+            centre = float(np.exp(kw["mu"]))
+        rows.append({
+            "parameter": parameter,
+            "kind": kind,
+            "label": label,
+            "lower": e.lower if e else np.nan,
+            "upper": e.upper if e else np.nan,
+            "mass": e.mass if e else np.nan,
+            "dist": resolved["dist"],
+            "kwargs": ", ".join(f"{k}={v:.3g}" for k, v in kw.items()),
+            "prior_mean": centre,
+            "rationale": spec.rationale,
+            "source": spec.source,
+        })
+
+    for o in config.question.outcomes:
+        add(f"p_base[{o.id}]", "baseline P(keep)", o.name, o.baseline,
+            probability_prior(o.baseline))
+    for v in config.evidence.variables:
+        add(f"p_state[{v.id}]", "P(state true)", v.label, v.prior, probability_prior(v.prior))
+        add(f"effect[{v.id}]", "odds ratio on keeping", v.label, v.effect, effect_prior(v.effect))
+    return pd.DataFrame(rows)
+
+
+def ledger_table(config, items) -> pd.DataFrame:
+    """The news ledger with each item's weight and the log ratio it contributes.
+
+    ``counted`` is False for an item whose cluster is represented by a stronger item.
+    """
+    from forecast.ledger import evidence_from, item_weight
+
+    evidence = evidence_from(config, items)
+    rows = []
+    for item in sorted(items, key=lambda i: (i.date, i.id)):
+        lr = item.lr if isinstance(item.lr, float) else f"{item.lr.lower:g}-{item.lr.upper:g}"
+        rows.append({
+            "date": item.date,
+            "id": item.id,
+            "headline": item.headline,
+            "source": item.source,
+            "reliability": item.reliability,
+            "bears_on": item.bears_on,
+            "lr": lr,
+            "weight": item_weight(config, item.reliability),
+            "log_lr": evidence.item_loglr[item.id],
+            "cluster": item.cluster or "",
+            "counted": item.id in evidence.counted,
+        })
+    return pd.DataFrame(rows)
+
+
+def diagnostics_table(diagnostics: dict) -> pd.DataFrame:
+    """Per sampled variable: worst R-hat, bulk and tail ESS, and MCSE of headline means."""
+    rows = [
+        {"variable": name, **values}
+        for name, values in diagnostics.get("per_variable", {}).items()
+    ]
+    return pd.DataFrame(rows, columns=["variable", "r_hat_max", "ess_bulk_min", "ess_tail_min",
+                                       "mcse_max"])
