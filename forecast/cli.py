@@ -1,4 +1,4 @@
-"""The ``forecast`` command line: validate, run, update, history.
+"""The ``forecast`` command line.
 
 One job: parse arguments, call the library, print a table or JSON, and map
 every input error to a clear message on stderr and exit status 2 (3 when the
@@ -100,21 +100,24 @@ def _link(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
-def _run_one(question: Path, args) -> tuple[dict, int]:
+def _run_one(question: Path, out: Path, seed: int | None, as_json: bool,
+             progressbar: bool) -> tuple[dict, int, str]:
+    """Fit one question and write its files; return its JSON, exit code and printed text."""
+    import io
+
     from forecast.charts import plot_headline, save
     from forecast.charts.theme import footer_text
     from forecast.engine import compute, prior_forecast
-    from forecast.ledger import load_ledger, atomic_write
+    from forecast.ledger import atomic_write, load_ledger
     from forecast.tables import headline_table
 
     config = load_question(question)
     items = load_ledger(config)
-    quiet = args.json or not sys.stderr.isatty()
-    fc = compute(config, items, out=args.out, seed=args.seed, allow_reweight=False,
-                 progressbar=not quiet)
-    prior = prior_forecast(config, seed=args.seed)
+    fc = compute(config, items, out=out, seed=seed, allow_reweight=False,
+                 progressbar=progressbar)
+    prior = prior_forecast(config, seed=seed)
     table = headline_table(fc, prior=prior)
-    target = Path(args.out) / config.id
+    target = Path(out) / config.id
     target.mkdir(parents=True, exist_ok=True)
     _link(fc.fit.path, target / "posterior.nc")
     result = fc.to_dict()
@@ -123,24 +126,38 @@ def _run_one(question: Path, args) -> tuple[dict, int]:
     fig = plot_headline(table, title=config.question.title, footer_text=footer_text(fc),
                         mass=config.model.credible_mass)
     save(fig, target, "headline", formats=("png",))
-    if not args.json:
-        _print_forecast(fc, table)
-        print(f"wrote {target}/: posterior.nc, forecast.json, headline.csv, headline.png")
-    return result, 0 if fc.fit.diagnostics["passed"] else EXIT_UNCONVERGED
+    text = io.StringIO()
+    if not as_json:
+        _print_forecast(fc, table, stream=text)
+        print(f"wrote {target}/: posterior.nc, forecast.json, headline.csv, headline.png",
+              file=text)
+    return result, 0 if fc.fit.diagnostics["passed"] else EXIT_UNCONVERGED, text.getvalue()
 
 
 def cmd_run(args) -> int:
     questions = args.questions or [DEFAULT_QUESTION]
+    from forecast.ledger import load_ledger
+
     for q in questions:  # validate everything before writing anything
-        load_question(q)
-    results, status = [], 0
-    for q in questions:
-        result, code = _run_one(Path(q), args)
-        results.append(result)
-        status = max(status, code)
+        load_ledger(load_question(q))
+    bar = not args.json and sys.stderr.isatty()
+    if len(questions) == 1:
+        outcomes = [_run_one(Path(questions[0]), args.out, args.seed, args.json, bar)]
+    else:
+        # One process per question, as many at once as there are cores.
+        from concurrent.futures import ProcessPoolExecutor
+
+        workers = min(len(questions), os.cpu_count() or 1)
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_run_one, Path(q), args.out, args.seed, args.json, False)
+                       for q in questions]
+            outcomes = [f.result() for f in futures]
+    for _, _, text in outcomes:
+        print(text, end="")
     if args.json:
+        results = [r for r, _, _ in outcomes]
         print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
-    return status
+    return max(code for _, code, _ in outcomes)
 
 
 def _item_from_args(args) -> dict:
@@ -212,6 +229,99 @@ def cmd_history(args) -> int:
     return 0
 
 
+def _formats(text: str) -> tuple[str, ...]:
+    from forecast.charts.theme import FORMATS
+
+    formats = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise argparse.ArgumentTypeError(
+            f"unknown format(s) {', '.join(bad) or text!r}; allowed: {', '.join(FORMATS)}")
+    return formats
+
+
+def cmd_charts(args) -> int:
+    from forecast.export import export_charts
+
+    load_question(args.question)  # refuse bad input before writing anything
+    index = export_charts(args.question, args.out, formats=args.format, dpi=args.dpi,
+                          forecast_out=args.fits)
+    print(f"wrote {len(index)} files to {args.out} (index: {Path(args.out) / 'charts.csv'})")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from forecast.report import write_report
+
+    load_question(args.question)
+    path = write_report(args.question, args.out, forecast_out=args.fits)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_new(args) -> int:
+    from forecast.scaffold import new_question
+
+    path = new_question(args.name, root=args.root)
+    print(f"created {path}: edit its files, then run: forecast validate {path}")
+    return 0
+
+
+def cmd_reference(args) -> int:
+    from forecast import reference
+
+    if args.action == "predict":
+        if args.cases is None:
+            raise ConfigError(["reference predict: give CASES.csv"])
+        result = reference.reference_predict(args.cases, train_csv=args.train)
+        if args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            for row in result:
+                lo, hi = row["ci90"]
+                print(f"{row['case_id']:40} {_pct(row['p_retained'])}  "
+                      f"[{_pct(lo)}, {_pct(hi)}]")
+        return 0
+    result = reference.reference_backtest()
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        for key, value in result.items():
+            print(f"{key:28} {value}")
+    return 0
+
+
+def _outcomes(text: str) -> dict[str, int]:
+    out = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        if value not in {"0", "1"}:
+            raise argparse.ArgumentTypeError(
+                f"outcome {part!r}: write base=0 or base=1, e.g. khmeimim=1,tartus=0")
+        out[name.strip()] = int(value)
+    return out
+
+
+def cmd_resolve(args) -> int:
+    from forecast.scoring import resolve
+
+    path = resolve(args.question, args.outcome, args.date)
+    print(f"recorded the resolution in {path}")
+    return 0
+
+
+def cmd_score(args) -> int:
+    from forecast.news import history
+    from forecast.scoring import score
+
+    table = score(args.question, history(args.question, out=args.out))
+    if args.json:
+        print(table.to_json(orient="records", indent=2))
+    else:
+        print(table.to_string(index=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="forecast", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -257,6 +367,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("out"))
     p.add_argument("--seed", type=int, default=None)
     p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("charts", help="write the briefing chart set")
+    question_arg(p)
+    p.add_argument("--out", type=Path, required=True, help="folder for the charts")
+    p.add_argument("--format", type=_formats, default=("png",), help="e.g. png,svg,pdf")
+    p.add_argument("--dpi", type=int, default=None)
+    p.add_argument("--fits", type=Path, default=Path("out"), help="where fits are stored")
+    p.set_defaults(func=cmd_charts)
+
+    p = sub.add_parser("report", help="write a one-file HTML briefing")
+    question_arg(p)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--fits", type=Path, default=Path("out"), help="where fits are stored")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("new", help="scaffold a new question directory from the template")
+    p.add_argument("name", help="snake_case name of the question")
+    p.add_argument("--root", type=Path, default=Path("priors"))
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("reference", help="the outside view: the historical reference class")
+    p.add_argument("action", choices=["predict", "backtest"])
+    p.add_argument("cases", nargs="?", type=Path, help="CASES.csv (for predict)")
+    p.add_argument("--train", type=Path, default=None, help="fit on this CSV instead")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_reference)
+
+    p = sub.add_parser("resolve", help="record how a question resolved")
+    question_arg(p)
+    p.add_argument("--outcome", type=_outcomes, required=True, help="e.g. khmeimim=1,tartus=0")
+    p.add_argument("--date", type=_date, required=True)
+    p.set_defaults(func=cmd_resolve)
+
+    p = sub.add_parser("score", help="Brier and log scores of the forecast's history")
+    question_arg(p)
+    p.add_argument("--out", type=Path, default=Path("out"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_score)
     return parser
 
 

@@ -26,8 +26,8 @@ import numpy as np
 
 from forecast.config import QuestionConfig
 from forecast.exact import Enumerated, Params, enumerate_states, quantity_name
-from forecast.psis import psislw
 from forecast.ledger import Evidence, NewsItem, evidence_from, items_as_of
+from forecast.psis import psislw
 from forecast.store import (
     StaleFitError,
     StoredFit,

@@ -40,9 +40,9 @@ from filelock import FileLock
 from pydantic import (
     AfterValidator,
     BaseModel,
-    PlainValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     StringConstraints,
     ValidationError,
     model_validator,
@@ -55,6 +55,7 @@ from forecast.config import (
     format_validation_error,
     read_yaml,
 )
+
 
 def _item_id(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", value):
@@ -108,7 +109,8 @@ def _likelihood_ratio(value: Any) -> float | LRInterval:
             return LRInterval.model_validate(value)
         except ValidationError as exc:
             detail = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'interval'}: {e['msg'].removeprefix('Value error, ')}"
+                f"{'.'.join(map(str, e['loc'])) or 'interval'}: "
+                f"{e['msg'].removeprefix('Value error, ')}"
                 for e in exc.errors()
             )
             raise ValueError(f"{detail} ({rule})") from None
@@ -365,7 +367,7 @@ def append_item(
             raw += b"\n"
         new_raw = _appended(raw, stamped, [i.id for i in existing], path)
         atomic_write(path, new_raw)
-        return existing + [stamped]
+        return [*existing, stamped]
 
 
 def atomic_write(path: Path, data: bytes) -> None:

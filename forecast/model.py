@@ -99,7 +99,8 @@ def prior_draws(config: QuestionConfig, n: int, seed: int) -> dict[str, np.ndarr
     """
     priors = resolved_priors(config)
     rng = np.random.default_rng(seed)
-    ps, pb, mu = priors["p_state"]["kwargs"], priors["p_base"]["kwargs"], priors["effect_mu"]["kwargs"]
+    ps, pb = priors["p_state"]["kwargs"], priors["p_base"]["kwargs"]
+    mu = priors["effect_mu"]["kwargs"]
     k, b = len(config.variables), len(config.bases)
     p_state = rng.beta(ps["alpha"], ps["beta"], size=(n, k))
     p_base = rng.beta(pb["alpha"], pb["beta"], size=(n, b))

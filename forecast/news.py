@@ -27,7 +27,6 @@ from forecast.ledger import (
     parse_item,
 )
 
-
 if TYPE_CHECKING:
     import pandas as pd
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from forecast.config import QuestionConfig
-from forecast.ledger import Evidence
 from forecast.exact import quantity_name
+from forecast.ledger import Evidence
 from forecast.model import HEADLINE_VARS, build_model
 
 

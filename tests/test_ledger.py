@@ -165,7 +165,8 @@ def test_update_reports_before_after_and_contribution(tmp_path, fresh_question, 
     assert list(table["outcome"]) == ["khmeimim", "tartus", "all", "any"]
     assert (table["change_pp"] < 0).all()  # escalation lowers P(keep) (effect interval < 1)
     payload = result.to_dict()
-    assert {"question", "as_of", "horizon", "bases", "joint", "diagnostics", "before", "item"} <= set(payload)
+    assert {"question", "as_of", "horizon", "bases", "joint", "diagnostics", "before",
+            "item"} <= set(payload)
     assert payload["item"]["contribution"]["khmeimim"]["pp"] == pytest.approx(table["change_pp"][0])
 
 
