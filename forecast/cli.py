@@ -160,7 +160,7 @@ def cmd_run(args) -> int:
     return max(code for _, code, _ in outcomes)
 
 
-def _item_from_args(args) -> dict:
+def _item_from_args(args):
     if args.item:
         from forecast.config import read_yaml
 
@@ -170,7 +170,9 @@ def _item_from_args(args) -> dict:
             raise LedgerError(str(exc)) from None
         if not isinstance(data, dict):
             raise LedgerError(f"{args.item}: (top level): expected a mapping of item fields")
-        return data
+        from forecast.ledger import parse_item
+
+        return parse_item(data, where=args.item)
     missing = [f"--{n.replace('_', '-')}" for n in ("date", "headline", "source", "reliability",
                                                     "bears_on", "lr") if getattr(args, n) is None]
     if missing:

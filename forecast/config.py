@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -24,6 +25,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -66,7 +68,7 @@ class ConfigError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class Interval(_Strict):
@@ -190,14 +192,19 @@ class Question(_Strict):
     outcomes: list[Outcome] = Field(min_length=1, max_length=4)
     sources: list[Text] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _check(self) -> Question:
-        if self.horizon <= self.created:
-            raise ValueError(
-                f"horizon ({self.horizon}) must be after created ({self.created})"
-            )
-        _unique([o.id for o in self.outcomes], "outcomes")
-        return self
+    @field_validator("horizon")
+    @classmethod
+    def _after_created(cls, v: dt.date, info: ValidationInfo) -> dt.date:
+        created = info.data.get("created")
+        if created is not None and v <= created:
+            raise ValueError(f"must be after created ({created}), got {v}")
+        return v
+
+    @field_validator("outcomes")
+    @classmethod
+    def _unique_outcomes(cls, v: list[Outcome]) -> list[Outcome]:
+        _unique([o.id for o in v], "outcomes")
+        return v
 
 
 class EvidenceVariable(_Strict):
@@ -212,10 +219,11 @@ class Evidence(_Strict):
     schema_version: Literal[1]
     variables: list[EvidenceVariable] = Field(min_length=1, max_length=MAX_EVIDENCE_VARIABLES)
 
-    @model_validator(mode="after")
-    def _check(self) -> Evidence:
-        _unique([v.id for v in self.variables], "variables")
-        return self
+    @field_validator("variables")
+    @classmethod
+    def _unique_variables(cls, v: list[EvidenceVariable]) -> list[EvidenceVariable]:
+        _unique([x.id for x in v], "variables")
+        return v
 
 
 class Sampler(_Strict):
@@ -256,20 +264,19 @@ class Reliability(_Strict):
     lr_interval_mass: float = Field(gt=0.5, lt=1.0)
     rationale: Text
 
-    @model_validator(mode="after")
-    def _check(self) -> Reliability:
-        if set(self.source) != set("ABCDEF"):
-            raise ValueError("source must give a weight for each of A, B, C, D, E, F")
-        if set(self.information) != {1, 2, 3, 4, 5, 6}:
-            raise ValueError("information must give a weight for each of 1..6")
-        for table in (self.source, self.information):
-            for key, w in table.items():
-                if not 0.0 <= w <= 1.0:
-                    raise ValueError(f"weight for {key} must be in [0, 1] (got {w})")
-        if self.source["F"] != 0 or self.information[6] != 0:
-            raise ValueError("F (reliability cannot be judged) and 6 (truth cannot be judged) "
-                             "must have weight 0: they mean no update")
-        return self
+    @field_validator("source", "information")
+    @classmethod
+    def _weights(cls, v: dict, info: ValidationInfo) -> dict:
+        keys, void = (set("ABCDEF"), "F") if info.field_name == "source" else (set(range(1, 7)), 6)
+        if set(v) != keys:
+            raise ValueError(f"give a weight for each of {', '.join(map(str, sorted(keys)))}")
+        for key, w in v.items():
+            if not 0.0 <= w <= 1.0:
+                raise ValueError(f"weight for {key} must be in [0, 1] (got {w})")
+        if v[void] != 0:
+            raise ValueError(f"{void} must have weight 0: it means the item cannot be judged, "
+                             f"so no update (got {v[void]})")
+        return v
 
 
 class QuestionConfig(BaseModel):
@@ -350,13 +357,27 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)
+        key = _construct(loader, key_node, deep, "key")
+        if not isinstance(key, Hashable):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key must be a plain value, not a {type(key).__name__}",
+                key_node.start_mark)
         if key in mapping:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
             )
-        mapping[key] = loader.construct_object(value_node, deep=deep)
+        mapping[key] = _construct(loader, value_node, deep, key)
     return mapping
+
+
+def _construct(loader, node, deep, key):
+    """Build one value; PyYAML's own ValueErrors (2026-02-30, a 5000-digit int) get a line."""
+    try:
+        return loader.construct_object(node, deep=deep)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{key}: cannot read {node.value!r} ({exc})"[:300], node.start_mark
+        ) from None
 
 
 _UniqueKeyLoader.add_constructor(
@@ -389,6 +410,8 @@ def read_yaml(path: Path) -> tuple[Any, bytes]:
         raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise ConfigError([f"{path}: invalid YAML: nested too deeply"]) from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""

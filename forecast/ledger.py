@@ -40,9 +40,12 @@ from filelock import FileLock
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     PlainValidator,
+    Strict,
     StringConstraints,
     ValidationError,
     model_validator,
@@ -77,8 +80,17 @@ def _url(value: str) -> str:
     return value
 
 
-ItemId = Annotated[str, AfterValidator(_item_id)]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+def _not_a_number(value: Any) -> Any:
+    if isinstance(value, bool | int | float):
+        raise ValueError(f"got {value!r}: write a date as YYYY-MM-DD")
+    return value
+
+
+ItemId = Annotated[str, Strict(), AfterValidator(_item_id)]
+Text = Annotated[str, Strict(),
+                 StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+Date = Annotated[dt.date, BeforeValidator(_not_a_number)]
+Moment = Annotated[dt.datetime, BeforeValidator(_not_a_number)]
 #: Likelihood ratios beyond this are not news reports but proofs; refuse them.
 LR_BOUNDS = (1e-4, 1e4)
 
@@ -128,16 +140,18 @@ class NewsItem(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     id: ItemId
-    date: dt.date
+    date: Date
     headline: Text
     source: Text
     url: Annotated[str, AfterValidator(_url)] | None = None
     reliability: Annotated[str, AfterValidator(_admiralty)]
     bears_on: Annotated[str, StringConstraints(min_length=1, max_length=48)]
-    lr: Annotated[float | LRInterval, PlainValidator(_likelihood_ratio)]
+    lr: Annotated[float | LRInterval, PlainValidator(_likelihood_ratio),
+                  PlainSerializer(lambda v: v.model_dump() if isinstance(v, LRInterval) else v,
+                                  return_type=Any)]
     cluster: ItemId | None = None
     notes: Text | None = None
-    recorded: dt.datetime | None = None
+    recorded: Moment | None = None
 
     def to_yaml_dict(self) -> dict[str, Any]:
         data = self.model_dump(mode="json", exclude_none=True)
@@ -370,11 +384,23 @@ def append_item(
         return [*existing, stamped]
 
 
+def _default_mode(path: Path) -> int:
+    """The existing file's permissions, or those of a new file under the current umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write bytes to ``path`` atomically: temp file, fsync, rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private; give it the mode an ordinary new file would have.
+        os.fchmod(fd, _default_mode(path))
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -111,6 +111,7 @@ def save_fit(tree, path: Path, *, config: QuestionConfig, evidence: Evidence, ke
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)
     try:
         tree.to_netcdf(tmp, engine="h5netcdf")
@@ -121,6 +122,12 @@ def save_fit(tree, path: Path, *, config: QuestionConfig, evidence: Evidence, ke
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def open_tree(path: Path):

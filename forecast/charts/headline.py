@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from forecast.charts.theme import POSTERIOR_COLOR, PRIOR_COLOR, footer, new_axes, style
+from forecast.charts.theme import (
+    POSTERIOR_COLOR,
+    PRIOR_COLOR,
+    footer,
+    legend_below,
+    new_axes,
+    style,
+)
 
 
 def plot_headline(table: pd.DataFrame, *, ax=None, title: str | None = None,
@@ -52,7 +59,7 @@ def plot_headline(table: pd.DataFrame, *, ax=None, title: str | None = None,
         ax.axvline(0.5, color="0.6", lw=1, ls=":")
         ax.set_xlabel("Probability Russia keeps the base on the horizon date")
         ax.grid(axis="y", visible=False)
-        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2)
+        legend_below(ax, ncols=2)
         if title:
             ax.set_title(title, loc="left")
         if footer_text:

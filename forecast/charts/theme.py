@@ -74,9 +74,13 @@ def new_axes(ax=None, figsize=None):
 
 
 def footer(fig: Figure, text: str) -> None:
-    """Write the provenance footer (question, as-of date, horizon, data version)."""
-    fig.text(0.0, -0.02, text, ha="left", va="top", fontsize=8.5, color=PALETTE["grey"],
-             transform=fig.transFigure)
+    """Write the provenance footer (question, as-of date, horizon, data version).
+
+    It is the figure's ``supxlabel``, so that constrained layout keeps room for
+    it below everything else (legends placed outside the axes included).
+    """
+    fig.supxlabel(text, x=0.0, ha="left", fontsize=8.5, color=PALETTE["grey"],
+                  fontweight="normal")
 
 
 def footer_text(forecast) -> str:
@@ -105,6 +109,54 @@ def save(fig: Figure, directory: str | Path, stem: str, formats=("png",), dpi: i
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
         path = directory / f"{stem}.{fmt}"
-        fig.savefig(path, format=fmt, dpi=dpi)
+        with style():  # the theme's savefig settings (dpi, tight bbox keeping the footer)
+            fig.savefig(path, format=fmt, dpi=dpi)
         written.append(path)
     return written
+
+
+def config_footer(config, as_of=None) -> str:
+    """A footer line for a chart drawn from a question's files alone (no forecast)."""
+    q = config.question
+    when = f"as of {as_of.isoformat()} | " if as_of is not None else ""
+    return (f"{q.title} | {when}horizon {q.horizon.isoformat()} | "
+            f"inputs {config.input_hash()[:8]}")
+
+
+def diverging_cmap():
+    """Vermillion (down) through white to blue (up): the palette's colour-blind-safe pair."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list(
+        "forecast_diverging", [DOWN_COLOR, "#F7F7F7", UP_COLOR])
+
+
+def pct(p: float) -> str:
+    """A probability as a whole percentage, with '<1%'/'>99%' at the ends."""
+    if p < 0.005:
+        return "<1%"
+    if p > 0.995:
+        return ">99%"
+    return f"{p:.0%}"
+
+
+#: One colour per outcome, in the order of the question's bases, then both, then either.
+OUTCOME_COLORS = (PALETTE["blue"], PALETTE["orange"], PALETTE["green"], PALETTE["purple"],
+                  PALETTE["sky"], PALETTE["vermillion"])
+
+
+def legend_below(ax, handles=None, labels=None, *, ncols: int = 2, **kwargs):
+    """A legend centred under the axes' x label, never over the data or the footer.
+
+    Placed a fixed distance in points below the axes (tick labels and x label fit
+    above it); constrained layout makes room for it, and the footer goes under it.
+    """
+    from matplotlib.transforms import offset_copy
+
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    below = 14 + 1.6 * (matplotlib.rcParams["xtick.labelsize"]
+                        + matplotlib.rcParams["axes.labelsize"]) if ax.get_xlabel() else 24
+    transform = offset_copy(ax.transAxes, fig=ax.figure, y=-below, units="points")
+    return ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                     bbox_transform=transform, ncols=ncols, **kwargs)

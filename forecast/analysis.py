@@ -1,0 +1,765 @@
+"""Scenarios, sensitivity, value of information and news contributions, as tidy tables.
+
+One job: the "what if" analyses of a :class:`~forecast.engine.Forecast`, each
+computed exactly per parameter draw by :func:`forecast.exact.enumerate_states`
+and summarised with the forecast's own estimator (so PSIS weights are honoured):
+
+``scenarios``
+    P(keep) when evidence variables are set to true or false (``do(S_k = x)``).
+``sensitivity``
+    A tornado table: each prior pushed to the ends of its elicited interval and
+    each news item's likelihood ratio to the ends of its interval, by importance
+    reweighting of the existing draws, with the Pareto k-hat of every row.
+``power_scaling``
+    ArviZ's power-scaling prior/likelihood sensitivity (``psense``) of a stored fit.
+``value_of_information``
+    The expected absolute change in P(keep) from learning each variable's state.
+``contributions``
+    The news items added one at a time in date order: each one's move in points.
+
+Every function returns a pandas DataFrame with one row per (row label, outcome).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from forecast.config import ProbabilityInterval, ProbabilityPrior, QuestionConfig
+from forecast.elicit import probability_prior, resolved_priors
+from forecast.engine import Estimate, Forecast, compute, estimate, psis, reweight
+from forecast.exact import Enumerated, Params, enumerate_states, quantity_name
+from forecast.ledger import LR_BOUNDS, LRInterval, NewsItem, evidence_from, items_as_of
+from forecast.tables import estimative_word, outcome_labels
+
+#: An intervention: ``{variable id: 0 or 1}``.
+Intervention = Mapping[str, int]
+
+#: Grid size of the quadrature over the pooling scale (marginal effect prior).
+_SD_GRID = 240
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _outcomes(forecast: Forecast) -> list[str]:
+    return [*forecast.config.bases, "all", "any"]
+
+
+def _per_draw(values: Enumerated, config: QuestionConfig) -> dict[str, np.ndarray]:
+    """The per-draw headline quantities keyed like :meth:`Forecast.probabilities`."""
+    out = {b: values.p_keep[:, i] for i, b in enumerate(config.bases)}
+    out["all"] = values.p_all
+    out["any"] = values.p_any
+    return out
+
+
+def _estimate_row(est: Estimate) -> dict[str, float]:
+    return {"p": est.mean, "lower": est.lower, "upper": est.upper, "mcse": est.mcse,
+            "ess": est.ess}
+
+
+def _fix_indices(config: QuestionConfig, intervention: Intervention) -> dict[int, int]:
+    variables = config.variables
+    fix = {}
+    for var, value in intervention.items():
+        if var not in variables:
+            raise ValueError(f"unknown evidence variable {var!r}; allowed: {', '.join(variables)}")
+        if value not in (0, 1):
+            raise ValueError(f"{var}: an intervention sets a variable to 0 or 1 (got {value!r})")
+        fix[variables.index(var)] = int(value)
+    return fix
+
+
+def _describe(intervention: Intervention) -> str:
+    return ", ".join(f"{k}={v}" for k, v in intervention.items()) or "none"
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def one_at_a_time(config: QuestionConfig) -> dict[str, dict[str, int]]:
+    """Every evidence variable set to true, then to false, one at a time.
+
+    Returns
+    -------
+    dict
+        ``{"<label>: yes": {var: 1}, "<label>: no": {var: 0}, ...}`` in the order of
+        ``evidence.yaml``.
+    """
+    out: dict[str, dict[str, int]] = {}
+    for v in config.evidence.variables:
+        out[f"{v.label}: yes"] = {v.id: 1}
+        out[f"{v.label}: no"] = {v.id: 0}
+    return out
+
+
+def scenarios(
+    forecast: Forecast,
+    interventions: Mapping[str, Intervention] | None = None,
+    *,
+    include_one_at_a_time: bool = True,
+) -> pd.DataFrame:
+    """P(keep) for each base, all and any under interventions on evidence variables.
+
+    The baseline (no intervention) comes first, then the named ``interventions``
+    (combinations), then every variable set to 1 and to 0 one at a time. Each
+    value is exact per draw (:func:`forecast.exact.enumerate_states` with ``fix``,
+    under the forecast's news) and summarised by :meth:`Forecast.estimate`, so
+    PSIS weights of a reweighted forecast are honoured. The parameters'
+    posterior is kept: a scenario is ``do(S_k = x)``, a hypothetical, not news.
+
+    Parameters
+    ----------
+    forecast
+        The forecast to explore.
+    interventions
+        Named combinations, e.g. ``{"Russia extradites Assad": {"assad_extradition": 1}}``.
+    include_one_at_a_time
+        Add every variable set to 1 and to 0 on its own (:func:`one_at_a_time`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (scenario, outcome): ``scenario, kind, intervention, outcome,
+        label, p, lower, upper, mcse, ess, change_pp, word``; ``change_pp`` is the
+        difference from the baseline in percentage points.
+    """
+    config = forecast.config
+    plan: list[tuple[str, str, Intervention]] = [("Baseline (no intervention)", "baseline", {})]
+    plan += [(name, "combination", dict(fix)) for name, fix in (interventions or {}).items()]
+    if include_one_at_a_time:
+        plan += [(name, "one at a time", fix) for name, fix in one_at_a_time(config).items()]
+    labels = outcome_labels(forecast)
+    ev = forecast.evidence
+    rows = []
+    baseline: dict[str, float] = {}
+    for name, kind, intervention in plan:
+        fix = _fix_indices(config, intervention)
+        values = (forecast.values if not fix else
+                  enumerate_states(forecast.fit.params, ev.state_loglr, ev.outcome_loglr, fix=fix))
+        for outcome, draws in _per_draw(values, config).items():
+            est = forecast.estimate(draws)
+            if kind == "baseline":
+                baseline[outcome] = est.mean
+            rows.append({
+                "scenario": name,
+                "kind": kind,
+                "intervention": _describe(intervention),
+                "outcome": outcome,
+                "label": labels[outcome],
+                **_estimate_row(est),
+                "change_pp": 100 * (est.mean - baseline[outcome]),
+                "word": estimative_word(min(max(est.mean, 0.0), 1.0)),
+            })
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- value of information
+
+
+def value_of_information(forecast: Forecast) -> pd.DataFrame:
+    """Expected absolute change in P(keep) from learning each evidence variable's state.
+
+    For each draw ``theta`` and variable ``k`` (preposterior analysis)::
+
+        VOI_k(theta) = P(S_k=1) |P(keep|S_k=1) - P(keep)| + P(S_k=0) |P(keep|S_k=0) - P(keep)|
+
+    with every probability given the news and ``theta``, computed exactly by
+    enumeration; the table reports its posterior mean (and interval) over draws.
+    ``p_if_true``/``p_if_false`` are the scenario probabilities of the two answers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (variable, outcome): ``variable, label, outcome, outcome_label,
+        p_state, p_if_true, p_if_false, voi_pp, voi_lower_pp, voi_upper_pp, voi_mcse_pp``.
+    """
+    config = forecast.config
+    ev = forecast.evidence
+    params = forecast.fit.params
+    now = _per_draw(forecast.values, config)
+    labels = outcome_labels(forecast)
+    rows = []
+    for k, spec in enumerate(config.evidence.variables):
+        q = forecast.values.p_state[:, k]
+        yes = _per_draw(enumerate_states(params, ev.state_loglr, ev.outcome_loglr, fix={k: 1}),
+                        config)
+        no = _per_draw(enumerate_states(params, ev.state_loglr, ev.outcome_loglr, fix={k: 0}),
+                       config)
+        for outcome, p in now.items():
+            voi = q * np.abs(yes[outcome] - p) + (1 - q) * np.abs(no[outcome] - p)
+            est = forecast.estimate(voi)
+            rows.append({
+                "variable": spec.id,
+                "label": spec.label,
+                "outcome": outcome,
+                "outcome_label": labels[outcome],
+                "p_state": forecast.estimate(q).mean,
+                "p_if_true": forecast.estimate(yes[outcome]).mean,
+                "p_if_false": forecast.estimate(no[outcome]).mean,
+                "voi_pp": 100 * est.mean,
+                "voi_lower_pp": 100 * est.lower,
+                "voi_upper_pp": 100 * est.upper,
+                "voi_mcse_pp": 100 * est.mcse,
+            })
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- contributions
+
+
+def contributions(forecast: Forecast, items: Sequence[NewsItem]) -> pd.DataFrame:
+    """The news items added one at a time in date order, and how far each moved P(keep).
+
+    Every step is the forecast's fit reweighted exactly (in the likelihood, by
+    PSIS) to the items known so far; step 0 is no news. Items in one cluster
+    count once (:func:`forecast.ledger.evidence_from`), so a repeat adds nothing
+    unless it is stronger than the item it joins. A step whose Pareto k-hat
+    exceeds ``fast_path.khat_max`` is flagged ``trusted=False``.
+
+    Parameters
+    ----------
+    forecast
+        The forecast whose draws are reweighted (its fit).
+    items
+        The ledger; only items dated on or before ``forecast.as_of`` are used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (step, outcome): ``step, item, date, headline, bears_on, outcome,
+        label, before, after, change_pp, lower, upper, khat, trusted``. Step 0 has
+        ``item="prior"``; its ``before`` equals its ``after``.
+    """
+    config = forecast.config
+    known = sorted(items_as_of(list(items), forecast.as_of), key=lambda i: (i.date, i.id))
+    khat_max = config.model.fast_path.khat_max
+    labels = outcome_labels(forecast)
+    rows = []
+    previous: dict[str, float] = {}
+    for step in range(len(known) + 1):
+        subset = known[:step]
+        fc = reweight(config, forecast.fit, evidence_from(config, subset), forecast.as_of)
+        item = known[step - 1] if step else None
+        for outcome, est in fc.probabilities().items():
+            before = previous.get(outcome, est.mean)
+            rows.append({
+                "step": step,
+                "item": item.id if item else "prior",
+                "date": item.date if item else None,
+                "headline": item.headline if item else "Before any news",
+                "bears_on": item.bears_on if item else "",
+                "outcome": outcome,
+                "label": labels[outcome],
+                "before": before,
+                "after": est.mean,
+                "change_pp": 100 * (est.mean - before),
+                "lower": est.lower,
+                "upper": est.upper,
+                "khat": fc.khat,
+                "trusted": bool(fc.khat <= khat_max),
+            })
+            previous[outcome] = est.mean
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+
+@dataclass(frozen=True)
+class PriorSpec:
+    """Every prior's parameters as arrays (the shape of :func:`forecast.elicit.resolved_priors`)."""
+
+    state_alpha: np.ndarray
+    state_beta: np.ndarray
+    base_alpha: np.ndarray
+    base_beta: np.ndarray
+    effect_mu: np.ndarray
+    effect_sigma: np.ndarray
+    pooling_sigma: float
+
+    @classmethod
+    def from_config(cls, config: QuestionConfig) -> PriorSpec:
+        p = resolved_priors(config)
+
+        def arr(group: str, name: str) -> np.ndarray:
+            return np.asarray(p[group]["kwargs"][name], dtype=float)
+
+        return cls(
+            arr("p_state", "alpha"), arr("p_state", "beta"),
+            arr("p_base", "alpha"), arr("p_base", "beta"),
+            arr("effect_mu", "mu"), arr("effect_mu", "sigma"),
+            float(p["effect_sd"]["kwargs"]["sigma"]),
+        )
+
+    def replace(self, **changes: Any) -> PriorSpec:
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        for name, value in changes.items():
+            fields[name] = value
+        return PriorSpec(**fields)
+
+
+def _log_effect_density(beta: np.ndarray, mu: np.ndarray, sigma: np.ndarray,
+                        pooling_sigma: float, chunk: int = 500) -> np.ndarray:
+    """Log prior density of ``beta`` (n, B, K), the pooling scale integrated out.
+
+    Under the model ``beta[b, k] = mu_k + sd z[b, k]`` with ``mu_k ~ Normal(m_k, s_k)``,
+    ``z ~ Normal(0, 1)`` and ``sd ~ HalfNormal(pooling_sigma)``, the column
+    ``beta[:, k]`` is, given ``sd``, multivariate normal with mean ``m_k 1`` and
+    covariance ``s_k^2 11' + sd^2 I``. The integral over ``sd`` is a quadrature on
+    a log-spaced grid (the marginal of the parameters the forecast depends on, so
+    it is the right density for importance weights; ``mu`` and ``sd`` are not needed).
+    """
+    n, b, _ = beta.shape
+    t = np.linspace(math.log(pooling_sigma * 1e-5), math.log(pooling_sigma * 7.0), _SD_GRID)
+    d = np.exp(t)
+    logw = stats.halfnorm.logpdf(d, scale=pooling_sigma) + t  # d(sd) = sd d(log sd)
+    logw -= logw.max() + np.log(np.exp(logw - logw.max()).sum())
+    d2 = d**2
+    var_par = d2[:, None] + b * sigma[None, :] ** 2  # (G, K)
+    out = np.empty(n)
+    for start in range(0, n, chunk):
+        x = beta[start:start + chunk] - mu[None, None, :]
+        sx2 = x.sum(axis=1) ** 2 / b  # (c, K)
+        perp = np.maximum((x**2).sum(axis=1) - sx2, 0.0)
+        quad = perp[:, None, :] / d2[None, :, None] + sx2[:, None, :] / var_par[None]
+        logdet = (b - 1) * np.log(d2)[None, :, None] + np.log(var_par)[None]
+        ll = -0.5 * (b * math.log(2 * math.pi) + logdet + quad).sum(axis=2)  # (c, G)
+        ll += logw[None, :]
+        top = ll.max(axis=1, keepdims=True)
+        out[start:start + chunk] = top[:, 0] + np.log(np.exp(ll - top).sum(axis=1))
+    return out
+
+
+def log_prior_ratio(params: Params, old: PriorSpec, new: PriorSpec,
+                    old_effect: np.ndarray | None = None) -> np.ndarray:
+    """``log p_new(theta) - log p_old(theta)`` per draw, for the parameters of :class:`Params`.
+
+    Only the factors that differ are evaluated: Beta densities of the changed
+    probabilities and, if an effect or the pooling scale changed, the marginal
+    effect density of :func:`_log_effect_density` (``old_effect`` may pass the old
+    one, which is the same for every perturbation of a forecast).
+    """
+    out = np.zeros(params.n)
+    for x, (a0, b0), (a1, b1) in (
+        (params.p_state, (old.state_alpha, old.state_beta), (new.state_alpha, new.state_beta)),
+        (params.p_base, (old.base_alpha, old.base_beta), (new.base_alpha, new.base_beta)),
+    ):
+        changed = (a0 != a1) | (b0 != b1)
+        for j in np.flatnonzero(changed):
+            out += stats.beta.logpdf(x[:, j], a1[j], b1[j]) - stats.beta.logpdf(x[:, j], a0[j],
+                                                                                  b0[j])
+    if (np.any(old.effect_mu != new.effect_mu) or np.any(old.effect_sigma != new.effect_sigma)
+            or old.pooling_sigma != new.pooling_sigma):
+        out += _log_effect_density(params.beta, new.effect_mu, new.effect_sigma,
+                                   new.pooling_sigma)
+        if old_effect is None:
+            old_effect = _log_effect_density(params.beta, old.effect_mu, old.effect_sigma,
+                                             old.pooling_sigma)
+        out -= old_effect
+    return out
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def _expit(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def _shifted_beta(prior: ProbabilityPrior, alpha: float, beta: float, mass: float,
+                  end: str) -> tuple[float, float, str]:
+    """A Beta centred (on the logit scale) at one end of the prior's interval, same width."""
+    if prior.elicited is not None:
+        lo, hi, mass = prior.elicited.lower, prior.elicited.upper, prior.elicited.mass
+    else:
+        lo, hi = stats.beta.ppf([(1 - mass) / 2, (1 + mass) / 2], alpha, beta)
+    a, b = _logit(lo), _logit(hi)
+    half = (b - a) / 2
+    centre = a if end == "low" else b
+    interval = ProbabilityInterval(lower=_expit(centre - half), upper=_expit(centre + half),
+                                   mass=mass)
+    shifted = probability_prior(ProbabilityPrior(elicited=interval, rationale="sensitivity"))
+    kw = shifted["kwargs"]
+    return kw["alpha"], kw["beta"], f"centred at {lo if end == 'low' else hi:.3g}"
+
+
+def shifted_priors(config: QuestionConfig) -> list[dict[str, Any]]:
+    """Every prior pushed to the low and to the high end of its interval.
+
+    A probability's prior (a Beta) is re-elicited with its interval moved, on the
+    logit scale, so that its centre sits at the old interval's lower (upper) end,
+    its width unchanged; an effect's Normal on the log odds ratio gets its mean
+    moved to the lower (upper) end of its interval, its sd unchanged. The pooling
+    scale has no elicited interval: its HalfNormal sigma is halved and doubled.
+    A prior given directly as ``dist`` uses its central ``credible_mass`` interval.
+
+    Returns
+    -------
+    list of dict
+        ``parameter, kind, label, end, setting, spec`` (a :class:`PriorSpec`) and
+        ``prior`` (the changed prior in ``Prior.to_dict()`` shape).
+    """
+    old = PriorSpec.from_config(config)
+    mass = config.model.credible_mass
+    out = []
+    for j, o in enumerate(config.question.outcomes):
+        for end in ("low", "high"):
+            a, b, text = _shifted_beta(o.baseline, old.base_alpha[j], old.base_beta[j], mass, end)
+            spec = old.replace(base_alpha=_with(old.base_alpha, j, a),
+                               base_beta=_with(old.base_beta, j, b))
+            out.append({"parameter": f"p_base[{o.id}]", "kind": "baseline P(keep)",
+                        "label": f"Baseline: {o.name}", "end": end, "setting": text,
+                        "spec": spec, "prior": _beta(a, b)})
+    for k, v in enumerate(config.evidence.variables):
+        for end in ("low", "high"):
+            a, b, text = _shifted_beta(v.prior, old.state_alpha[k], old.state_beta[k], mass, end)
+            spec = old.replace(state_alpha=_with(old.state_alpha, k, a),
+                               state_beta=_with(old.state_beta, k, b))
+            out.append({"parameter": f"p_state[{v.id}]", "kind": "P(state true)",
+                        "label": f"P: {v.label}", "end": end, "setting": text, "spec": spec,
+                        "prior": _beta(a, b)})
+        m = v.effect.elicited.mass if v.effect.elicited is not None else mass
+        z = stats.norm.ppf(0.5 + m / 2)
+        for end in ("low", "high"):
+            mu = old.effect_mu[k] + (-z if end == "low" else z) * old.effect_sigma[k]
+            spec = old.replace(effect_mu=_with(old.effect_mu, k, mu))
+            out.append({"parameter": f"effect[{v.id}]", "kind": "odds ratio on keeping",
+                        "label": f"Effect: {v.label}", "end": end,
+                        "setting": f"odds ratio centred at {math.exp(mu):.3g}", "spec": spec,
+                        "prior": {"dist": "Normal",
+                                  "kwargs": {"mu": float(mu),
+                                             "sigma": float(old.effect_sigma[k])}}})
+    for end, factor in (("low", 0.5), ("high", 2.0)):
+        sigma = old.pooling_sigma * factor
+        out.append({"parameter": "effect_sd", "kind": "pooling scale",
+                    "label": "Effect differs between bases", "end": end,
+                    "setting": f"HalfNormal sigma {sigma:.3g}",
+                    "spec": old.replace(pooling_sigma=sigma),
+                    "prior": {"dist": "HalfNormal", "kwargs": {"sigma": sigma}}})
+    return out
+
+
+def _beta(a: float, b: float) -> dict[str, Any]:
+    return {"dist": "Beta", "kwargs": {"alpha": float(a), "beta": float(b)}}
+
+
+def _with(array: np.ndarray, index: int, value: float) -> np.ndarray:
+    out = np.array(array, dtype=float)
+    out[index] = value
+    return out
+
+
+def _item_variants(item: NewsItem) -> list[tuple[str, float, str]]:
+    """The ratios an item is pushed to: its interval's ends, or its value halved and doubled."""
+    lo, hi = LR_BOUNDS
+    if isinstance(item.lr, LRInterval):
+        return [("low", item.lr.lower, f"LR {item.lr.lower:g} (interval end)"),
+                ("high", item.lr.upper, f"LR {item.lr.upper:g} (interval end)")]
+    return [("low", max(item.lr / 2, lo), f"LR {item.lr:g} / 2"),
+            ("high", min(item.lr * 2, hi), f"LR {item.lr:g} x 2")]
+
+
+def sensitivity(
+    config: QuestionConfig,
+    items: Sequence[NewsItem],
+    *,
+    forecast: Forecast | None = None,
+    out: str = "out",
+    include_items: bool = True,
+    khat_max: float | None = None,
+) -> pd.DataFrame:
+    """Tornado table: how far each headline probability moves when each input is pushed.
+
+    Each prior is pushed to the low and high end of its interval
+    (:func:`shifted_priors`), and each news item's likelihood ratio to the ends
+    of its interval (or halved and doubled for a single value). Nothing is
+    refitted: the draws of the forecast's fit are importance-reweighted with the
+    log ratio ``[log p(news' | theta) - log p(news_fit | theta)] + [log p'(theta) -
+    log p(theta)]``, both exact per draw, and Pareto-smoothed (:func:`forecast.engine.psis`).
+    A row whose k-hat exceeds ``khat_max`` (default ``fast_path.khat_max``) is
+    flagged ``trusted=False`` and its ``p`` and ``change_pp`` are NaN; the
+    untrusted estimate is kept in ``p_untrusted`` for the record only.
+
+    Parameters
+    ----------
+    config, items
+        The question and its ledger (items after ``forecast.as_of`` are ignored).
+    forecast
+        The forecast to perturb (default: :func:`forecast.engine.compute` of the items).
+    out
+        Where fits are stored, when ``forecast`` is not given.
+    include_items
+        Add rows for the news items' likelihood ratios.
+    khat_max
+        The trust threshold for the Pareto k-hat.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (parameter, end, outcome): ``parameter, kind, label, end,
+        setting, outcome, baseline, p, lower, upper, mcse, change_pp, p_untrusted,
+        khat, ess, trusted``.
+    """
+    fc = forecast if forecast is not None else compute(config, list(items), out=out)
+    khat_max = config.model.fast_path.khat_max if khat_max is None else khat_max
+    fit = fc.fit
+    params = fit.params
+    mass = config.model.credible_mass
+    base_loglik = enumerate_states(params, fit.state_loglr, fit.outcome_loglr).loglik
+    now_loglik = fc.values.loglik
+    baseline = {k: e.mean for k, e in fc.probabilities().items()}
+    old = PriorSpec.from_config(config)
+    old_effect = _log_effect_density(params.beta, old.effect_mu, old.effect_sigma,
+                                     old.pooling_sigma)
+
+    cases: list[tuple[dict[str, Any], np.ndarray, Enumerated]] = []
+    for case in shifted_priors(config):
+        log_ratio = now_loglik - base_loglik + log_prior_ratio(params, old, case["spec"],
+                                                                   old_effect)
+        cases.append((case, log_ratio, fc.values))
+    if include_items:
+        known = sorted(items_as_of(list(items), fc.as_of), key=lambda i: (i.date, i.id))
+        for i, item in enumerate(known):
+            for end, lr, text in _item_variants(item):
+                changed = [*known[:i], item.model_copy(update={"lr": lr}), *known[i + 1:]]
+                ev = evidence_from(config, changed)
+                values = enumerate_states(params, ev.state_loglr, ev.outcome_loglr)
+                case = {"parameter": f"news[{item.id}]", "kind": "news item likelihood ratio",
+                        "label": f"News: {item.headline}", "end": end, "setting": text}
+                cases.append((case, values.loglik - base_loglik, values))
+
+    labels = outcome_labels(fc)
+    rows = []
+    for case, log_ratio, values in cases:
+        log_weights, khat = psis(log_ratio)
+        weights = np.exp(log_weights)
+        trusted = bool(khat <= khat_max)
+        for outcome, draws in _per_draw(values, config).items():
+            est = estimate(draws, weights, fit.shape, mass,
+                           ess=fit.ess_mean.get(_quantity(outcome, config)))
+            rows.append({
+                "parameter": case["parameter"],
+                "kind": case["kind"],
+                "label": case["label"],
+                "end": case["end"],
+                "setting": case["setting"],
+                "outcome": outcome,
+                "outcome_label": labels[outcome],
+                "baseline": baseline[outcome],
+                "p": est.mean if trusted else np.nan,
+                "lower": est.lower if trusted else np.nan,
+                "upper": est.upper if trusted else np.nan,
+                "mcse": est.mcse if trusted else np.nan,
+                "change_pp": 100 * (est.mean - baseline[outcome]) if trusted else np.nan,
+                "p_untrusted": np.nan if trusted else est.mean,
+                "khat": khat,
+                "ess": est.ess,
+                "trusted": trusted,
+            })
+    return pd.DataFrame(rows)
+
+
+def _quantity(outcome: str, config: QuestionConfig) -> str:
+    if outcome in ("all", "any"):
+        return f"p_{outcome}"
+    return quantity_name("p_keep", outcome)
+
+
+def tornado_table(table: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """One row per input for one outcome: the low and high ends side by side, by swing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``parameter, label, kind, baseline, low_pp, high_pp, low_setting,
+        high_setting, swing_pp, khat, trusted``, largest swing first; untrusted
+        rows (either end) last.
+    """
+    sub = table[table["outcome"] == outcome]
+    rows = []
+    for parameter, group in sub.groupby("parameter", sort=False):
+        ends = group.set_index("end")
+        low, high = ends.loc["low"], ends.loc["high"]
+        trusted = bool(low["trusted"] and high["trusted"])
+        swing = abs(high["change_pp"] - low["change_pp"]) if trusted else np.nan
+        rows.append({
+            "parameter": parameter, "label": low["label"], "kind": low["kind"],
+            "baseline": low["baseline"], "low_pp": low["change_pp"], "high_pp": high["change_pp"],
+            "low_setting": low["setting"], "high_setting": high["setting"],
+            "swing_pp": swing, "khat": max(low["khat"], high["khat"]), "trusted": trusted,
+        })
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    return out.sort_values(["trusted", "swing_pp"], ascending=[False, False],
+                           na_position="last").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- power scaling
+
+
+def _log_prior_tree(tree, config: QuestionConfig):
+    """A DataTree with the fit's posterior plus ``log_prior`` and ``log_likelihood`` groups."""
+    import xarray as xr
+
+    post = tree["posterior"].to_dataset()
+    priors = resolved_priors(config)
+    ps, pb = priors["p_state"]["kwargs"], priors["p_base"]["kwargs"]
+    em = priors["effect_mu"]["kwargs"]
+    sd_sigma = priors["effect_sd"]["kwargs"]["sigma"]
+
+    log_prior = xr.Dataset({
+        "p_state": xr.apply_ufunc(stats.beta.logpdf, post["p_state"],
+                                  xr.DataArray(ps["alpha"], dims="evidence"),
+                                  xr.DataArray(ps["beta"], dims="evidence")),
+        "p_base": xr.apply_ufunc(stats.beta.logpdf, post["p_base"],
+                                 xr.DataArray(pb["alpha"], dims="base"),
+                                 xr.DataArray(pb["beta"], dims="base")),
+        "effect_mu": xr.apply_ufunc(stats.norm.logpdf, post["effect_mu"],
+                                    xr.DataArray(em["mu"], dims="evidence"),
+                                    xr.DataArray(em["sigma"], dims="evidence")),
+        "effect_sd": xr.apply_ufunc(stats.halfnorm.logpdf, post["effect_sd"], 0.0, sd_sigma),
+        "effect_z": xr.apply_ufunc(stats.norm.logpdf, post["effect_z"]),
+    })
+    shape = post.sizes["chain"], post.sizes["draw"]
+    params = Params(*(np.asarray(post[n].values, float).reshape(-1, *post[n].shape[2:])
+                      for n in ("p_state", "p_base", "beta")))
+    attrs = tree.attrs
+    u = np.asarray(json.loads(attrs["forecast_state_loglr"]), float)
+    v = np.asarray(json.loads(attrs["forecast_outcome_loglr"]), float)
+    loglik = enumerate_states(params, u, v).loglik.reshape(shape)
+    log_lik = xr.Dataset({"news": (("chain", "draw"), loglik)},
+                         coords={"chain": post["chain"], "draw": post["draw"]})
+    return xr.DataTree.from_dict({"posterior": post, "log_prior": log_prior,
+                                  "log_likelihood": log_lik})
+
+
+def power_scaling(forecast: Forecast, *, threshold: float = 0.05,
+                  alphas: tuple[float, float] = (0.99, 1.01)) -> pd.DataFrame:
+    """ArviZ power-scaling sensitivity of the headline probabilities, prior by prior.
+
+    The stored fit is opened (:func:`forecast.store.open_tree`) and given a
+    ``log_prior`` group (each prior's log density per draw, from
+    :func:`forecast.elicit.resolved_priors` with scipy) and a ``log_likelihood``
+    group (the exact log likelihood of the fit's news from
+    :func:`forecast.exact.enumerate_states`). ``arviz_stats.psense`` then
+    power-scales one prior at a time (``group_var_names``/``group_coords``), all
+    priors together, and the likelihood (Kallioinen et al., 2024). A value at or
+    above ``threshold`` (0.05, the paper's) flags a prior that dominates.
+
+    The diagnostic concerns the stored fit, i.e. the news the fit was made from;
+    for a reweighted forecast that may differ from ``forecast.evidence``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (component, outcome): ``component, kind, label, outcome,
+        sensitivity, threshold, flagged``; ``component`` is ``p_state[<var>]``,
+        ``p_base[<base>]``, ``effect[<var>]``, ``effect_sd``, ``all priors`` or
+        ``likelihood``.
+
+    Raises
+    ------
+    ValueError
+        If the forecast was not made from a stored fit (e.g. prior draws).
+    """
+    from arviz_stats import psense
+
+    from forecast.store import open_tree
+
+    path = forecast.fit.path
+    if not path.is_file():
+        raise ValueError(f"power scaling needs a stored fit; {path} is not one")
+    config = forecast.config
+    tree = _log_prior_tree(open_tree(path), config)
+    components: list[tuple[str, str, str, dict[str, Any]]] = []
+    for o in config.question.outcomes:
+        components.append((f"p_base[{o.id}]", "baseline P(keep)", f"Baseline: {o.name}",
+                           {"group": "prior", "group_var_names": "p_base",
+                            "group_coords": {"base": o.id}}))
+    for v in config.evidence.variables:
+        components.append((f"p_state[{v.id}]", "P(state true)", f"P: {v.label}",
+                           {"group": "prior", "group_var_names": "p_state",
+                            "group_coords": {"evidence": v.id}}))
+        components.append((f"effect[{v.id}]", "odds ratio on keeping", f"Effect: {v.label}",
+                           {"group": "prior", "group_var_names": "effect_mu",
+                            "group_coords": {"evidence": v.id}}))
+    components.append(("effect_sd", "pooling scale", "Effect differs between bases",
+                       {"group": "prior", "group_var_names": "effect_sd"}))
+    components.append(("all priors", "all priors", "Every prior together", {"group": "prior"}))
+    components.append(("likelihood", "likelihood", "The news (likelihood)",
+                       {"group": "likelihood"}))
+    labels = outcome_labels(forecast)
+    rows = []
+    for name, kind, label, kwargs in components:
+        ds = psense(tree, var_names=["p_keep", "p_all", "p_any"], alphas=alphas, **kwargs)
+        values = {b: float(ds["p_keep"].sel(base=b)) for b in config.bases}
+        values["all"] = float(ds["p_all"])
+        values["any"] = float(ds["p_any"])
+        for outcome, value in values.items():
+            rows.append({"component": name, "kind": kind, "label": label, "outcome": outcome,
+                         "outcome_label": labels[outcome], "sensitivity": value,
+                         "threshold": threshold, "flagged": bool(value >= threshold)})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- prior densities
+
+
+def prior_densities(config: QuestionConfig, points: int = 241) -> pd.DataFrame:
+    """Each prior's density on a grid, for the priors chart.
+
+    Probabilities (evidence states and baselines) on ``[0, 1]``; effects as the
+    density of the log odds ratio, reported against the odds ratio.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``parameter, kind, label, x, density, lower, upper, mass`` with ``lower,
+        upper`` the elicited (or central ``credible_mass``) interval.
+    """
+    spec = PriorSpec.from_config(config)
+    mass = config.model.credible_mass
+    rows = []
+
+    def interval(prior, dist) -> tuple[float, float, float]:
+        if prior.elicited is not None:
+            return prior.elicited.lower, prior.elicited.upper, prior.elicited.mass
+        lo, hi = dist.ppf([(1 - mass) / 2, (1 + mass) / 2])
+        return float(lo), float(hi), mass
+
+    def add(parameter, kind, label, x, dens, bounds):
+        lo, hi, m = bounds
+        rows.extend({"parameter": parameter, "kind": kind, "label": label, "x": xi,
+                     "density": di, "lower": lo, "upper": hi, "mass": m}
+                    for xi, di in zip(x, dens, strict=True))
+
+    x = np.linspace(0.0005, 0.9995, points)
+    for j, o in enumerate(config.question.outcomes):
+        dist = stats.beta(spec.base_alpha[j], spec.base_beta[j])
+        add(f"p_base[{o.id}]", "baseline P(keep)", o.name, x, dist.pdf(x),
+            interval(o.baseline, dist))
+    for k, v in enumerate(config.evidence.variables):
+        dist = stats.beta(spec.state_alpha[k], spec.state_beta[k])
+        add(f"p_state[{v.id}]", "P(state true)", v.label, x, dist.pdf(x), interval(v.prior, dist))
+    for k, v in enumerate(config.evidence.variables):
+        dist = stats.norm(spec.effect_mu[k], spec.effect_sigma[k])
+        lo, hi = dist.ppf([0.0005, 0.9995])
+        t = np.linspace(lo, hi, points)
+        if v.effect.elicited is not None:
+            bounds = (v.effect.elicited.lower, v.effect.elicited.upper, v.effect.elicited.mass)
+        else:
+            a, b = dist.ppf([(1 - mass) / 2, (1 + mass) / 2])
+            bounds = (math.exp(a), math.exp(b), mass)
+        add(f"effect[{v.id}]", "odds ratio on keeping", v.label, np.exp(t), dist.pdf(t), bounds)
+    return pd.DataFrame(rows)

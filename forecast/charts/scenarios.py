@@ -1,0 +1,80 @@
+"""Scenario matrix: P(keep) per outcome under interventions on the evidence variables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from forecast.charts.theme import diverging_cmap, footer, new_axes, pct, style
+
+
+def plot_scenarios(table: pd.DataFrame, *, outcomes: list[str] | None = None, ax=None,
+                   title: str | None = None, footer_text: str | None = None) -> Figure:
+    """Heat-map of :func:`forecast.analysis.scenarios`: rows scenarios, columns outcomes.
+
+    Each cell shows the probability with its ICD 203 word and the change from the
+    baseline in points; the colour is that change (blue up, vermillion down).
+
+    Parameters
+    ----------
+    table
+        Rows ``scenario, outcome, label, p, change_pp, word``; the baseline first.
+    outcomes
+        Columns to show (default: every outcome in the table).
+    ax
+        Axes to draw on (a new figure when None).
+    title, footer_text
+        Chart title and provenance footer.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    outcomes = outcomes or list(dict.fromkeys(table["outcome"]))
+    names = list(dict.fromkeys(table["scenario"]))
+    labels = table.drop_duplicates("outcome").set_index("outcome")["label"]
+    cell = table.set_index(["scenario", "outcome"])
+    change = np.array([[cell.loc[(s, o), "change_pp"] for o in outcomes] for s in names])
+    limit = max(10.0, float(np.nanmax(np.abs(change))))
+    with style():
+        fig, ax = new_axes(ax, figsize=(4.0 + 2.0 * len(outcomes), 1.5 + 0.55 * len(names)))
+        image = ax.imshow(change, cmap=diverging_cmap(), vmin=-limit, vmax=limit, aspect="auto")
+        for i, s in enumerate(names):
+            for j, o in enumerate(outcomes):
+                r = cell.loc[(s, o)]
+                text = f"{pct(r['p'])} {r['word']}"
+                if i > 0:
+                    text += f"\n{r['change_pp']:+.0f} pp"
+                strong = abs(r["change_pp"]) > 0.6 * limit
+                ax.text(j, i, text, ha="center", va="center", fontsize=9.5,
+                        color="white" if strong else "black",
+                        fontweight="bold" if i == 0 else "normal")
+        ax.set_xticks(np.arange(len(outcomes)), [_wrap(labels[o]) for o in outcomes])
+        ax.xaxis.tick_top()
+        ax.set_yticks(np.arange(len(names)), names)
+        ax.tick_params(length=0)
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_xticks(np.arange(len(outcomes) + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(len(names) + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="white", lw=2)
+        ax.tick_params(which="minor", length=0)
+        bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=0.02)
+        bar.set_label("change from baseline (pp)")
+        ax.set_title(title or "Scenarios: if an evidence variable were settled", loc="left")
+        if footer_text:
+            footer(fig, footer_text)
+    return fig
+
+
+def _wrap(text: str, width: int = 16) -> str:
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    return "\n".join([*lines, line])

@@ -1,0 +1,102 @@
+"""Sensitivity tornado: how far a headline probability moves when each input is pushed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from forecast.analysis import tornado_table
+from forecast.charts.theme import (
+    DOWN_COLOR,
+    PALETTE,
+    UP_COLOR,
+    footer,
+    legend_below,
+    new_axes,
+    pct,
+    style,
+)
+from forecast.tables import estimative_word
+
+
+def plot_tornado(table: pd.DataFrame, *, outcome: str = "all", top: int = 14, ax=None,
+                 title: str | None = None, footer_text: str | None = None) -> Figure:
+    """Tornado of :func:`forecast.analysis.sensitivity` for one outcome.
+
+    One row per input (largest swing on top): the solid bar is the change with
+    the input at the high end of its interval, the hatched bar at the low end.
+    Rows whose reweighting is not trusted (Pareto k-hat above the threshold) are
+    not drawn as bars but listed at the bottom with their k-hat.
+
+    Parameters
+    ----------
+    table
+        The long sensitivity table (``parameter, label, end, outcome, change_pp,
+        baseline, setting, khat, trusted``).
+    outcome
+        Which outcome (``all``, ``any`` or a base id).
+    top
+        How many trusted inputs to show.
+    ax
+        Axes to draw on (a new figure when None).
+    title, footer_text
+        Chart title and provenance footer.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    wide = tornado_table(table, outcome)
+    trusted = wide[wide["trusted"]].head(top)
+    untrusted = wide[~wide["trusted"]]
+    rows = pd.concat([trusted, untrusted], ignore_index=True)
+    sub = table[table["outcome"] == outcome]
+    baseline = float(sub["baseline"].iloc[0])
+    outcome_label = str(sub["outcome_label"].iloc[0])
+    with style():
+        fig, ax = new_axes(ax, figsize=(10.0, 1.8 + 0.42 * len(rows)))
+        y = np.arange(len(rows))[::-1]
+        span = max(2.0, float(np.nanmax(np.abs(trusted[["low_pp", "high_pp"]].to_numpy())))
+                   if not trusted.empty else 2.0)
+        for yi, r in zip(y, rows.itertuples(), strict=True):
+            if not r.trusted:
+                ax.text(0, yi, f"not trusted: Pareto k-hat {r.khat:.2f}; needs a refit",
+                        ha="center", va="center", fontsize=9.5, color=PALETTE["grey"],
+                        style="italic")
+                continue
+            for value, hatch, setting in ((r.low_pp, "///", r.low_setting),
+                                          (r.high_pp, None, r.high_setting)):
+                color = UP_COLOR if value >= 0 else DOWN_COLOR
+                ax.barh(yi, value, height=0.62, color=color if hatch is None else "white",
+                        edgecolor=color, hatch=hatch, lw=1.2)
+                ax.annotate(_setting(setting), (value, yi),
+                            xytext=(4 if value >= 0 else -4, 0), textcoords="offset points",
+                            ha="left" if value >= 0 else "right", va="center", fontsize=8.5,
+                            color=PALETTE["black"])
+        ax.axvline(0, color=PALETTE["black"], lw=1)
+        ax.set_ylim(-0.6, len(rows) - 0.4)
+        ax.set_yticks(y, [_short(lbl) for lbl in rows["label"]])
+        ax.set_xlim(-1.6 * span, 1.6 * span)
+        ax.set_xlabel(f"Change in P({outcome_label.lower()}), percentage points "
+                      f"(baseline {pct(baseline)}, {estimative_word(baseline)})")
+        ax.grid(axis="y", visible=False)
+        handles = [Patch(facecolor=PALETTE["grey"], edgecolor=PALETTE["grey"],
+                         label="input at the high end of its interval"),
+                   Patch(facecolor="white", edgecolor=PALETTE["grey"], hatch="///",
+                         label="input at the low end")]
+        legend_below(ax, handles, [h.get_label() for h in handles], ncols=2)
+        ax.set_title(title or f"What the forecast is sensitive to: {outcome_label}", loc="left")
+        if footer_text:
+            footer(fig, footer_text)
+    return fig
+
+
+def _setting(text: str) -> str:
+    return (text.replace("odds ratio centred at", "OR").replace("centred at", "at")
+            .replace(" (interval end)", ""))
+
+
+def _short(text: str, width: int = 44) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,152 @@
+"""Write the briefing chart set of a question: stable file names and an index.
+
+One job: compute every table of a briefing once (:class:`Briefing`), draw every
+chart from it and write them under one folder as ``<chart>.<format>`` with an
+index ``charts.csv`` (chart, format, path, bytes, sha256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from forecast import analysis, charts
+from forecast.charts.theme import FORMATS, footer_text, save
+from forecast.config import QuestionConfig, load_question
+from forecast.engine import Forecast, compute, prior_forecast
+from forecast.ledger import NewsItem, load_ledger
+from forecast.news import history
+from forecast.tables import diagnostics_table, headline_table, ledger_table
+
+#: The chart set, in briefing order; each name is also the file stem.
+CHARTS = ("headline", "history", "contributions", "scenarios", "tornado",
+          "value_of_information", "diagnostics", "priors")
+
+
+@dataclass
+class Briefing:
+    """Everything a briefing shows, computed once."""
+
+    config: QuestionConfig
+    items: list[NewsItem]
+    forecast: Forecast
+    prior: Forecast
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out",
+                   interventions: Mapping[str, Mapping[str, int]] | None = None,
+                   forecast: Forecast | None = None) -> Briefing:
+    """Compute the forecast and every table of the briefing.
+
+    Parameters
+    ----------
+    question_dir
+        The question directory.
+    forecast_out
+        Where fits are stored (a fit is made there if none can be reused).
+    interventions
+        Named scenario combinations (:func:`forecast.analysis.scenarios`).
+    forecast
+        Use this forecast instead of computing one (its config must be the question's).
+    """
+    config = forecast.config if forecast is not None else load_question(question_dir)
+    items = load_ledger(config)
+    fc = forecast if forecast is not None else compute(config, items, out=forecast_out)
+    prior = prior_forecast(config)
+    b = Briefing(config, items, fc, prior)
+    b.tables["headline"] = headline_table(fc, prior=prior)
+    b.tables["history"] = history(config, out=forecast_out, today=fc.as_of)
+    b.tables["ledger"] = ledger_table(config, items)
+    b.tables["contributions"] = analysis.contributions(fc, items)
+    b.tables["scenarios"] = analysis.scenarios(fc, interventions)
+    b.tables["sensitivity"] = analysis.sensitivity(config, items, forecast=fc)
+    b.tables["value_of_information"] = analysis.value_of_information(fc)
+    b.tables["diagnostics"] = diagnostics_table(fc.fit.diagnostics)
+    b.tables["priors"] = analysis.prior_densities(config)
+    return b
+
+
+def chart_figures(b: Briefing) -> dict[str, Figure]:
+    """Every chart of the briefing, keyed by its stable name (:data:`CHARTS`)."""
+    foot = footer_text(b.forecast)
+    mass = b.config.model.credible_mass
+    t = b.tables
+    figures = {
+        "headline": charts.plot_headline(t["headline"], title=b.config.question.title,
+                                         footer_text=foot, mass=mass),
+        "history": charts.plot_history(t["history"], ledger=t["ledger"], config=b.config,
+                                       footer_text=foot),
+        "contributions": charts.plot_contributions(t["contributions"], footer_text=foot),
+        "scenarios": charts.plot_scenarios(t["scenarios"], footer_text=foot),
+        "tornado": charts.plot_tornado(t["sensitivity"], outcome="all", footer_text=foot),
+        "value_of_information": charts.plot_voi(t["value_of_information"], footer_text=foot,
+                                                mass=mass),
+        "diagnostics": charts.plot_diagnostics(t["diagnostics"], gate=b.config.model.gate,
+                                               footer_text=foot),
+        "priors": charts.plot_priors(t["priors"], config=b.config, footer_text=foot),
+    }
+    return {name: figures[name] for name in CHARTS}
+
+
+def write_charts(figures: Mapping[str, Figure], out_dir: str | Path,
+                 formats: tuple[str, ...] = ("png", "svg", "pdf"),
+                 dpi: int | None = None) -> pd.DataFrame:
+    """Save figures as ``<name>.<format>`` under ``out_dir`` and write ``charts.csv``.
+
+    Names may not contain path separators (:func:`forecast.charts.theme.save`
+    refuses them), so nothing is written outside ``out_dir``.
+    """
+    import matplotlib.pyplot as plt
+
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ValueError(f"unknown format(s) {bad}; allowed: {', '.join(FORMATS)}")
+    out_dir = Path(out_dir)
+    rows = []
+    for name, fig in figures.items():
+        for path in save(fig, out_dir, name, formats=tuple(formats), dpi=dpi):
+            data = path.read_bytes()
+            rows.append({"chart": name, "format": path.suffix[1:], "path": path.name,
+                         "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+        plt.close(fig)
+    index = pd.DataFrame(rows, columns=["chart", "format", "path", "bytes", "sha256"])
+    index.to_csv(out_dir / "charts.csv", index=False)
+    return index
+
+
+def export_charts(question_dir: str | Path, out_dir: str | Path,
+                  formats: tuple[str, ...] = ("png", "svg", "pdf"), dpi: int | None = None,
+                  *, forecast_out: str | Path = "out",
+                  interventions: Mapping[str, Mapping[str, int]] | None = None
+                  ) -> pd.DataFrame:
+    """Write the whole chart set of a question and its index.
+
+    Parameters
+    ----------
+    question_dir
+        The question directory (its ledger is read from it).
+    out_dir
+        Folder for the charts; created if needed.
+    formats
+        Any of ``png``, ``svg``, ``pdf``.
+    dpi
+        Raster resolution (default: the theme's).
+    forecast_out
+        Where fits are stored and reused.
+    interventions
+        Named scenario combinations for the scenario matrix.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The index written to ``out_dir/charts.csv``: ``chart, format, path`` (relative
+        to ``out_dir``), ``bytes, sha256``.
+    """
+    b = build_briefing(question_dir, forecast_out=forecast_out, interventions=interventions)
+    return write_charts(chart_figures(b), out_dir, formats=tuple(formats), dpi=dpi)

@@ -1,0 +1,104 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · Scenarios, sensitivity and the value of information
+#
+# What the forecast would be if an evidence variable were settled, how far it moves when
+# each prior or news item is pushed to the ends of its interval, and which questions are
+# worth answering. Everything is exact per parameter draw and averaged over the posterior.
+
+# %% tags=["parameters"]
+question_dir = "../priors/russia_syria_bases"
+seed = 20261125
+out_dir = "../out"
+
+# %%
+# Seed cell: the sampler and the prior draws use this seed.
+import numpy as np
+
+rng = np.random.default_rng(seed)
+
+# %%
+from forecast import analysis, charts
+from forecast.charts.theme import footer_text
+from forecast.config import load_question
+from forecast.engine import compute
+from forecast.ledger import load_ledger
+
+config = load_question(question_dir).with_sampler(seed=seed)
+items = load_ledger(config)
+forecast = compute(config, items, out=out_dir)
+footer = footer_text(forecast)
+print(f"path: {forecast.path}; {len(items)} news items")
+
+# %% [markdown]
+# ## Scenarios
+#
+# Each variable set to true and to false on its own, and two named combinations.
+
+# %%
+named = {
+    "Russia extradites Assad": {"assad_extradition": 1},
+    "Escalation and separatist backing": {"escalation": 1, "separatist_backing": 1},
+}
+scenario_table = analysis.scenarios(forecast, named)
+scenario_table.pivot(index="scenario", columns="outcome", values="p").loc[
+    scenario_table["scenario"].unique()]
+
+# %%
+charts.plot_scenarios(scenario_table, footer_text=footer)
+
+# %% [markdown]
+# ## Sensitivity: a tornado by importance reweighting
+#
+# Rows whose Pareto k-hat exceeds the fast-path threshold are flagged and not used.
+
+# %%
+sensitivity_table = analysis.sensitivity(config, items, forecast=forecast)
+analysis.tornado_table(sensitivity_table, "all")
+
+# %%
+charts.plot_tornado(sensitivity_table, outcome="all", footer_text=footer)
+
+# %% [markdown]
+# ## Power-scaling prior sensitivity (ArviZ `psense`)
+#
+# A value of 0.05 or more flags a prior that dominates the posterior.
+
+# %%
+psense_table = analysis.power_scaling(forecast)
+psense_table.pivot(index="component", columns="outcome", values="sensitivity")
+
+# %% [markdown]
+# ## Value of information
+
+# %%
+voi_table = analysis.value_of_information(forecast)
+voi_table[["label", "outcome", "p_state", "p_if_true", "p_if_false", "voi_pp"]]
+
+# %%
+charts.plot_voi(voi_table, footer_text=footer, mass=config.model.credible_mass)
+
+# %% [markdown]
+# ## What each news item did
+
+# %%
+contribution_table = analysis.contributions(forecast, items)
+charts.plot_contributions(contribution_table, footer_text=footer)
+
+# %%
+from importlib.metadata import version
+
+for package in ("forecast", "pymc", "arviz", "numpy", "pandas"):
+    print(package, version(package))

@@ -1,0 +1,309 @@
+"""forecast.analysis: scenarios, value of information, sensitivity, contributions, psense.
+
+Fast and seeded: every forecast here comes from independent prior draws
+(:func:`forecast.engine.prior_forecast`), reweighted exactly to the news where
+needed, or from parameters built directly with NumPy; no MCMC.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import NEWS, SEED, TODAY, make_question
+
+
+def store_fit_from_prior(config, items, out: Path, *, seed: int = 7, pool: int = 40_000) -> Path:
+    """Store a fit whose draws come from the prior, resampled to the news (no MCMC).
+
+    Sampling-importance-resampling: independent prior draws (every parameter of
+    the PyMC model, so the tree looks like a sampled one) are resampled with
+    weights proportional to the exact likelihood of the news. Stored under the
+    key :func:`forecast.engine.compute` expects, so it is found as a cached fit.
+    """
+    import xarray as xr
+
+    from forecast.elicit import resolved_priors
+    from forecast.exact import Params, enumerate_states
+    from forecast.ledger import evidence_from
+    from forecast.sampling import diagnose
+    from forecast.store import fit_key, fit_path, save_fit
+
+    s = config.model.sampler
+    rng = np.random.default_rng(seed)
+    pr = resolved_priors(config)
+    k, b = len(config.variables), len(config.bases)
+    ps, pb, mu = pr["p_state"]["kwargs"], pr["p_base"]["kwargs"], pr["effect_mu"]["kwargs"]
+    draws = {
+        "p_state": rng.beta(ps["alpha"], ps["beta"], size=(pool, k)),
+        "p_base": rng.beta(pb["alpha"], pb["beta"], size=(pool, b)),
+        "effect_mu": rng.normal(mu["mu"], mu["sigma"], size=(pool, k)),
+        "effect_sd": np.abs(rng.normal(0, pr["effect_sd"]["kwargs"]["sigma"], size=pool)),
+        "effect_z": rng.normal(size=(pool, b, k)),
+    }
+    draws["beta"] = draws["effect_mu"][:, None, :] + draws["effect_sd"][:, None, None] * draws[
+        "effect_z"]
+    evidence = evidence_from(config, items)
+    params = Params(draws["p_state"], draws["p_base"], draws["beta"])
+    values = enumerate_states(params, evidence.state_loglr, evidence.outcome_loglr)
+    w = np.exp(values.loglik - values.loglik.max())
+    n = s.chains * s.draws
+    idx = rng.choice(pool, size=n, p=w / w.sum())
+    draws.update(p_keep=values.p_keep, p_all=values.p_all, p_any=values.p_any,
+                 p_state_post=values.p_state)
+    dims = {"p_state": ["evidence"], "p_base": ["base"], "effect_mu": ["evidence"],
+            "effect_sd": [], "effect_z": ["base", "evidence"], "beta": ["base", "evidence"],
+            "p_keep": ["base"], "p_all": [], "p_any": [], "p_state_post": ["evidence"]}
+    post = xr.Dataset(
+        {name: (["chain", "draw", *d], draws[name][idx].reshape(s.chains, s.draws, *draws[
+            name].shape[1:])) for name, d in dims.items()},
+        coords={"chain": np.arange(s.chains), "draw": np.arange(s.draws),
+                "base": config.bases, "evidence": config.variables},
+    )
+    stats = xr.Dataset({"diverging": (["chain", "draw"], np.zeros((s.chains, s.draws), bool))})
+    tree = xr.DataTree.from_dict({"posterior": post, "sample_stats": stats})
+    key = fit_key(config, evidence, s.seed)
+    return save_fit(tree, fit_path(out, config, key), config=config, evidence=evidence, key=key,
+                    seed=s.seed, diagnostics=diagnose(tree, config))
+
+
+NAMED = {"Russia extradites Assad": {"assad_extradition": 1},
+         "Escalation and separatist backing": {"escalation": 1, "separatist_backing": 1}}
+
+
+@pytest.fixture(scope="module")
+def qdir(tmp_path_factory) -> Path:
+    return make_question(tmp_path_factory.mktemp("analysis"), news=NEWS)
+
+
+@pytest.fixture(scope="module")
+def qconfig(qdir):
+    from forecast.config import load_question
+
+    return load_question(qdir)
+
+
+@pytest.fixture(scope="module")
+def qitems(qconfig):
+    from forecast.ledger import load_ledger
+
+    return load_ledger(qconfig, today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def prior_fc(qconfig):
+    from forecast.engine import prior_forecast
+
+    return prior_forecast(qconfig, seed=SEED)
+
+
+@pytest.fixture(scope="module")
+def news_fc(qconfig, qitems, prior_fc):
+    """The prior draws reweighted exactly to the news: a forecast with PSIS weights."""
+    from forecast.engine import reweight
+    from forecast.ledger import evidence_from
+
+    fc = reweight(qconfig, prior_fc.fit, evidence_from(qconfig, qitems), TODAY)
+    assert fc.weights is not None and fc.khat <= qconfig.model.fast_path.khat_max
+    return fc
+
+
+def _brute_force_keep(fc, fixed: dict[int, int]) -> np.ndarray:
+    """P(keep_b | fixed states, news) per draw, by an explicit loop over the free states."""
+    par = fc.fit.params
+    u, v = fc.evidence.state_loglr, fc.evidence.outcome_loglr
+    k = par.p_state.shape[1]
+    log_total = []
+    keep_terms = []
+    for state in itertools.product((0, 1), repeat=k):
+        if any(state[i] != x for i, x in fixed.items()):
+            continue
+        s = np.array(state, dtype=float)
+        log_ps = (np.log(par.p_state) * s + np.log1p(-par.p_state) * (1 - s)).sum(axis=1)
+        eta = np.log(par.p_base / (1 - par.p_base)) + par.beta @ s  # (n, B)
+        p = 1 / (1 + np.exp(-eta))
+        news_given_s = p * np.exp(v) + (1 - p)  # (n, B)
+        log_joint = log_ps + s @ u + np.log(news_given_s).sum(axis=1)
+        log_total.append(log_joint)
+        keep_terms.append(p * np.exp(v) / news_given_s)
+    log_total = np.array(log_total)  # (M, n)
+    w = np.exp(log_total - log_total.max(axis=0))
+    w /= w.sum(axis=0)
+    return np.einsum("mn,mnb->nb", w, np.array(keep_terms))
+
+
+def test_scenario_equals_brute_force_conditional(news_fc):
+    from forecast.analysis import scenarios
+
+    table = scenarios(news_fc, NAMED)
+    per_draw = _brute_force_keep(news_fc, {0: 1})  # assad_extradition is variable 0
+    w = news_fc.weights / news_fc.weights.sum()
+    rows = table[table["scenario"] == "Russia extradites Assad"].set_index("outcome")
+    for i, base in enumerate(news_fc.config.bases):
+        assert rows.loc[base, "p"] == pytest.approx(float(w @ per_draw[:, i]), abs=1e-10)
+    # the named combination and the one-at-a-time row are the same intervention
+    same = table[table["scenario"] == "Russia extradites Assad: yes"].set_index("outcome")
+    assert np.allclose(same["p"], rows["p"])
+    # the baseline is the forecast itself, and carries the interval and word
+    base = table[table["kind"] == "baseline"].set_index("outcome")
+    for key, est in news_fc.probabilities().items():
+        assert base.loc[key, "p"] == pytest.approx(est.mean, abs=1e-12)
+        assert base.loc[key, "lower"] <= base.loc[key, "p"] <= base.loc[key, "upper"]
+    n_var = len(news_fc.config.variables)
+    assert table["scenario"].nunique() == 1 + len(NAMED) + 2 * n_var
+    assert set(table["word"]) <= {"almost no chance", "very unlikely", "unlikely",
+                                  "roughly even chance", "likely", "very likely",
+                                  "almost certain"}
+
+
+def test_scenario_refuses_unknown_variable(news_fc):
+    from forecast.analysis import scenarios
+
+    with pytest.raises(ValueError, match="unknown evidence variable"):
+        scenarios(news_fc, {"bad": {"no_such_variable": 1}})
+    with pytest.raises(ValueError, match="0 or 1"):
+        scenarios(news_fc, {"bad": {"escalation": 2}})
+
+
+def test_voi_is_zero_for_a_variable_without_effect(prior_fc):
+    from forecast.analysis import value_of_information
+    from forecast.exact import Params, enumerate_states
+
+    rng = np.random.default_rng(SEED)
+    n, k, b = prior_fc.fit.params.n, len(prior_fc.config.variables), len(prior_fc.config.bases)
+    beta = rng.normal(0.0, 1.5, size=(n, b, k))
+    beta[:, :, 2] = 0.0
+    params = Params(rng.beta(2, 3, size=(n, k)), rng.beta(3, 3, size=(n, b)), beta)
+    fit = dataclasses.replace(prior_fc.fit, params=params)
+    ev = prior_fc.evidence
+    values = enumerate_states(params, ev.state_loglr, ev.outcome_loglr)
+    fc = dataclasses.replace(prior_fc, fit=fit, values=values)
+    table = value_of_information(fc)
+    null = table[table["variable"] == prior_fc.config.variables[2]]
+    assert np.all(np.abs(null["voi_pp"]) < 1e-9)
+    others = table[table["variable"] != prior_fc.config.variables[2]]
+    assert np.all(others["voi_pp"] > 0.1)
+    # the identity behind it, per draw: P(keep) = q P(keep | yes) + (1 - q) P(keep | no)
+    yes = enumerate_states(params, ev.state_loglr, ev.outcome_loglr, fix={0: 1}).p_keep
+    no = enumerate_states(params, ev.state_loglr, ev.outcome_loglr, fix={0: 0}).p_keep
+    q = values.p_state[:, [0]]
+    assert np.allclose(q * yes + (1 - q) * no, values.p_keep, atol=1e-12)
+
+
+def _question_with_prior(src: Path, tmp: Path, parameter: str, prior: dict) -> Path:
+    """A copy of the question whose ``parameter`` prior is replaced by ``prior`` (a dist)."""
+    target = tmp / "changed"
+    shutil.copytree(src, target, ignore=shutil.ignore_patterns("news.yaml*"))
+    kind, var = parameter.rstrip("]").split("[")
+    evidence = yaml.safe_load((target / "evidence.yaml").read_text())
+    spec = next(v for v in evidence["variables"] if v["id"] == var)
+    key = {"p_state": "prior", "effect": "effect"}[kind]
+    spec[key] = {"dist": prior, "rationale": "sensitivity test"}
+    (target / "evidence.yaml").write_text(yaml.safe_dump(evidence, sort_keys=False))
+    return target
+
+
+@pytest.mark.parametrize(("parameter", "end"), [("p_state[basing_agreement]", "high"),
+                                                 ("effect[basing_agreement]", "low")])
+def test_sensitivity_reweighting_matches_direct_prior_draws(qdir, qconfig, prior_fc, tmp_path,
+                                                             parameter, end):
+    """Reweighted prior draws agree with fresh draws from the changed prior.
+
+    Tolerance: 4 standard errors of the difference, sqrt(MCSE_rw^2 + MCSE_direct^2)
+    (the two estimates use independent draws); the move itself must exceed that
+    tolerance, so the check has power.
+    """
+    from forecast.analysis import sensitivity, shifted_priors
+    from forecast.config import load_question
+    from forecast.engine import prior_forecast
+
+    table = sensitivity(qconfig, [], forecast=prior_fc)
+    case = next(c for c in shifted_priors(qconfig)
+                if c["parameter"] == parameter and c["end"] == end)
+    changed = load_question(_question_with_prior(qdir, tmp_path, parameter, case["prior"]))
+    direct = prior_forecast(changed, seed=SEED + 1).probabilities()
+    rows = table[(table["parameter"] == parameter) & (table["end"] == end)].set_index("outcome")
+    for outcome, est in direct.items():
+        r = rows.loc[outcome]
+        assert r["trusted"], r
+        tolerance = 4 * np.hypot(r["mcse"], est.mcse)
+        assert abs(r["p"] - est.mean) <= tolerance, (outcome, r["p"], est.mean, tolerance)
+    assert abs(rows.loc["all", "change_pp"]) / 100 > 4 * np.hypot(rows.loc["all", "mcse"],
+                                                                  direct["all"].mcse)
+
+
+def test_sensitivity_flags_untrusted_rows_and_covers_every_input(qconfig, qitems, news_fc):
+    from forecast.analysis import sensitivity, tornado_table
+
+    table = sensitivity(qconfig, qitems, forecast=news_fc)
+    k, b = len(qconfig.variables), len(qconfig.bases)
+    assert table["parameter"].nunique() == 2 * k + b + 1 + len(qitems)
+    assert set(table["end"]) == {"low", "high"}
+    ok = table["khat"] <= qconfig.model.fast_path.khat_max
+    assert (table["trusted"] == ok).all()
+    assert table.loc[~ok, "p"].isna().all() and table.loc[~ok, "p_untrusted"].notna().all()
+    assert table.loc[ok, "p"].between(0, 1).all()
+    strict = sensitivity(qconfig, qitems, forecast=news_fc, khat_max=-1.0, include_items=False)
+    assert not strict["trusted"].any() and strict["p"].isna().all()
+    wide = tornado_table(table, "all")
+    assert wide["swing_pp"].dropna().is_monotonic_decreasing
+    # n3 is the weaker repeat in its cluster: weakened further it still counts for nothing,
+    # doubled it becomes the cluster's strongest item and moves the forecast
+    repeat = table[table["parameter"] == "news[n3]"].set_index("end")
+    assert np.allclose(repeat.loc["low", "change_pp"], 0.0, atol=1e-9)
+    assert np.all(np.abs(repeat.loc["high", "change_pp"]) > 0.1)
+
+
+def test_contributions_add_up_to_the_forecast(news_fc, qitems, prior_fc):
+    from forecast.analysis import contributions
+
+    table = contributions(news_fc, qitems)
+    assert table["step"].max() == len(qitems)
+    for outcome, est in news_fc.probabilities().items():
+        rows = table[table["outcome"] == outcome].sort_values("step")
+        assert rows["after"].iloc[-1] == pytest.approx(est.mean, abs=1e-12)
+        assert rows["after"].iloc[0] == pytest.approx(prior_fc.probabilities()[outcome].mean,
+                                                      abs=1e-12)
+        total = rows["change_pp"].sum()
+        assert total == pytest.approx(100 * (rows["after"].iloc[-1] - rows["after"].iloc[0]))
+    assert list(table.drop_duplicates("step")["item"]) == ["prior", "n1", "n2", "n3", "n4", "n5"]
+
+
+def test_power_scaling_on_a_stored_fit(qconfig, tmp_path):
+    from forecast.analysis import power_scaling
+    from forecast.engine import compute
+
+    store_fit_from_prior(qconfig, [], tmp_path, pool=6000)
+    fc = compute(qconfig, [], out=tmp_path, as_of=TODAY, allow_fit=False, allow_reweight=False)
+    table = power_scaling(fc)
+    components = set(table["component"])
+    assert {"all priors", "likelihood", "effect_sd"} <= components
+    assert {f"p_state[{v}]" for v in qconfig.variables} <= components
+    assert table["sensitivity"].notna().all() and (table["sensitivity"] >= 0).all()
+    assert (table["flagged"] == (table["sensitivity"] >= 0.05)).all()
+    # no news: the likelihood is flat, so it cannot move anything; the priors are everything
+    like = table[table["component"] == "likelihood"]["sensitivity"]
+    assert np.all(like < 1e-6)
+    assert table[table["component"] == "all priors"]["flagged"].all()
+
+
+def test_power_scaling_needs_a_stored_fit(prior_fc):
+    from forecast.analysis import power_scaling
+
+    with pytest.raises(ValueError, match="stored fit"):
+        power_scaling(prior_fc)
+
+
+def test_prior_densities_integrate_to_one(qconfig):
+    from forecast.analysis import prior_densities
+
+    table = prior_densities(qconfig)
+    for parameter, rows in table.groupby("parameter"):
+        x = np.log(rows["x"]) if parameter.startswith("effect") else rows["x"]
+        assert np.trapezoid(rows["density"], x) == pytest.approx(1.0, abs=0.01), parameter

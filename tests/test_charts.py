@@ -1,0 +1,177 @@
+"""Charts, the chart export and the HTML report: every chart renders, readably, everywhere.
+
+No MCMC: the question's "fit" is independent prior draws resampled to the news
+(:func:`test_analysis.store_fit_from_prior`), stored where the engine finds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_analysis import NAMED, store_fit_from_prior
+
+from conftest import NEWS, TODAY, make_question
+
+REVIEW_DIR = Path("/tmp/charts_review")
+
+
+@pytest.fixture(scope="module")
+def briefing(tmp_path_factory):
+    from forecast.config import load_question
+    from forecast.engine import compute
+    from forecast.export import build_briefing
+    from forecast.ledger import load_ledger
+
+    root = tmp_path_factory.mktemp("charts")
+    qdir = make_question(root, news=NEWS)
+    config = load_question(qdir)
+    items = load_ledger(config, today=TODAY)
+    out = root / "out"
+    store_fit_from_prior(config, items, out, pool=8000)
+    fc = compute(config, items, out=out, as_of=TODAY, allow_fit=False, allow_reweight=False)
+    b = build_briefing(qdir, forecast_out=out, interventions=NAMED, forecast=fc)
+    b.tables["qdir"] = qdir  # type: ignore[assignment]
+    b.tables["out"] = out  # type: ignore[assignment]
+    return b
+
+
+@pytest.fixture(scope="module")
+def figures(briefing):
+    from forecast.export import chart_figures
+
+    return chart_figures(briefing)
+
+
+def _not_blank(path: Path) -> float:
+    import matplotlib.image as mpimg
+
+    pixels = mpimg.imread(path)[..., :3]
+    return float(pixels.std())
+
+
+def test_every_chart_renders_to_png_svg_pdf(figures, tmp_path):
+    from forecast.charts import save
+    from forecast.export import CHARTS
+
+    assert list(figures) == list(CHARTS)
+    for name, fig in figures.items():
+        paths = save(fig, tmp_path, name, formats=("png", "svg", "pdf"), dpi=50)
+        assert [p.suffix for p in paths] == [".png", ".svg", ".pdf"]
+        assert all(p.stat().st_size > 1000 for p in paths), name
+        assert paths[2].read_bytes().startswith(b"%PDF")
+        assert b"<svg" in paths[1].read_bytes()[:2000]
+        # a blank white figure has pixel std 0; a chart is far from it
+        assert _not_blank(paths[0]) > 0.05, name
+        if os.environ.get("FORECAST_CHART_REVIEW"):  # for eyes: /tmp/charts_review
+            save(fig, REVIEW_DIR, name, formats=("png",), dpi=100)
+
+
+def test_charts_carry_the_footer_and_estimative_words(figures, briefing):
+    texts = {name: " ".join(t.get_text() for t in fig.findobj(
+        lambda a: hasattr(a, "get_text"))) for name, fig in figures.items()}
+    q = briefing.config.question
+    for name, text in texts.items():
+        assert q.title in text and q.horizon.isoformat() in text, name
+    words = ("unlikely", "likely", "even chance", "almost")
+    for name in ("headline", "contributions", "scenarios", "tornado"):
+        assert any(w in texts[name] for w in words), name
+
+
+def test_charts_accept_an_axes(briefing):
+    import matplotlib.pyplot as plt
+
+    from forecast import charts
+
+    t = briefing.tables
+    for draw in (
+        lambda ax: charts.plot_history(t["history"], ax=ax, config=briefing.config),
+        lambda ax: charts.plot_contributions(t["contributions"], ax=ax),
+        lambda ax: charts.plot_scenarios(t["scenarios"], ax=ax),
+        lambda ax: charts.plot_tornado(t["sensitivity"], outcome="khmeimim", ax=ax),
+        lambda ax: charts.plot_voi(t["value_of_information"], ax=ax),
+        lambda ax: charts.plot_diagnostics(t["diagnostics"], ax=ax),
+        lambda ax: charts.plot_priors(t["priors"], ax=ax),
+    ):
+        fig, ax = plt.subplots()
+        assert draw(ax) is fig
+        plt.close(fig)
+
+
+def test_priors_chart_from_prior_table_and_empty_diagnostics(briefing, tmp_path):
+    from forecast import charts
+    from forecast.tables import diagnostics_table, prior_table
+
+    fig = charts.plot_priors(prior_table(briefing.config), config=briefing.config)
+    empty = charts.plot_diagnostics(diagnostics_table({}))
+    for name, f in (("priors_table", fig), ("no_diagnostics", empty)):
+        (path,) = charts.save(f, tmp_path, name, dpi=50)
+        assert _not_blank(path) > 0.01
+    with pytest.raises(ValueError, match="config"):
+        charts.plot_priors(prior_table(briefing.config))
+
+
+def test_save_refuses_names_that_escape(figures, tmp_path):
+    from forecast.charts import save
+
+    fig = figures["headline"]
+    for stem in ("../escape", "a/b", "..\\x", ".hidden", ""):
+        with pytest.raises(ValueError):
+            save(fig, tmp_path, stem)
+    with pytest.raises(ValueError):
+        save(fig, tmp_path, "ok", formats=("gif",))
+
+
+def test_export_charts_writes_the_set_and_its_index(briefing, tmp_path):
+    import pandas as pd
+
+    from forecast.export import CHARTS, export_charts
+
+    out = tmp_path / "charts"
+    index = export_charts(briefing.tables["qdir"], out, formats=("png",), dpi=40,
+                          forecast_out=briefing.tables["out"])
+    assert list(index.columns) == ["chart", "format", "path", "bytes", "sha256"]
+    assert len(index) == len(CHARTS)
+    assert set(index["chart"]) == set(CHARTS)
+    on_disk = pd.read_csv(out / "charts.csv")
+    assert on_disk["sha256"].tolist() == index["sha256"].tolist()
+    for r in index.itertuples():
+        path = (out / r.path).resolve()
+        assert path.parent == out.resolve() and path.name == f"{r.chart}.{r.format}"
+        data = path.read_bytes()
+        assert len(data) == r.bytes > 0
+        assert hashlib.sha256(data).hexdigest() == r.sha256
+
+
+def test_report_is_self_contained(briefing, figures, tmp_path):
+    from forecast.export import CHARTS
+    from forecast.report import write_pdf, write_report
+
+    path = write_report(briefing.tables["qdir"], tmp_path, briefing=briefing, dpi=40, pdf=False)
+    text = path.read_text()
+    assert text.startswith("<!DOCTYPE html>")
+    assert text.count("data:image/png;base64,") == len(CHARTS)
+    lowered = text.lower()
+    assert "<script" not in lowered and "http://" not in lowered and "https://" not in lowered
+    assert "src='//" not in lowered and 'src="//' not in lowered
+    for r in briefing.tables["headline"].query("stage == 'posterior'").itertuples():
+        assert f"{r.p:.0%}" in text and r.word in text
+    for item in NEWS:
+        assert item["id"] in text
+    assert "Method" in text and "Diagnostics" in text
+    # the PDF (a text page, then the charts; one chart here to keep the test fast)
+    pdf = write_pdf(briefing, {"headline": figures["headline"]}, tmp_path / "b.pdf")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and data.count(b"/Type /Page") >= 2
+
+
+def test_history_table_feeds_the_history_chart(briefing):
+    table = briefing.tables["history"]
+    assert table["date"].iloc[0] is None  # the prior comes first
+    last = table[table["date"] == table["date"].dropna().max()].set_index("outcome")
+    for key, est in briefing.forecast.probabilities().items():
+        assert last.loc[key, "p"] == pytest.approx(est.mean, abs=1e-12)
+    assert np.isfinite(table["p"]).all()

@@ -1,0 +1,93 @@
+"""`forecast validate` refuses every kind of wrong prior file, naming the file and the field.
+
+Each case under ``tests/fixtures/bad_priors/<case>/`` is a full copy of the seed
+question with ONE defect (rebuild them with ``make_fixtures.py`` there). The table
+below says which file and which field the message must name, as ``<file>: <field>``,
+the shape every message of :mod:`forecast.config` promises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from forecast.cli import main
+
+BAD = ROOT / "tests" / "fixtures" / "bad_priors"
+
+#: case -> (file, field as printed after the file name, a word the explanation must hold)
+EXPECTED = {
+    "yaml_syntax_error": ("question.yaml", "invalid YAML at line 6", "expected"),
+    "missing_required_field": ("question.yaml", "horizon", "required"),
+    "unknown_extra_field": ("question.yaml", "colour", "not permitted"),
+    "wrong_schema_version": ("model.yaml", "schema_version", "should be 1"),
+    "probability_above_one": ("evidence.yaml", "variables[0].prior.elicited.upper", "less than 1"),
+    "reversed_interval": ("evidence.yaml", "variables[1].prior.elicited", "lower must be below"),
+    "mass_outside": ("question.yaml", "outcomes[0].baseline.elicited.mass", "greater than 0.5"),
+    "odds_ratio_not_positive": ("evidence.yaml", "variables[0].effect.elicited.lower",
+                                "greater than 0"),
+    "duplicate_variable_id": ("evidence.yaml", "variables", "duplicate id 'assad_extradition'"),
+    "unknown_dist_name": ("model.yaml", "effect_pooling.dist", "unknown dist 'HalfCauchy'"),
+    "wrong_dist_kwargs": ("model.yaml", "effect_pooling.dist", "needs exactly the kwargs"),
+    "horizon_before_created": ("question.yaml", "horizon", "must be after created"),
+    "empty_rationale": ("model.yaml", "effect_pooling.rationale", "at least 1 character"),
+    "non_snake_case_id": ("question.yaml", "id", "snake_case"),
+    "top_level_list": ("reliability.yaml", "(top level)", "got list"),
+    "empty_file": ("model.yaml", "(top level)", "got empty"),
+    "too_many_evidence_variables": ("evidence.yaml", "variables", "at most 12"),
+    "evidence_id_clashes_with_outcome": ("evidence.yaml", "variables", "also outcome ids"),
+    "reliability_f_weight_not_zero": ("reliability.yaml", "source", "weight 0"),
+    "nan_probability": ("question.yaml", "outcomes[1].baseline.elicited.lower", "finite"),
+    "infinite_odds_ratio": ("evidence.yaml", "variables[3].effect.elicited.upper", "finite"),
+    "python_object_tag": ("question.yaml", "invalid YAML at line 5", "python/object/apply"),
+    "duplicate_key": ("model.yaml", "invalid YAML at line 13", "duplicate key 'draws'"),
+    "not_utf8": ("question.yaml", "not UTF-8 text", "byte"),
+    "wrong_type_number_as_text": ("model.yaml", "sampler.target_accept", "valid number"),
+    "missing_file": ("reliability.yaml", "file not found", "not found"),
+}
+
+def _cases() -> list:
+    params = []
+    for case, expected in EXPECTED.items():
+        params.append(pytest.param(case, *expected, id=case))
+    return params
+
+
+def _tree_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(path.rglob("*")):
+        h.update(str(p.relative_to(path)).encode())
+        if p.is_file():
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def test_the_table_covers_every_fixture():
+    on_disk = {p.name for p in BAD.iterdir() if p.is_dir()}
+    assert on_disk == set(EXPECTED)
+    assert len(on_disk) >= 12
+
+
+def test_the_fixture_source_is_valid(capsys):
+    """Each fixture differs from a question that validates, so the defect is what fails."""
+    assert main(["validate", str(ROOT / "priors" / "russia_syria_bases")]) == 0
+
+
+@pytest.mark.parametrize(("case", "filename", "field", "why"), _cases())
+def test_validate_refuses(case, filename, field, why, capsys):
+    directory = BAD / case
+    before = _tree_hash(directory)
+    assert main(["validate", str(directory)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    message = captured.err
+    assert message.startswith("error: ")
+    assert "Traceback" not in message
+    # One paragraph: one line per problem, and this fixture has one problem.
+    assert message.strip().count("\n") == 0, message
+    assert f"{directory / filename}: {field}" in message, message
+    assert why in message, message
+    assert _tree_hash(directory) == before
