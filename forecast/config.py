@@ -350,7 +350,7 @@ def _unique(ids: list[str], what: str) -> None:
         seen.add(i)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present
     """Safe loader that refuses duplicate keys instead of silently keeping the last."""
 
 

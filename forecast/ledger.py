@@ -58,6 +58,7 @@ from forecast.config import (
     format_validation_error,
     read_yaml,
 )
+from forecast.config import _UniqueKeyLoader as _Loader
 
 
 def _item_id(value: str) -> str:
@@ -215,12 +216,12 @@ def item_loglr(config: QuestionConfig, item: NewsItem) -> float:
 def check_item(
     config: QuestionConfig,
     item: NewsItem,
-    existing: list[NewsItem],
+    existing: list[NewsItem] | set[str],
     *,
     today: dt.date | None = None,
     where: str = "item",
 ) -> None:
-    """Check an item against the question and the items already recorded.
+    """Check an item against the question and the items (or ids) already recorded.
 
     Raises
     ------
@@ -234,7 +235,8 @@ def check_item(
             f"{where}: bears_on: unknown variable {item.bears_on!r}; "
             f"allowed: {', '.join(targets)}"
         )
-    if item.id in {e.id for e in existing}:
+    ids = existing if isinstance(existing, set) else {e.id for e in existing}
+    if item.id in ids:
         raise LedgerError(f"{where}: id: duplicate id {item.id!r}; it is already in the ledger")
     if item.date > today:
         raise LedgerError(f"{where}: date: {item.date} is after today ({today})")
@@ -276,9 +278,11 @@ def _read(config, path, *, today=None) -> tuple[list[NewsItem], bytes]:
             f"{path}: question: ledger is for {ledger.question!r}, not {config.id!r}"
         )
     items: list[NewsItem] = []
+    seen: set[str] = set()  # one running set keeps reading linear in the number of items
     for i, item in enumerate(ledger.items or []):
-        check_item(config, item, items, today=today, where=f"{path}: items[{i}]")
+        check_item(config, item, seen, today=today, where=f"{path}: items[{i}]")
         items.append(item)
+        seen.add(item.id)
     return items, raw
 
 
@@ -338,7 +342,7 @@ def _appended(raw: bytes, item: NewsItem, old_ids: list[str], path: Path) -> byt
     for indent in ("  ", ""):
         new_raw = raw + _item_text(item, indent).encode("utf-8")
         try:
-            check = Ledger.model_validate(yaml.safe_load(new_raw.decode("utf-8")))
+            check = Ledger.model_validate(yaml.load(new_raw.decode("utf-8"), Loader=_Loader))  # noqa: S506
         except (yaml.YAMLError, ValidationError):
             continue
         if [i.id for i in check.items or []] == [*old_ids, item.id]:
