@@ -388,13 +388,13 @@ _UniqueKeyLoader.add_constructor(
 MAX_FILE_BYTES = 5_000_000
 
 
-def read_yaml(path: Path) -> tuple[Any, bytes]:
-    """Read a YAML file safely, returning the parsed data and the raw bytes.
+def read_text(path: Path, *, encoding: str = "utf-8") -> tuple[str, bytes]:
+    """Read a text input file, refusing what is missing, too large or not UTF-8.
 
     Raises
     ------
     ConfigError
-        If the file is missing, too large, not UTF-8 or not valid YAML.
+        Naming the file and what is wrong with it.
     """
     try:
         raw = path.read_bytes()
@@ -405,9 +405,20 @@ def read_yaml(path: Path) -> tuple[Any, bytes]:
     if len(raw) > MAX_FILE_BYTES:
         raise ConfigError([f"{path}: file is {len(raw)} bytes; the limit is {MAX_FILE_BYTES}"])
     try:
-        text = raw.decode("utf-8")
+        return raw.decode(encoding), raw
     except UnicodeDecodeError as exc:
         raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
+
+
+def read_yaml(path: Path) -> tuple[Any, bytes]:
+    """Read a YAML file safely, returning the parsed data and the raw bytes.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, too large, not UTF-8 or not valid YAML.
+    """
+    text, raw = read_text(path)
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
