@@ -1,0 +1,356 @@
+"""The reference class: CSV validation, parameter recovery, LOO backtest, scores, Syria case.
+
+One MCMC fit per session (300 simulated cases, 2 chains x 400 draws, ~10 s) serves
+every test that needs posterior draws; one more compile serves the exact-refit test.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import DEFAULT_QUESTION, ROOT
+from forecast.config import ConfigError, load_question
+from forecast.reference import (
+    COLUMNS,
+    FEATURES,
+    OUTCOME,
+    ConvergenceWarning,
+    backtest,
+    brier_score,
+    calibration_table,
+    load_cases,
+    load_settings,
+    log_score,
+    loo_base_rate,
+    predict,
+    score_table,
+    syria_case,
+)
+
+FIXTURES = ROOT / "tests" / "fixtures" / "reference"
+SETTINGS = ROOT / "priors" / "reference_class" / "model.yaml"
+
+#: The simulation's true values (log odds ratios, patron intercepts).
+TRUE_BETA = np.array([-0.5, -1.5, -0.8, 0.4, 0.6, 1.2, 0.7])
+TRUE_ALPHA = {"USSR": 0.2, "Russia": 0.4, "US": 0.8, "UK": -0.3, "France": 0.1}
+N_SIM = 300
+SIM_SEED = 20261125
+
+
+# ------------------------------------------------------------------ validation, one bad CSV each
+
+
+def _error(name: str, **kwargs) -> str:
+    path = FIXTURES / name
+    with pytest.raises(ConfigError) as info:
+        load_cases(path, **kwargs)
+    message = str(info.value)
+    assert str(path) in message, "the error must name the file"
+    return message
+
+
+def test_good_file_loads_with_types_and_line_numbers():
+    cases = load_cases(FIXTURES / "good.csv")
+    assert list(cases.columns) == [*COLUMNS, "line"]
+    assert len(cases) == 4
+    assert cases[[*FEATURES, OUTCOME, "start_year"]].dtypes.map(
+        pd.api.types.is_integer_dtype).all()
+    assert cases["bases"].iloc[0] == "Alexandria, Mersa Matruh"  # quoted comma survives
+    assert list(cases["line"]) == [2, 3, 4, 5]
+    assert len(cases.attrs["sha256"]) == 64
+
+
+def test_missing_column():
+    assert "missing columns ['source']" in _error("missing_column.csv")
+
+
+def test_unexpected_column():
+    assert "unexpected columns ['extra']" in _error("extra_column.csv")
+
+
+def test_value_not_0_or_1_names_row_case_and_column():
+    msg = _error("not_binary.csv")
+    assert "line 3 (case_id 'b'): host_demand: must be 0 or 1 (got 2)" in msg
+
+
+def test_value_not_a_number():
+    msg = _error("not_a_number.csv")
+    assert "line 3 (case_id 'b'): violence: must be a whole number (got 'yes')" in msg
+
+
+def test_year_out_of_range():
+    msg = _error("year_out_of_range.csv")
+    assert "line 3 (case_id 'b'): start_year: must be a year in 1945..2025 (got 1938)" in msg
+
+
+def test_duplicate_case_id():
+    assert "line 4 (case_id 'a'): case_id: duplicate of line 2" in _error("duplicate_case_id.csv")
+
+
+def test_empty_source():
+    assert "line 3 (case_id 'b'): source: is empty" in _error("empty_source.csv")
+
+
+def test_short_row():
+    assert "line 3 (case_id 'b'): (row): fewer cells than the header" in _error("short_row.csv")
+
+
+def test_empty_file_and_header_only():
+    assert "the file is empty" in _error("empty.csv")
+    assert "no cases" in _error("header_only.csv")
+
+
+def test_missing_file():
+    with pytest.raises(ConfigError, match="file not found"):
+        load_cases(FIXTURES / "no_such.csv")
+
+
+def test_every_problem_is_listed_at_once(tmp_path):
+    bad = tmp_path / "two.csv"
+    lines = (FIXTURES / "not_binary.csv").read_text().splitlines()
+    bad.write_text("\n".join([*lines, "c,UK,Kenya,y,1900,0,1,0,0,0,1,1,1,,src"]) + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_cases(bad)
+    assert len(info.value.problems) == 2
+
+
+def test_cases_to_predict_need_only_id_and_features():
+    new = load_cases(FIXTURES / "predict.csv", for_prediction=True)
+    assert list(new["case_id"]) == ["known_patron", "new_patron"]
+    with pytest.raises(ConfigError, match="missing columns"):
+        load_cases(FIXTURES / "missing_column.csv", for_prediction=False)
+
+
+def test_settings_file_is_valid_and_refuses_unknown_fields(tmp_path):
+    settings = load_settings(SETTINGS)
+    assert set(settings.priors.coefficients) == set(FEATURES)
+    assert set(settings.syria_case.fixed) | set(settings.syria_case.uncertain) == set(FEATURES)
+    data = yaml.safe_load(SETTINGS.read_text())
+    data["priors"]["coefficients"]["treaty"]["dist"]["kwargs"]["sigma"] = -1
+    data["extra_field"] = 1
+    del data["priors"]["coefficients"]["violence"]
+    bad = tmp_path / "model.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as info:
+        load_settings(bad)
+    msg = str(info.value)
+    assert f"{bad}: extra_field: Extra inputs are not permitted" in msg
+    assert "priors.coefficients" in msg
+
+
+# ------------------------------------------------------------------ score arithmetic by hand
+
+
+def test_brier_and_log_score_by_hand():
+    p, y = [0.8, 0.3, 0.5], [1, 0, 1]
+    assert brier_score(p, y) == pytest.approx((0.04 + 0.09 + 0.25) / 3)
+    assert log_score(p, y) == pytest.approx((math.log(0.8) + math.log(0.7) + math.log(0.5)) / 3)
+    assert log_score([1.0, 0.0], [0, 1]) == -math.inf
+
+
+def test_loo_base_rate_leaves_each_case_out():
+    y = np.array([1, 1, 0, 0, 1])
+    # case 0: the others hold 2 of 4 kept -> (2 + 1) / (4 + 2); case 2: 3 of 4 -> 4 / 6.
+    np.testing.assert_allclose(loo_base_rate(y), [3 / 6, 3 / 6, 4 / 6, 4 / 6, 3 / 6])
+
+
+def test_score_table_baselines():
+    y = np.array([1, 0, 1, 1])
+    table = score_table(y, {"fifty": np.full(4, 0.5)}).iloc[0]
+    assert table["brier"] == pytest.approx(0.25)
+    assert table["log_score"] == pytest.approx(math.log(0.5))
+    assert table["n_cases"] == 4
+
+
+def test_calibration_table_by_hand():
+    p = np.array([0.05, 0.15, 0.55, 0.58, 0.95, 1.0])
+    y = np.array([0, 1, 1, 0, 1, 1])
+    table = calibration_table(p, y, bins=5)
+    assert list(table["count"]) == [2, 0, 2, 0, 2]
+    assert table.loc[0, "mean_predicted"] == pytest.approx(0.10)
+    assert table.loc[0, "observed_frequency"] == pytest.approx(0.5)
+    assert table.loc[2, "mean_predicted"] == pytest.approx(0.565)
+    assert table.loc[4, "observed_frequency"] == pytest.approx(1.0)
+    assert np.isnan(table.loc[1, "mean_predicted"])
+
+
+# ------------------------------------------------------------------ one fit on simulated cases
+
+
+def simulate(n: int, seed: int) -> pd.DataFrame:
+    """Cases drawn from the model with TRUE_BETA and TRUE_ALPHA."""
+    rng = np.random.default_rng(seed)
+    patrons = np.array(list(TRUE_ALPHA))[rng.integers(0, len(TRUE_ALPHA), n)]
+    x = rng.binomial(1, 0.4, size=(n, len(FEATURES)))
+    eta = np.array([TRUE_ALPHA[p] for p in patrons]) + x @ TRUE_BETA
+    y = rng.binomial(1, 1 / (1 + np.exp(-eta)))
+    df = pd.DataFrame(x, columns=list(FEATURES))
+    df.insert(0, "case_id", [f"sim_{i:03d}" for i in range(n)])
+    df.insert(1, "patron", patrons)
+    df.insert(2, "host", "host")
+    df.insert(3, "bases", "base")
+    df.insert(4, "start_year", rng.integers(1945, 2026, n))
+    df[OUTCOME] = y
+    df["notes"] = ""
+    df["source"] = "simulated"
+    return df[list(COLUMNS)]
+
+
+@pytest.fixture(scope="session")
+def sim_settings():
+    # Fewer draws than model.yaml; the gate's ESS floor is lowered to match (2 x 400 draws).
+    s = load_settings(SETTINGS).with_sampler(chains=2, draws=400, tune=400, seed=SIM_SEED)
+    return s.model_copy(update={"gate": s.gate.model_copy(update={"ess_bulk_min": 100})})
+
+
+@pytest.fixture(scope="session")
+def sim_fit(tmp_path_factory, sim_settings):
+    from forecast.reference import fit_reference
+
+    path = tmp_path_factory.mktemp("reference") / "sim.csv"
+    simulate(N_SIM, SIM_SEED).to_csv(path, index=False)
+    cases = load_cases(path)  # through the validator, as the real file goes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return fit_reference(cases, sim_settings)
+
+
+@pytest.fixture(scope="session")
+def sim_backtest(sim_fit):
+    return backtest(sim_fit)
+
+
+@pytest.mark.slow
+def test_fit_has_named_dims_log_likelihood_and_passes_the_gate(sim_fit):
+    post = sim_fit.tree["posterior"]
+    assert list(post["beta"].coords["feature"].values) == list(FEATURES)
+    assert set(post["alpha_group"].coords["group"].values) == set(TRUE_ALPHA)
+    ll = sim_fit.tree["log_likelihood"][OUTCOME]
+    assert ll.dims == ("chain", "draw", "case") and ll.sizes["case"] == N_SIM
+    d = sim_fit.diagnostics
+    assert d["passed"], d["failures"]
+    assert d["r_hat_max"] <= 1.01 and d["divergences"] == 0
+
+
+@pytest.mark.slow
+def test_parameter_recovery(sim_fit):
+    """The true log odds ratios lie in the 90% intervals.
+
+    Tolerance: at most one of the seven may fall outside its 90% interval (with
+    seven calibrated intervals, about 0.7 miss by chance), and none outside the
+    99% interval. With the fixed seed all seven are inside the 90% intervals.
+    """
+    beta = sim_fit.draws()["beta"]
+    lo90, hi90 = np.quantile(beta, [0.05, 0.95], axis=0)
+    lo99, hi99 = np.quantile(beta, [0.005, 0.995], axis=0)
+    outside90 = [f for f, t, lo, hi in zip(FEATURES, TRUE_BETA, lo90, hi90, strict=True)
+                 if not lo <= t <= hi]
+    assert len(outside90) <= 1, outside90
+    assert np.all((lo99 <= TRUE_BETA) & (TRUE_BETA <= hi99))
+    table = sim_fit.coefficients()
+    np.testing.assert_allclose(table["odds_ratio"], np.exp(np.median(beta, axis=0)))
+
+
+@pytest.mark.slow
+def test_backtest_psis_matches_arviz_and_beats_the_baselines(sim_fit, sim_backtest):
+    from arviz_stats import loo
+
+    bt = sim_backtest
+    pw = bt.pointwise
+    assert len(pw) == N_SIM and set(pw["method"]) == {"psis"}
+    ref = loo(sim_fit.tree, pointwise=True, var_name=OUTCOME)
+    own = np.where(pw["y"] == 1, np.log(pw["p_loo"]), np.log1p(-pw["p_loo"]))
+    np.testing.assert_allclose(own, ref.elpd_i.values, atol=1e-9)  # p_loo is PSIS-LOO's
+    scores = bt.scores.set_index("forecaster")
+    assert set(scores["n_cases"]) == {N_SIM}
+    assert scores.loc["fifty", "brier"] == pytest.approx(0.25)
+    assert scores.loc["model", "brier"] < scores.loc["base_rate", "brier"] < 0.25 + 1e-9
+    assert scores.loc["model", "log_score"] > scores.loc["base_rate", "log_score"]
+    assert bt.calibration["count"].sum() == N_SIM
+    assert bt.summary()["n_cases"] == N_SIM
+
+
+@pytest.mark.slow
+def test_high_pareto_k_cases_are_refitted_exactly(sim_fit, sim_backtest):
+    k = sim_backtest.pointwise["pareto_k"].to_numpy()
+    threshold = float(np.sort(k)[-3])  # the two cases with the largest k exceed it
+    with warnings.catch_warnings():
+        # 2 x 400 draws per refit: R-hat may touch 1.01; each refit's gate is recorded.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        bt = backtest(sim_fit, khat_max=threshold)
+    refitted = bt.pointwise[bt.pointwise["method"] == "refit"]
+    assert len(refitted) == 2 and len(bt.refits) == 2
+    assert all({"r_hat_max", "divergences", "passed"} <= set(r) for r in bt.refits)
+    assert bt.summary()["n_exact_refits"] == 2
+    psis = sim_backtest.pointwise.set_index("case_id").loc[refitted["case_id"], "p_loo"]
+    # An exact refit and PSIS agree closely where k is modest (MC error of 800 draws).
+    np.testing.assert_allclose(refitted["p_loo"].to_numpy(), psis.to_numpy(), atol=0.05)
+
+
+@pytest.mark.slow
+def test_predict_known_and_new_patron(sim_fit):
+    new = load_cases(FIXTURES / "predict.csv", for_prediction=True)
+    table = predict(sim_fit, new)
+    assert list(table["known_group"]) == [True, False]
+    assert ((table["lower"] < table["p_retained"]) & (table["p_retained"] < table["upper"])).all()
+    # The new patron's intercept is drawn from the population: its interval is wider.
+    known = sim_fit.intercepts().set_index("group")
+    assert known.loc["USSR", "n_cases"] > 0
+    # Same seed, same answer.
+    pd.testing.assert_frame_equal(table, predict(sim_fit, new))
+    bad = new.assign(violence=[0, 2])
+    with pytest.raises(ValueError, match="0 or 1"):
+        predict(sim_fit, bad)
+
+
+@pytest.mark.slow
+def test_syria_case_enumerates_the_uncertain_features(sim_fit, tmp_path):
+    config = load_question(DEFAULT_QUESTION)
+    case = syria_case(config, None, fit=sim_fit)
+    combos = case.combinations
+    assert len(combos) == 2 ** 3
+    assert combos["p_combination"].sum() == pytest.approx(1.0)
+    # Law of total probability, checked against the per-draw sum (independent features).
+    assert case.lower <= case.p_retained <= case.upper
+    feats = case.features.set_index("feature")
+    assert feats.loc["red_line_refused", "variable"] == "NOT assad_extradition"
+    assert feats.loc["regime_change", "p_true"] == 1.0
+    assert 0.85 < feats.loc["red_line_refused", "p_true"] < 1.0  # extradition prior is 1-8%
+    assert set(case.comparison["outcome"]) >= {"khmeimim", "tartus"}
+    # A variable the question lacks is refused with the file named.
+    copy = tmp_path / "q"
+    shutil.copytree(DEFAULT_QUESTION, copy)
+    ev = yaml.safe_load((copy / "evidence.yaml").read_text())
+    ev["variables"] = [v for v in ev["variables"] if v["id"] != "escalation"]
+    (copy / "evidence.yaml").write_text(yaml.safe_dump(ev))
+    with pytest.raises(ConfigError, match="escalation"):
+        syria_case(load_question(copy), None, fit=sim_fit)
+
+
+def test_era_groups_from_start_year():
+    from forecast.reference import Hierarchy, group_labels
+
+    h = Hierarchy(group="era", era_breaks=[1992], rationale="Cold War or after")
+    cases = pd.DataFrame({"start_year": [1945, 1991, 1992, 2025]})
+    assert group_labels(cases, h) == ["1945-1991", "1945-1991", "1992-2025", "1992-2025"]
+    with pytest.raises(ValueError, match="era_breaks"):
+        Hierarchy(group="era", rationale="no breaks")
+
+
+@pytest.mark.slow
+def test_a_failed_gate_is_reported_loudly(sim_fit, capsys):
+    from forecast.reference import ReferenceGate, _report, diagnose
+
+    strict = ReferenceGate(r_hat_max=1.0000001, divergences_max=0, ess_bulk_min=1e7)
+    d = diagnose(sim_fit.tree, strict)
+    assert not d["passed"] and any("bulk ESS" in f for f in d["failures"])
+    with pytest.warns(ConvergenceWarning, match="FAILED the convergence gate"):
+        _report(d, "this fit")
+    assert "WARNING: this fit FAILED" in capsys.readouterr().err
