@@ -54,8 +54,11 @@ def _print_forecast(fc, table, stream=sys.stdout) -> None:
         f"path: {fc.path}" + (f" (Pareto k-hat {fc.khat:.2f})" if fc.khat is not None else ""),
         file=stream,
     )
+    print(f"priors: {fc.config.prior_source}", file=stream)
     width = max(len(s) for s in table["label"]) + 2
-    print(f"{'':{width}} P(keep)   90% interval      MCSE", file=stream)
+    mass = f"{fc.config.model.credible_mass:.0%} interval"
+    prob = fc.config.wording.probability
+    print(f"{'':{width}} {prob:>7}   {mass:16}  MCSE", file=stream)
     for _, r in table[table["stage"] == "posterior"].iterrows():
         print(
             f"{r['label']:{width}} {_pct(r['p'])}   [{_pct(r['lower'])}, {_pct(r['upper'])}]"
@@ -101,7 +104,7 @@ def _link(src: Path, dst: Path) -> None:
 
 
 def _run_one(question: Path, out: Path, seed: int | None, as_json: bool,
-             progressbar: bool) -> tuple[dict, int, str]:
+             progressbar: bool, prior_source: str | None = None) -> tuple[dict, int, str]:
     """Fit one question and write its files; return its JSON, exit code and printed text."""
     import io
 
@@ -112,19 +115,23 @@ def _run_one(question: Path, out: Path, seed: int | None, as_json: bool,
     from forecast.tables import headline_table
 
     config = load_question(question)
+    target = Path(out) / config.id
+    if prior_source is not None and prior_source != config.prior_source:
+        # Another source than model.yaml's: its own folder, never over the default results.
+        config = config.with_prior_source(prior_source)
+        target = target / f"prior_source-{prior_source}"
     items = load_ledger(config)
     fc = compute(config, items, out=out, seed=seed, allow_reweight=False,
                  progressbar=progressbar)
     prior = prior_forecast(config, seed=seed)
     table = headline_table(fc, prior=prior)
-    target = Path(out) / config.id
     target.mkdir(parents=True, exist_ok=True)
     _link(fc.fit.path, target / "posterior.nc")
     result = fc.to_dict()
     atomic_write(target / "forecast.json", (json.dumps(result, indent=2) + "\n").encode())
     atomic_write(target / "headline.csv", table.to_csv(index=False).encode())
     fig = plot_headline(table, title=config.question.title, footer_text=footer_text(fc),
-                        mass=config.model.credible_mass)
+                        mass=config.model.credible_mass, xlabel=config.wording.axis)
     save(fig, target, "headline", formats=("png",))
     text = io.StringIO()
     if not as_json:
@@ -139,18 +146,19 @@ def cmd_run(args) -> int:
     from forecast.ledger import load_ledger
 
     for q in questions:  # validate everything before writing anything
-        load_ledger(load_question(q))
+        load_ledger(load_question(q, prior_source=args.prior_source))
     bar = not args.json and sys.stderr.isatty()
     if len(questions) == 1:
-        outcomes = [_run_one(Path(questions[0]), args.out, args.seed, args.json, bar)]
+        outcomes = [_run_one(Path(questions[0]), args.out, args.seed, args.json, bar,
+                             args.prior_source)]
     else:
         # One process per question, as many at once as there are cores.
         from concurrent.futures import ProcessPoolExecutor
 
         workers = min(len(questions), os.cpu_count() or 1)
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_run_one, Path(q), args.out, args.seed, args.json, False)
-                       for q in questions]
+            futures = [pool.submit(_run_one, Path(q), args.out, args.seed, args.json, False,
+                                   args.prior_source) for q in questions]
             outcomes = [f.result() for f in futures]
     for _, _, text in outcomes:
         print(text, end="")
@@ -207,7 +215,7 @@ def cmd_update(args) -> int:
           f"bears on {result.item.bears_on})")
     print(f"path: {after.path}" + (f" (Pareto k-hat {after.khat:.2f})" if after.khat else ""))
     labels = {o.id: o.name for o in config.question.outcomes} | {
-        "all": "Both kept", "any": "At least one kept"}
+        "all": config.wording.all, "any": config.wording.any}
     for r in result.contribution_rows():
         print(f"  {labels[r['outcome']]:24} {_pct(r['before'])} -> {_pct(r['after'])}   "
               f"{r['change_pp']:+5.1f} pp   {r['change_logodds']:+.3f} log-odds")
@@ -269,13 +277,76 @@ def cmd_new(args) -> int:
     return 0
 
 
+def _reference_link(args) -> int:
+    from forecast import reference
+    from forecast.analysis import linked_prior_table
+    from forecast.reference_priors import derive, write
+
+    if args.train is not None:
+        raise ConfigError(["reference link: --train is not allowed: the link records the "
+                           "shipped reference class's hashes so that staleness can be checked"])
+    config = load_question(args.path or DEFAULT_QUESTION)  # refuse bad input first
+    fit = reference.reference_fit()
+    if not fit.converged:
+        print("error: the reference-class fit FAILED its convergence gate ("
+              + "; ".join(fit.diagnostics["failures"]) + "); nothing written", file=sys.stderr)
+        return EXIT_UNCONVERGED
+    path = write(config, derive(config, fit))
+    table = linked_prior_table(load_question(config.directory))
+    if args.json:
+        print(table.to_json(orient="records", indent=2))
+        return 0
+    print(f"wrote {path} (used when model.yaml sets prior_source: reference_class or both)")
+    print(_linked_text(table))
+    return 0
+
+
+def _linked_text(table) -> str:
+    wide = table.pivot_table(index=["parameter", "scale"], columns="source",
+                             values=["mean", "lower", "upper"], sort=False)
+    lines = []
+    for (param, scale), row in wide.iterrows():
+        cells = []
+        for src in ("elicited", "reference_class", "both"):
+            cells.append(f"{src}: {row[('mean', src)]:+.2f} [{row[('lower', src)]:+.2f}, "
+                         f"{row[('upper', src)]:+.2f}]")
+        lines.append(f"{param:36} {scale:15} " + "   ".join(cells))
+    return "\n".join(lines)
+
+
+def _reference_compare(args) -> int:
+    from forecast.analysis import compare_prior_sources
+    from forecast.ledger import load_ledger
+
+    config = load_question(args.path or DEFAULT_QUESTION)
+    table = compare_prior_sources(config, load_ledger(config), out=args.out)
+    if args.json:
+        print(table.to_json(orient="records", indent=2))
+        return 0
+    post = table[table["stage"] == "posterior"]
+    print(f"{config.question.title}: the forecast under each prior source "
+          f"(model.yaml uses {config.prior_source})")
+    for source, rows in post.groupby("source", sort=False):
+        path = rows["path"].iloc[0]
+        khat = rows["khat"].iloc[0]
+        print(f"{rows['source_label'].iloc[0]}  [{path}"
+              + (f", k-hat {khat:.2f}]" if khat == khat else "]"))
+        for r in rows.itertuples():
+            print(f"  {r.label:28} {_pct(r.p)}   [{_pct(r.lower)}, {_pct(r.upper)}]")
+    return 0
+
+
 def cmd_reference(args) -> int:
     from forecast import reference
 
+    if args.action == "link":
+        return _reference_link(args)
+    if args.action == "compare":
+        return _reference_compare(args)
     if args.action == "predict":
-        if args.cases is None:
+        if args.path is None:
             raise ConfigError(["reference predict: give CASES.csv"])
-        result = reference.reference_predict(args.cases, train_csv=args.train)
+        result = reference.reference_predict(args.path, train_csv=args.train)
         if args.json:
             print(json.dumps(result, indent=2))
         else:
@@ -341,6 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("out"))
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--seed", type=int, default=None, help="sampler seed (default: model.yaml)")
+    p.add_argument("--prior-source", dest="prior_source", default=None,
+                   choices=["elicited", "reference_class", "both"],
+                   help="override model.yaml's prior_source (results go to a subfolder)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("update", help="record a news item and show how it moved the forecast")
@@ -390,9 +464,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("reference", help="the outside view: the historical reference class")
-    p.add_argument("action", choices=["predict", "backtest"])
-    p.add_argument("cases", nargs="?", type=Path, help="CASES.csv (for predict)")
+    p.add_argument("action", choices=["predict", "backtest", "link", "compare"],
+                   help="predict new cases; back-test; link: derive a question's priors "
+                        "from the reference class (writes reference_priors.yaml); compare: "
+                        "the question's forecast under each prior source")
+    p.add_argument("path", nargs="?", type=Path,
+                   help=f"CASES.csv (predict) or QUESTION_DIR (link, compare; default "
+                        f"{DEFAULT_QUESTION})")
     p.add_argument("--train", type=Path, default=None, help="fit on this CSV instead")
+    p.add_argument("--out", type=Path, default=Path("out"), help="where fits are stored")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_reference)
 

@@ -34,6 +34,16 @@ SCHEMA_VERSION = 1
 #: Files that make up a question, in the order they are hashed.
 QUESTION_FILES = ("question.yaml", "evidence.yaml", "model.yaml", "reliability.yaml")
 LEDGER_FILE = "news.yaml"
+#: Priors derived from the reference class (``forecast reference link``); read when used.
+LINK_FILE = "reference_priors.yaml"
+#: Optional named scenario combinations shown in the briefing.
+SCENARIOS_FILE = "scenarios.yaml"
+#: Files a question may have besides QUESTION_FILES and the ledger.
+OPTIONAL_FILES = (SCENARIOS_FILE, LINK_FILE)
+#: Where a prior may come from (``prior_source`` in ``model.yaml``).
+PRIOR_SOURCES = ("elicited", "reference_class", "both")
+PriorSource = Literal["elicited", "reference_class", "both"]
+_ROOT = Path(__file__).resolve().parents[1]
 #: Exact enumeration visits 2**K evidence states; past this it stops paying (see benchmarks/).
 MAX_EVIDENCE_VARIABLES = 12
 #: Supported prior families per slot, with the parameters each needs.
@@ -181,6 +191,15 @@ class Outcome(_Strict):
     baseline: ProbabilityPrior
 
 
+class Wording(_Strict):
+    """How charts, tables and the CLI name the question's probabilities."""
+
+    probability: Text = Field("P(yes)", max_length=24)
+    axis: Text = Field("Probability of YES on the horizon date", max_length=90)
+    all: Text = Field("Every outcome YES", max_length=40)
+    any: Text = Field("At least one outcome YES", max_length=40)
+
+
 class Question(_Strict):
     schema_version: Literal[1]
     id: Identifier
@@ -191,6 +210,7 @@ class Question(_Strict):
     resolution_notes: Text
     outcomes: list[Outcome] = Field(min_length=1, max_length=4)
     sources: list[Text] = Field(default_factory=list)
+    wording: Wording = Wording()
 
     @field_validator("horizon")
     @classmethod
@@ -253,6 +273,78 @@ class ModelSettings(_Strict):
     sampler: Sampler
     gate: Gate
     fast_path: FastPath
+    #: Where the base rates and the linked evidence effects come from: the elicited
+    #: intervals, the reference class (``reference_priors.yaml``), or both pooled.
+    prior_source: PriorSource = "elicited"
+    #: With ``both``: the reference class's weight in the log-linear pool (elicited: 1 - w).
+    reference_weight: float = Field(0.5, gt=0.0, lt=1.0)
+
+
+# --------------------------------------------------------------------------------------
+# reference_priors.yaml: priors derived from the reference class (written by
+# ``forecast reference link``, read here, never edited by hand)
+# --------------------------------------------------------------------------------------
+
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class LinkedPrior(_Strict):
+    """One derived prior, with a summary of the draws it was fitted to."""
+
+    dist: DistSpec
+    mean: float
+    lower: float
+    upper: float
+    rationale: Text
+
+
+class LinkedEffect(LinkedPrior):
+    """A derived log odds ratio, and the reference-class feature it comes from."""
+
+    feature: Identifier
+    negate: bool
+
+
+class ReferenceInputs(_Strict):
+    """Which reference-class files the derivation used, by content hash."""
+
+    directory: Text
+    cases_sha256: Sha256
+    settings_sha256: Sha256
+    n_cases: int = Field(ge=1)
+    draws: int = Field(ge=100)
+    seed: int = Field(ge=0)
+
+
+class LinkedPriors(_Strict):
+    """The content of ``reference_priors.yaml``."""
+
+    schema_version: Literal[1]
+    question: Identifier
+    generated: dt.date
+    method: Text
+    reference: ReferenceInputs
+    window_years: float = Field(gt=0, le=100)
+    horizon_years: float = Field(gt=0, le=100)
+    fixed: dict[Identifier, Literal[0, 1]]
+    baseline: LinkedPrior
+    effects: dict[Identifier, LinkedEffect] = Field(min_length=1)
+
+    @field_validator("baseline")
+    @classmethod
+    def _beta(cls, v: LinkedPrior) -> LinkedPrior:
+        if v.dist.dist != "Beta":
+            raise ValueError(f"a base rate needs a Beta prior (got {v.dist.dist})")
+        return v
+
+    @field_validator("effects")
+    @classmethod
+    def _normal(cls, v: dict[str, LinkedEffect]) -> dict[str, LinkedEffect]:
+        for name, effect in v.items():
+            if effect.dist.dist != "Normal":
+                raise ValueError(f"{name}: a log odds ratio needs a Normal prior "
+                                 f"(got {effect.dist.dist})")
+        return v
 
 
 class Reliability(_Strict):
@@ -279,6 +371,27 @@ class Reliability(_Strict):
         return v
 
 
+class Scenario(_Strict):
+    """A named combination of evidence states, set by intervention (``do(S = x)``)."""
+
+    name: Text = Field(max_length=60)
+    set: dict[Identifier, Literal[0, 1]] = Field(min_length=1)
+    rationale: Text
+
+
+class Scenarios(_Strict):
+    """The content of the optional ``scenarios.yaml``: what-ifs the briefing shows."""
+
+    schema_version: Literal[1]
+    scenarios: list[Scenario] = Field(max_length=12)
+
+    @field_validator("scenarios")
+    @classmethod
+    def _unique_names(cls, v: list[Scenario]) -> list[Scenario]:
+        _unique([s.name for s in v], "scenarios (names)")
+        return v
+
+
 class QuestionConfig(BaseModel):
     """Everything a question's files say, validated. Immutable."""
 
@@ -290,6 +403,20 @@ class QuestionConfig(BaseModel):
     model: ModelSettings
     reliability: Reliability
     file_hashes: dict[str, str]
+    #: The reference-class priors, when ``reference_priors.yaml`` exists and is current.
+    linked: LinkedPriors | None = None
+    #: Why ``linked`` is None although the file exists (stale, invalid), for a clear error.
+    link_problems: tuple[str, ...] = ()
+    #: Named scenario combinations from ``scenarios.yaml`` (analysis only: not hashed).
+    scenarios: tuple[Scenario, ...] = ()
+
+    @property
+    def wording(self) -> Wording:
+        return self.question.wording
+
+    def interventions(self) -> dict[str, dict[str, int]]:
+        """The named scenarios as ``{name: {variable: 0 or 1}}``."""
+        return {s.name: dict(s.set) for s in self.scenarios}
 
     @property
     def id(self) -> str:
@@ -324,6 +451,37 @@ class QuestionConfig(BaseModel):
             json.dumps(sampler.model_dump(), sort_keys=True).encode()).hexdigest()
         return self.model_copy(update={"model": model, "file_hashes": hashes})
 
+    @property
+    def prior_source(self) -> str:
+        return self.model.prior_source
+
+    def with_prior_source(self, source: str) -> QuestionConfig:
+        """A copy whose base rates and linked effects come from ``source``.
+
+        ``source`` is one of :data:`PRIOR_SOURCES`. Part of :meth:`input_hash`,
+        so fits made under one source are never reused for another.
+
+        Raises
+        ------
+        ConfigError
+            If ``source`` is unknown, or needs ``reference_priors.yaml`` and the
+            question has none that is valid and current.
+        """
+        if source not in PRIOR_SOURCES:
+            raise ConfigError([f"prior source: {source!r} is not one of {list(PRIOR_SOURCES)}"])
+        if source != "elicited" and self.linked is None:
+            raise ConfigError(list(self.link_problems) or [_missing_link(self.directory, source)])
+        if source == self.prior_source:
+            return self
+        model = self.model.model_copy(update={"prior_source": source})
+        hashes = dict(self.file_hashes)
+        hashes["prior_source"] = source
+        if source != "elicited":
+            hashes[LINK_FILE] = _link_hash(self.linked)
+        else:
+            hashes.pop(LINK_FILE, None)
+        return self.model_copy(update={"model": model, "file_hashes": hashes})
+
     def input_hash(self) -> str:
         """Hash of every file that shapes the prior (the ledger is hashed separately)."""
         blob = json.dumps(self.file_hashes, sort_keys=True).encode()
@@ -337,9 +495,99 @@ class QuestionConfig(BaseModel):
                 "evidence": self.evidence.model_dump(mode="json"),
                 "model": self.model.model_dump(mode="json"),
                 "reliability": self.reliability.model_dump(mode="json"),
+                "linked": (None if self.prior_source == "elicited" or self.linked is None
+                           else self.linked.model_dump(mode="json")),
             },
             sort_keys=True,
         )
+
+
+def repo_path(relative: str | Path) -> Path:
+    """``relative`` under the working directory if it exists there, else under the repository."""
+    here = Path(relative)
+    return here if here.exists() or here.is_absolute() else _ROOT / here
+
+
+def horizon_years(question: Question) -> float:
+    """Years from the question's creation to its horizon."""
+    return (question.horizon - question.created).days / 365.25
+
+
+def _missing_link(directory: Path, source: str) -> str:
+    return (f"{directory / 'model.yaml'}: prior_source: {source!r} needs {directory / LINK_FILE}, "
+            f"which does not exist; write it with `forecast reference link {directory}`")
+
+
+def _link_hash(linked: LinkedPriors) -> str:
+    return hashlib.sha256(
+        json.dumps(linked.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+def _load_scenarios(directory: Path, evidence: Evidence) -> tuple[Scenario, ...]:
+    """Read the optional ``scenarios.yaml``; every variable it sets must exist."""
+    path = directory / SCENARIOS_FILE
+    if not path.exists():
+        return ()
+    parsed, _ = _parse(path, Scenarios)
+    known = [v.id for v in evidence.variables]
+    problems = [
+        f"{path}: scenarios[{i}].set: unknown evidence variable {var!r}; "
+        f"allowed: {', '.join(known)}"
+        for i, sc in enumerate(parsed.scenarios) for var in sc.set if var not in known
+    ]
+    if problems:
+        raise ConfigError(problems)
+    return tuple(parsed.scenarios)
+
+
+def read_linked(path: Path) -> LinkedPriors:
+    """Parse and validate a ``reference_priors.yaml`` (not whether it is current)."""
+    linked, _ = _parse(Path(path), LinkedPriors)
+    return linked
+
+
+def _load_link(directory: Path, question: Question, evidence: Evidence
+               ) -> tuple[LinkedPriors | None, list[str]]:
+    """Read ``reference_priors.yaml`` and check it is valid and current.
+
+    Returns the parsed file (or None) and the problems found; a missing file is
+    (None, []). Current means: made for this question, its variables and
+    horizon, from reference-class files whose content hashes still match.
+    """
+    path = directory / LINK_FILE
+    if not path.exists():
+        return None, []
+    try:
+        linked = read_linked(path)
+    except ConfigError as exc:
+        return None, exc.problems
+    problems = []
+    if linked.question != question.id:
+        problems.append(f"{path}: question: made for {linked.question!r}, "
+                        f"but this question is {question.id!r}")
+    unknown = sorted(set(linked.effects) - {v.id for v in evidence.variables})
+    if unknown:
+        problems.append(f"{path}: effects: {unknown} are not variables of "
+                        f"{directory / 'evidence.yaml'}")
+    years = horizon_years(question)
+    if abs(linked.horizon_years - years) > 1e-3:
+        problems.append(
+            f"{path}: horizon_years: derived for {linked.horizon_years:.3f} years, but "
+            f"question.yaml now gives {years:.3f} (created to horizon); stale: re-run "
+            f"`forecast reference link {directory}`")
+    ref = repo_path(linked.reference.directory)
+    for field, name in (("cases_sha256", "cases.csv"), ("settings_sha256", "model.yaml")):
+        try:
+            digest = hashlib.sha256((ref / name).read_bytes()).hexdigest()
+        except OSError:
+            problems.append(f"{path}: reference.directory: cannot check the derivation: "
+                            f"{ref / name} cannot be read")
+            continue
+        if digest != getattr(linked.reference, field):
+            problems.append(
+                f"{path}: reference.{field}: {ref / name} has changed since these priors were "
+                f"derived; stale: re-run `forecast reference link {directory}`")
+    return (None if problems else linked), problems
 
 
 def _unique(ids: list[str], what: str) -> None:
@@ -458,14 +706,17 @@ def _parse(path: Path, schema: type[BaseModel]) -> tuple[BaseModel, str]:
         raise ConfigError(format_validation_error(path, exc)) from None
 
 
-def load_question(directory: str | Path) -> QuestionConfig:
+def load_question(directory: str | Path, prior_source: str | None = None) -> QuestionConfig:
     """Load and validate every file of a question directory.
 
     Parameters
     ----------
     directory
         A folder holding ``question.yaml``, ``evidence.yaml``, ``model.yaml``
-        and ``reliability.yaml``.
+        and ``reliability.yaml`` (and ``reference_priors.yaml`` when the
+        priors come from the reference class).
+    prior_source
+        Override ``prior_source`` of ``model.yaml`` (see :meth:`QuestionConfig.with_prior_source`).
 
     Raises
     ------
@@ -500,11 +751,22 @@ def load_question(directory: str | Path) -> QuestionConfig:
             f"{directory / 'evidence.yaml'}: variables: ids {sorted(clash)} are also outcome ids "
             "in question.yaml; news items name one or the other, so they must differ"
         ])
-    return QuestionConfig(
+    model = parsed["model.yaml"]
+    scenarios = _load_scenarios(directory, evidence)
+    linked, link_problems = _load_link(directory, question, evidence)
+    if model.prior_source != "elicited":
+        if linked is None:
+            raise ConfigError(link_problems or [_missing_link(directory, model.prior_source)])
+        hashes[LINK_FILE] = _link_hash(linked)
+    config = QuestionConfig(
         directory=directory,
         question=question,
         evidence=evidence,
-        model=parsed["model.yaml"],
+        model=model,
         reliability=parsed["reliability.yaml"],
         file_hashes=hashes,
+        linked=linked,
+        link_problems=tuple(link_problems),
+        scenarios=scenarios,
     )
+    return config if prior_source is None else config.with_prior_source(prior_source)

@@ -50,8 +50,65 @@ def effect_prior(prior: EffectPrior) -> dict[str, Any]:
     }
 
 
+def pool_beta(elicited: dict[str, float], reference: dict[str, float], w: float
+              ) -> dict[str, float]:
+    """Log-linear pool ``f_e**(1-w) * f_r**w`` of two Betas: again a Beta.
+
+    With weights summing to one the exponents of ``p`` and ``1-p`` combine
+    linearly, so ``alpha = (1-w) alpha_e + w alpha_r`` (and the same for beta).
+    """
+    return {k: (1 - w) * elicited[k] + w * reference[k] for k in ("alpha", "beta")}
+
+
+def pool_normal(elicited: dict[str, float], reference: dict[str, float], w: float
+                ) -> dict[str, float]:
+    """Log-linear pool of two Normals: precision-weighted, precisions mixed by ``1-w, w``."""
+    te, tr = elicited["sigma"] ** -2, reference["sigma"] ** -2
+    tau = (1 - w) * te + w * tr
+    return {"mu": ((1 - w) * te * elicited["mu"] + w * tr * reference["mu"]) / tau,
+            "sigma": tau**-0.5}
+
+
+def prior_origins(config: QuestionConfig) -> dict[str, list[str]]:
+    """Where each base rate and effect prior comes from under the question's ``prior_source``.
+
+    Returns
+    -------
+    dict
+        ``{"p_base": [...], "effect_mu": [...]}``, one of ``elicited``,
+        ``reference class`` or ``pooled`` per base / per evidence variable.
+    """
+    source, linked = config.prior_source, config.linked
+    tag = {"elicited": "elicited", "reference_class": "reference class", "both": "pooled"}[source]
+    return {
+        "p_base": [tag] * len(config.bases),
+        "effect_mu": [tag if source != "elicited" and v in linked.effects else "elicited"
+                      for v in config.variables],
+    }
+
+
+def _linked(config: QuestionConfig, slot: str, elicited: list[dict], reference) -> list[dict]:
+    """Apply ``prior_source`` to one slot's elicited priors (``reference``: per-entry or None)."""
+    source, w = config.prior_source, config.model.reference_weight
+    pool = pool_beta if slot == "p_base" else pool_normal
+    out = []
+    for mine, theirs in zip(elicited, reference, strict=True):
+        if source == "elicited" or theirs is None:
+            out.append(mine)
+        elif source == "reference_class":
+            out.append(dict(theirs))
+        else:
+            out.append(pool(mine, theirs, w))
+    return out
+
+
 def resolved_priors(config: QuestionConfig) -> dict[str, Any]:
     """Every prior of the question as ``Prior.to_dict()``-shaped dicts with dims.
+
+    Under ``prior_source: reference_class`` the base rates and the effects of the
+    variables linked to a reference-class feature come from
+    ``reference_priors.yaml``; under ``both`` they are the log-linear pool of
+    that and the elicited prior (:func:`pool_beta`, :func:`pool_normal`).
 
     Returns
     -------
@@ -62,6 +119,13 @@ def resolved_priors(config: QuestionConfig) -> dict[str, Any]:
     state = [probability_prior(v.prior)["kwargs"] for v in config.evidence.variables]
     base = [probability_prior(o.baseline)["kwargs"] for o in config.question.outcomes]
     effect = [effect_prior(v.effect)["kwargs"] for v in config.evidence.variables]
+    linked = config.linked if config.prior_source != "elicited" else None
+    if linked is not None:
+        base = _linked(config, "p_base", base,
+                       [linked.baseline.dist.kwargs] * len(base))
+        effect = _linked(config, "effect_mu", effect,
+                         [linked.effects[v].dist.kwargs if v in linked.effects else None
+                          for v in config.variables])
     pooling = config.model.effect_pooling.dist
     return {
         "p_state": {

@@ -65,7 +65,7 @@ class Forecast:
     config: QuestionConfig
     as_of: dt.date
     evidence: Evidence
-    path: str  # "cached" | "reweighted" | "fit"
+    path: str  # "cached" | "reweighted" | "fit" | "prior" | "importance"
     fit: StoredFit
     values: Enumerated  # per draw, under ``evidence``
     log_weights: np.ndarray | None = None  # normalised PSIS log weights, or None
@@ -125,6 +125,7 @@ class Forecast:
             "question": self.config.id,
             "as_of": self.as_of.isoformat(),
             "horizon": self.config.question.horizon.isoformat(),
+            "prior_source": self.config.prior_source,
             "bases": {b: one(probs[b]) for b in self.config.bases},
             "joint": {"both": probs["all"].mean, "either": probs["any"].mean},
             "evidence": {v: e.mean for v, e in self.state_probabilities().items()},
@@ -270,17 +271,20 @@ def params_prior(draws: dict[str, np.ndarray]) -> Params:
     return Params(draws["p_state"], draws["p_base"], draws["beta"])
 
 
-def prior_forecast(config: QuestionConfig, *, seed: int | None = None) -> Forecast:
+def prior_forecast(config: QuestionConfig, *, seed: int | None = None,
+                   n: int | None = None) -> Forecast:
     """The forecast before any news, from independent prior draws (plain Monte Carlo).
 
     As many draws as the sampler keeps (chains x draws), arranged in the same
-    shape so that the same estimates apply; no MCMC is involved.
+    shape so that the same estimates apply, unless ``n`` is given; no MCMC is
+    involved.
     """
     from forecast.model import prior_draws
 
     s = config.model.sampler
     seed = s.seed if seed is None else seed
-    n = s.chains * s.draws
+    shape = (s.chains, s.draws) if n is None else (1, int(n))
+    n = shape[0] * shape[1]
     params = params_prior(prior_draws(config, n, seed))
     evidence = evidence_from(config, [])
     values = enumerate_states(params, evidence.state_loglr, evidence.outcome_loglr)
@@ -295,7 +299,7 @@ def prior_forecast(config: QuestionConfig, *, seed: int | None = None) -> Foreca
         outcome_loglr=evidence.outcome_loglr,
         item_ids=(),
         seed=seed,
-        shape=(s.chains, s.draws),
+        shape=shape,
         # Independent draws: no chains to converge, and the ESS is the number of draws.
         diagnostics={"r_hat_max": 1.0, "divergences": 0, "passed": True, "failures": [],
                      "ess_mean": dict.fromkeys(names, float(n)),
@@ -303,3 +307,30 @@ def prior_forecast(config: QuestionConfig, *, seed: int | None = None) -> Foreca
         versions={},
     )
     return Forecast(config, config.question.created, evidence, "prior", fit, values)
+
+
+def importance_forecast(config: QuestionConfig, items: list[NewsItem], *,
+                        as_of: dt.date | None = None, seed: int | None = None,
+                        n: int = 20_000) -> Forecast:
+    """The forecast by importance sampling: prior draws weighted by the news likelihood.
+
+    The news bear on the parameters only through the marginal likelihood of the
+    evidence states, a bounded, smooth function of them, so the posterior is
+    often close enough to the prior for plain importance sampling (weights
+    Pareto-smoothed, checked by k-hat). It needs neither a compile nor a stored
+    fit, which makes it the path for comparing many prior settings (e.g. prior
+    sources); trust it only while ``khat`` stays at or below
+    ``fast_path.khat_max`` (:func:`compare_prior_sources` in
+    :mod:`forecast.analysis` falls back to :func:`compute` otherwise).
+
+    Returns
+    -------
+    Forecast
+        With ``path == "importance"`` and the k-hat of the weights.
+    """
+    as_of = as_of or dt.date.today()
+    prior = prior_forecast(config, seed=seed, n=n)
+    evidence = evidence_from(config, items_as_of(items, as_of))
+    values = enumerate_states(prior.fit.params, evidence.state_loglr, evidence.outcome_loglr)
+    log_weights, khat = psis(values.loglik - prior.values.loglik)
+    return Forecast(config, as_of, evidence, "importance", prior.fit, values, log_weights, khat)

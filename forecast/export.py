@@ -23,9 +23,10 @@ from forecast.ledger import NewsItem, load_ledger
 from forecast.news import history
 from forecast.tables import diagnostics_table, headline_table, ledger_table
 
-#: The chart set, in briefing order; each name is also the file stem.
+#: The chart set, in briefing order; each name is also the file stem. ``prior_sources``
+#: is drawn only for a question with a current ``reference_priors.yaml``.
 CHARTS = ("headline", "history", "contributions", "scenarios", "tornado",
-          "value_of_information", "diagnostics", "priors")
+          "value_of_information", "prior_sources", "diagnostics", "priors")
 
 
 @dataclass
@@ -51,7 +52,8 @@ def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out"
     forecast_out
         Where fits are stored (a fit is made there if none can be reused).
     interventions
-        Named scenario combinations (:func:`forecast.analysis.scenarios`).
+        Named scenario combinations (:func:`forecast.analysis.scenarios`); default:
+        the question's ``scenarios.yaml``.
     forecast
         Use this forecast instead of computing one (its config must be the question's).
     """
@@ -64,11 +66,16 @@ def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out"
     b.tables["history"] = history(config, out=forecast_out, today=fc.as_of)
     b.tables["ledger"] = ledger_table(config, items)
     b.tables["contributions"] = analysis.contributions(fc, items)
+    if interventions is None:
+        interventions = config.interventions()
     b.tables["scenarios"] = analysis.scenarios(fc, interventions)
     b.tables["sensitivity"] = analysis.sensitivity(config, items, forecast=fc)
     b.tables["value_of_information"] = analysis.value_of_information(fc)
     b.tables["diagnostics"] = diagnostics_table(fc.fit.diagnostics)
     b.tables["priors"] = analysis.prior_densities(config)
+    if config.linked is not None:
+        b.tables["prior_sources"] = analysis.compare_prior_sources(
+            config, items, as_of=fc.as_of, out=forecast_out)
     return b
 
 
@@ -77,21 +84,27 @@ def chart_figures(b: Briefing) -> dict[str, Figure]:
     foot = footer_text(b.forecast)
     mass = b.config.model.credible_mass
     t = b.tables
+    words = b.config.wording
     figures = {
         "headline": charts.plot_headline(t["headline"], title=b.config.question.title,
-                                         footer_text=foot, mass=mass),
+                                         footer_text=foot, mass=mass, xlabel=words.axis),
         "history": charts.plot_history(t["history"], ledger=t["ledger"], config=b.config,
                                        footer_text=foot),
-        "contributions": charts.plot_contributions(t["contributions"], footer_text=foot),
+        "contributions": charts.plot_contributions(t["contributions"], footer_text=foot,
+                                                   xlabel=words.probability),
         "scenarios": charts.plot_scenarios(t["scenarios"], footer_text=foot),
         "tornado": charts.plot_tornado(t["sensitivity"], outcome="all", footer_text=foot),
         "value_of_information": charts.plot_voi(t["value_of_information"], footer_text=foot,
-                                                mass=mass),
+                                                mass=mass, probability=words.probability),
         "diagnostics": charts.plot_diagnostics(t["diagnostics"], gate=b.config.model.gate,
                                                footer_text=foot),
         "priors": charts.plot_priors(t["priors"], config=b.config, footer_text=foot),
     }
-    return {name: figures[name] for name in CHARTS}
+    if "prior_sources" in t:
+        figures["prior_sources"] = charts.plot_prior_sources(
+            t["prior_sources"], footer_text=foot, mass=mass, xlabel=words.axis,
+            title="Where the priors come from: analysts, history, or both")
+    return {name: figures[name] for name in CHARTS if name in figures}
 
 
 def write_charts(figures: Mapping[str, Figure], out_dir: str | Path,

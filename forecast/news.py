@@ -97,14 +97,15 @@ def scratch_copy(config: QuestionConfig, directory: str | Path) -> QuestionConfi
     """
     import shutil
 
-    from forecast.config import LEDGER_FILE, QUESTION_FILES
+    from forecast.config import LEDGER_FILE, OPTIONAL_FILES, QUESTION_FILES
 
     target = Path(directory) / config.id
     target.mkdir(parents=True, exist_ok=False)
-    for name in (*QUESTION_FILES, LEDGER_FILE):
+    for name in (*QUESTION_FILES, *OPTIONAL_FILES, LEDGER_FILE):
         if (config.directory / name).exists():
             shutil.copy2(config.directory / name, target / name)
-    return load_question(target).with_sampler(**config.model.sampler.model_dump())
+    copy = load_question(target).with_sampler(**config.model.sampler.model_dump())
+    return copy.with_prior_source(config.prior_source)
 
 
 def update(

@@ -43,6 +43,7 @@ from forecast.config import (
     format_validation_error,
     read_text,
     read_yaml,
+    repo_path,
 )
 
 if TYPE_CHECKING:
@@ -67,14 +68,14 @@ COLUMNS: tuple[str, ...] = (
 PREDICT_COLUMNS: tuple[str, ...] = ("case_id", *FEATURES)
 FIRST_YEAR, LAST_YEAR = 1945, 2025
 
-_ROOT = Path(__file__).resolve().parents[1]
+#: ``retained_5y``: the outcome window, in years from ``start_year``.
+WINDOW_YEARS = 5
 REFERENCE_DIR = Path("priors") / "reference_class"
 
 
 def default_path(name: str) -> Path:
     """``priors/reference_class/<name>`` under the working directory, else under the repository."""
-    here = REFERENCE_DIR / name
-    return here if here.exists() else _ROOT / REFERENCE_DIR / name
+    return repo_path(REFERENCE_DIR / name)
 
 
 # --------------------------------------------------------------------------------------

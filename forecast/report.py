@@ -23,16 +23,20 @@ from forecast.ledger import atomic_write
 from forecast.tables import estimative_word
 
 CAPTIONS = {
-    "headline": "P(keep) per base, both and either: prior (grey) beside posterior (blue).",
+    "headline": "{p} per outcome, all and any: prior (grey) beside posterior (blue).",
     "history": "The forecast after each ledger date, from the items known by then.",
     "contributions": "Each news item's move, in percentage points, in date order.",
-    "scenarios": "P(keep) if an evidence variable were settled (do(S=x)), alone or combined.",
-    "tornado": "How far P(both kept) moves when each input is pushed to the ends of its "
+    "scenarios": "{p} if evidence variables were settled (do(S=x)): the named scenarios of "
+                 "scenarios.yaml, then each variable alone.",
+    "tornado": "How far P({all}) moves when each input is pushed to the ends of its "
                "interval (importance reweighting; rows with Pareto k-hat above the "
                "threshold are not trusted).",
-    "value_of_information": "Expected change in P(keep) from learning each variable's state.",
+    "value_of_information": "Expected change in {p} from learning each variable's state.",
+    "prior_sources": "The forecast with its base rates and linked effects elicited by the "
+                     "analysts, derived from the historical reference class "
+                     "(reference_priors.yaml), or both pooled; prior hollow, posterior filled.",
     "diagnostics": "Convergence: R-hat and effective sample sizes against the gate.",
-    "priors": "Every prior as elicited: probabilities, baselines and odds ratios.",
+    "priors": "Every prior as used: probabilities, baselines and odds ratios.",
 }
 
 METHOD = (
@@ -86,6 +90,11 @@ def _table_html(df: pd.DataFrame, formats: Mapping[str, str] | None = None) -> s
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _caption(config, name: str) -> str:
+    w = config.wording
+    return CAPTIONS.get(name, name).format(p=w.probability, all=w.all.lower())
+
+
 def _headline_sentences(b: Briefing) -> str:
     post = b.tables["headline"]
     post = post[post["stage"] == "posterior"]
@@ -129,7 +138,7 @@ def render_html(b: Briefing, figures: Mapping, *, dpi: int = 110) -> str:
         parts.append(
             f"<figure id='{name}'><img alt='{html.escape(name)}' "
             f"src='data:image/png;base64,{_png_base64(fig, dpi)}'>"
-            f"<figcaption>{html.escape(CAPTIONS.get(name, name))}</figcaption></figure>")
+            f"<figcaption>{html.escape(_caption(cfg, name))}</figcaption></figure>")
     ledger = b.tables["ledger"]
     parts.append("<h2>News ledger</h2>")
     if ledger.empty:

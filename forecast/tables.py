@@ -34,9 +34,10 @@ def estimative_word(p: float) -> str:
 
 
 def outcome_labels(forecast: Forecast) -> dict[str, str]:
-    names = {o.id: o.name for o in forecast.config.question.outcomes}
-    names["all"] = "All bases kept" if len(names) > 2 else "Both bases kept"
-    names["any"] = "At least one base kept"
+    config = forecast.config
+    names = {o.id: o.name for o in config.question.outcomes}
+    names["all"] = config.wording.all
+    names["any"] = config.wording.any
     return names
 
 

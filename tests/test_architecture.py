@@ -12,7 +12,7 @@ LAYERS = [
     {"config"},
     {"elicit", "ledger", "exact", "psis", "scaffold"},
     {"model", "store", "reference"},
-    {"sampling"},
+    {"sampling", "reference_priors"},
     {"engine"},
     {"news", "tables", "analysis", "scoring"},
     {"charts"},

@@ -5,6 +5,7 @@ from forecast.charts.contributions import plot_contributions
 from forecast.charts.diagnostics import plot_diagnostics
 from forecast.charts.headline import plot_headline
 from forecast.charts.history import plot_history
+from forecast.charts.prior_sources import plot_prior_sources
 from forecast.charts.priors import plot_priors
 from forecast.charts.scenarios import plot_scenarios
 from forecast.charts.theme import FORMATS, save, style
@@ -17,6 +18,7 @@ __all__ = [
     "plot_diagnostics",
     "plot_headline",
     "plot_history",
+    "plot_prior_sources",
     "plot_priors",
     "plot_scenarios",
     "plot_tornado",

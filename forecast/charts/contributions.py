@@ -11,7 +11,8 @@ from forecast.tables import estimative_word
 
 
 def plot_contributions(table: pd.DataFrame, *, outcomes: list[str] | None = None, ax=None,
-                       title: str | None = None, footer_text: str | None = None) -> Figure:
+                       title: str | None = None, footer_text: str | None = None,
+                       xlabel: str = "Probability") -> Figure:
     """Waterfall of :func:`forecast.analysis.contributions`, one panel per outcome.
 
     The first bar is the forecast before any news, each following bar the move
@@ -29,6 +30,8 @@ def plot_contributions(table: pd.DataFrame, *, outcomes: list[str] | None = None
         Axes to draw on (then only the first outcome is drawn).
     title, footer_text
         Chart title and provenance footer.
+    xlabel
+        The x-axis label (the question's ``wording.probability``).
 
     Returns
     -------
@@ -50,7 +53,7 @@ def plot_contributions(table: pd.DataFrame, *, outcomes: list[str] | None = None
             fig, axes = ax.figure, np.array([ax])
             outcomes = outcomes[:1]
         for a, outcome in zip(axes, outcomes, strict=True):
-            _panel(a, table[table["outcome"] == outcome].sort_values("step"), names)
+            _panel(a, table[table["outcome"] == outcome].sort_values("step"), names, xlabel)
         axes[0].set_yticks(np.arange(len(names))[::-1], names)
         fig.suptitle(title or "What each news item did to the forecast", x=0.0, ha="left",
                      fontsize=14, fontweight="bold")
@@ -64,7 +67,7 @@ def _label(r) -> str:
     return text if len(text) <= 42 else text[:40] + "…"
 
 
-def _panel(ax, rows: pd.DataFrame, names: list[str]) -> None:
+def _panel(ax, rows: pd.DataFrame, names: list[str], xlabel: str) -> None:
     n = len(names)
     y = np.arange(n)[::-1]
     first, last = rows.iloc[0], rows.iloc[-1]
@@ -86,5 +89,5 @@ def _panel(ax, rows: pd.DataFrame, names: list[str]) -> None:
     ticks = np.linspace(0, 1, 5)
     ax.set_xticks(ticks, [f"{t:.0%}" for t in ticks])
     ax.set_title(str(first["label"]), loc="left", fontsize=12)
-    ax.set_xlabel("P(kept)")
+    ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)

@@ -17,7 +17,8 @@ from forecast.charts.theme import (
 
 
 def plot_headline(table: pd.DataFrame, *, ax=None, title: str | None = None,
-                  footer_text: str | None = None, mass: float = 0.9) -> Figure:
+                  footer_text: str | None = None, mass: float = 0.9,
+                  xlabel: str = "Probability on the horizon date") -> Figure:
     """Dot-and-interval chart of :func:`forecast.tables.headline_table`.
 
     Parameters
@@ -28,6 +29,8 @@ def plot_headline(table: pd.DataFrame, *, ax=None, title: str | None = None,
         Axes to draw on (a new figure when None).
     title, footer_text
         Chart title and provenance footer.
+    xlabel
+        The x-axis label (the question's ``wording.axis``).
     mass
         The credible mass of the intervals, for the legend.
 
@@ -57,7 +60,7 @@ def plot_headline(table: pd.DataFrame, *, ax=None, title: str | None = None,
         ax.set_xlim(0, 1.18)
         ax.set_xticks(np.linspace(0, 1, 6), [f"{x:.0%}" for x in np.linspace(0, 1, 6)])
         ax.axvline(0.5, color="0.6", lw=1, ls=":")
-        ax.set_xlabel("Probability Russia keeps the base on the horizon date")
+        ax.set_xlabel(xlabel)
         ax.grid(axis="y", visible=False)
         legend_below(ax, ncols=2)
         if title:

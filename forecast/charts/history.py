@@ -47,9 +47,12 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
     -------
     matplotlib.figure.Figure
     """
-    names = {"all": "Both bases kept", "any": "At least one base kept"}
+    names = {"all": "Every outcome YES", "any": "At least one outcome YES"}
+    ylabel = "Probability on the horizon date"
     if config is not None:
+        names = {"all": config.wording.all, "any": config.wording.any}
         names.update({o.id: o.name for o in config.question.outcomes})
+        ylabel = config.wording.axis
         mass = config.model.credible_mass if mass is None else mass
     mass = 0.9 if mass is None else mass
     data = table.copy()
@@ -89,7 +92,7 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
                         rotation=60, ha="left", va="bottom", fontsize=9, color=PALETTE["grey"])
         ax.set_ylim(0, 1)
         ax.set_yticks(np.linspace(0, 1, 6), [f"{v:.0%}" for v in np.linspace(0, 1, 6)])
-        ax.set_ylabel("P(Russia keeps it on the horizon date)")
+        ax.set_ylabel(_wrap(ylabel))
         ax.set_xlim(pd.Timestamp(start) - pd.Timedelta(days=3), end)
         locator = mdates.AutoDateLocator(maxticks=7)
         ax.xaxis.set_major_locator(locator)
@@ -104,6 +107,12 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
         if text:
             footer(fig, text)
     return fig
+
+
+def _wrap(text: str, width: int = 44) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
 
 
 def _item_dates(data: pd.DataFrame, ledger: pd.DataFrame | None) -> dict:

@@ -11,7 +11,7 @@ from forecast.charts.theme import OUTCOME_COLORS, PALETTE, footer, new_axes, sty
 
 def plot_voi(table: pd.DataFrame, *, outcomes: list[str] | None = None, ax=None,
              title: str | None = None, footer_text: str | None = None,
-             mass: float = 0.9) -> Figure:
+             mass: float = 0.9, probability: str = "P(yes)") -> Figure:
     """Bars of :func:`forecast.analysis.value_of_information`, variables by their value.
 
     Parameters
@@ -24,6 +24,8 @@ def plot_voi(table: pd.DataFrame, *, outcomes: list[str] | None = None, ax=None,
         Axes to draw on (a new figure when None).
     title, footer_text
         Chart title and provenance footer.
+    probability
+        How the question names its probability (``wording.probability``).
     mass
         Credible mass of the whiskers, for the legend.
 
@@ -54,7 +56,8 @@ def plot_voi(table: pd.DataFrame, *, outcomes: list[str] | None = None, ax=None,
                             va="center", fontsize=9, color=color)
         ax.set_yticks(y, [labels[v] for v in order])
         ax.set_xlim(0, float(table["voi_upper_pp"].max()) * 1.15 + 0.5)
-        ax.set_xlabel("Expected change in P(kept) from learning the answer (percentage points)")
+        ax.set_xlabel(f"Expected change in {probability} from learning the answer "
+                      "(percentage points)")
         ax.grid(axis="y", visible=False)
         ax.legend(loc="lower right", title=f"mean; whiskers {mass:.0%} interval over draws",
                   title_fontsize=9, frameon=True, framealpha=0.9)
