@@ -83,8 +83,13 @@ def cmd_validate(args) -> int:
     items = load_ledger(config)
     print(
         f"OK: {config.directory} ({config.id}): {len(config.bases)} outcomes, "
-        f"{len(config.variables)} evidence variables, {len(items)} news items"
+        f"{len(config.variables)} evidence variables, {len(items)} news items, "
+        f"{len(config.scenarios)} named scenarios; priors: {config.prior_source}"
     )
+    if config.linked is not None:
+        print(f"reference_priors.yaml: current (generated {config.linked.generated})")
+    for problem in config.link_problems:  # unused by this prior source, but say so
+        print(f"note: reference_priors.yaml is not usable: {problem}")
     return 0
 
 
@@ -326,7 +331,7 @@ def _reference_compare(args) -> int:
     post = table[table["stage"] == "posterior"]
     print(f"{config.question.title}: the forecast under each prior source "
           f"(model.yaml uses {config.prior_source})")
-    for source, rows in post.groupby("source", sort=False):
+    for _, rows in post.groupby("source", sort=False):
         path = rows["path"].iloc[0]
         khat = rows["khat"].iloc[0]
         print(f"{rows['source_label'].iloc[0]}  [{path}"

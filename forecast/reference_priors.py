@@ -193,6 +193,18 @@ def derive(config: QuestionConfig, fit: ReferenceFit, *, seed: int | None = None
     return LinkedPriors.model_validate(content, strict=False)
 
 
+def attach(config: QuestionConfig, linked: LinkedPriors) -> QuestionConfig:
+    """The question with ``linked`` as its reference-class priors, in memory (nothing written).
+
+    For exploring a derivation before writing it with :func:`write`; select a
+    source with :meth:`QuestionConfig.with_prior_source`.
+    """
+    if linked.question != config.id:
+        raise ConfigError([f"{LINK_FILE}: question: made for {linked.question!r}, "
+                           f"not {config.id!r}"])
+    return config.model_copy(update={"linked": linked, "link_problems": ()})
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

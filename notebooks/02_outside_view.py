@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -130,6 +132,36 @@ pd.concat([syria_prior.comparison.assign(evidence="priors"),
 
 # %%
 print(syria_now.note)
+
+# %% [markdown]
+# ## From history to the model's priors
+#
+# The same fit can supply the question model's priors directly: its base rate (the case
+# with every evidence state false) and the effects of the three linked variables, each
+# converted from five-year retention to the question's horizon at a constant hazard
+# (`forecast/reference_priors.py` documents the steps). `forecast reference link` writes
+# them to the question's `reference_priors.yaml`; `prior_source` in `model.yaml` picks
+# `elicited`, `reference_class` or `both` (a log-linear pool). Here the derivation is
+# attached in memory and the three forecasts compared, before and after the news.
+
+# %%
+from forecast import reference_priors
+from forecast.analysis import compare_prior_sources, linked_prior_table
+from forecast.charts import plot_prior_sources
+
+linked_config = reference_priors.attach(config, reference_priors.derive(config, fit))
+linked_prior_table(linked_config).round(3)
+
+# %%
+by_source = compare_prior_sources(linked_config, load_ledger(config), out=out_dir, seed=seed)
+by_source.pivot_table(index=["outcome", "stage"], columns="source", values="p",
+                      sort=False).round(3)
+
+# %%
+plot_prior_sources(by_source, xlabel=config.wording.axis, mass=config.model.credible_mass,
+                   title="Where the priors come from: analysts, history, or both",
+                   footer_text=f"{config.question.title} | posterior by importance sampling "
+                               f"(k-hat ≤ {by_source['khat'].max():.2f})")
 
 # %%
 from importlib.metadata import version

@@ -95,10 +95,31 @@ def test_charts_accept_an_axes(briefing):
         lambda ax: charts.plot_voi(t["value_of_information"], ax=ax),
         lambda ax: charts.plot_diagnostics(t["diagnostics"], ax=ax),
         lambda ax: charts.plot_priors(t["priors"], ax=ax),
+        lambda ax: charts.plot_prior_sources(t["prior_sources"], ax=ax),
     ):
         fig, ax = plt.subplots()
         assert draw(ax) is fig
         plt.close(fig)
+
+
+def test_the_briefing_shows_the_questions_named_scenarios_and_wording(briefing, figures):
+    """Without explicit interventions, the scenarios come from ``scenarios.yaml``."""
+    from forecast.export import build_briefing
+
+    config = briefing.config
+    assert config.scenarios  # the seed question ships named scenarios
+    b = build_briefing(briefing.tables["qdir"], forecast_out=briefing.tables["out"],
+                       forecast=briefing.forecast)
+    combos = b.tables["scenarios"].query("kind == 'combination'")
+    assert list(dict.fromkeys(combos["scenario"])) == [s.name for s in config.scenarios]
+    for s in config.scenarios:
+        assert set(combos.loc[combos["scenario"] == s.name, "intervention"]) == {
+            ", ".join(f"{k}={v}" for k, v in s.set.items())}
+    # The question's wording labels the axes and the outcomes.
+    text = " ".join(t.get_text() for t in figures["headline"].findobj(
+        lambda a: hasattr(a, "get_text")))
+    assert config.wording.axis in text and config.wording.all in text
+    assert config.wording.probability in figures["value_of_information"].axes[0].get_xlabel()
 
 
 def test_priors_chart_from_prior_table_and_empty_diagnostics(briefing, tmp_path):

@@ -47,6 +47,13 @@ EXPECTED = {
     "not_utf8": ("question.yaml", "not UTF-8 text", "byte"),
     "wrong_type_number_as_text": ("model.yaml", "sampler.target_accept", "valid number"),
     "missing_file": ("reliability.yaml", "file not found", "not found"),
+    "prior_source_unknown": ("model.yaml", "prior_source", "'elicited', 'reference_class' or"),
+    "prior_source_without_link": ("model.yaml", "prior_source", "forecast reference link"),
+    "stale_reference_priors": ("reference_priors.yaml", "reference.cases_sha256", "stale"),
+    "scenario_unknown_variable": ("scenarios.yaml", "scenarios[0].set",
+                                  "unknown evidence variable 'assad_extradicion'"),
+    "scenario_value_not_binary": ("scenarios.yaml", "scenarios[1].set.escalation",
+                                  "Input should be 0 or 1"),
 }
 
 def _cases() -> list:

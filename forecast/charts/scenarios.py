@@ -61,9 +61,15 @@ def plot_scenarios(table: pd.DataFrame, *, outcomes: list[str] | None = None, ax
         ax.set_yticks(np.arange(len(names) + 1) - 0.5, minor=True)
         ax.grid(which="minor", color="white", lw=2)
         ax.tick_params(which="minor", length=0)
+        if "kind" in table:
+            # A dark rule between the groups: named combinations, then one at a time.
+            kinds = table.drop_duplicates("scenario").set_index("scenario")["kind"]
+            for i in range(1, len(names)):
+                if kinds[names[i]] != kinds[names[i - 1]]:
+                    ax.axhline(i - 0.5, color="0.25", lw=1.5)
         bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=0.02)
         bar.set_label("change from baseline (pp)")
-        ax.set_title(title or "Scenarios: if an evidence variable were settled", loc="left")
+        ax.set_title(title or "Scenarios: if evidence variables were settled", loc="left")
         if footer_text:
             footer(fig, footer_text)
     return fig

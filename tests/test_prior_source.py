@@ -1,0 +1,305 @@
+"""The link from the reference class to a question's priors (``prior_source``).
+
+A synthetic reference fit with known draws stands in for MCMC: the derivation is
+checked against its definition (constant-hazard horizon, log odds ratios at the
+base case), the pooling against a numerical log-linear pool, the staleness
+checks against edited files, and the importance path against the session's
+MCMC fit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from scipy import stats
+
+from conftest import ROOT, TODAY, make_question
+from forecast.config import LINK_FILE, ConfigError, horizon_years, load_question
+from forecast.elicit import pool_beta, pool_normal, prior_origins, resolved_priors
+from forecast.reference import FEATURES, WINDOW_YEARS, ReferenceFit, load_settings
+
+SETTINGS = load_settings(ROOT / "priors" / "reference_class" / "model.yaml")
+N_DRAWS = 4000
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@pytest.fixture(scope="module")
+def synthetic_fit() -> ReferenceFit:
+    """A reference fit whose posterior draws are known: 2 chains x 2000 draws, seeded."""
+    rng = np.random.default_rng(7)
+    shape = (2, N_DRAWS // 2)
+    beta = rng.normal([-0.4, -1.2, -0.7, 0.5, 0.9, 1.1, 0.6], 0.3, size=(*shape, len(FEATURES)))
+    alpha_group = np.stack([rng.normal(0.3, 0.25, shape), rng.normal(0.9, 0.3, shape)], -1)
+    post = xr.Dataset(
+        {"alpha": (("chain", "draw"), rng.normal(0.5, 0.2, shape)),
+         "sigma_group": (("chain", "draw"), np.abs(rng.normal(0.5, 0.1, shape))),
+         "alpha_group": (("chain", "draw", "group"), alpha_group),
+         "beta": (("chain", "draw", "feature"), beta)},
+        coords={"chain": [0, 1], "draw": np.arange(shape[1]), "group": ["Russia", "US"],
+                "feature": list(FEATURES)},
+    )
+    cases = pd.DataFrame({"case_id": ["a", "b"], "patron": ["Russia", "US"]})
+    return ReferenceFit(xr.DataTree.from_dict({"posterior": post}),
+                        {"passed": True, "failures": []}, cases, SETTINGS, ["Russia", "US"])
+
+
+def _question(tmp_path, *, days: int | None = None):
+    """A copy of the default question; ``days`` from creation to horizon if given."""
+    q = make_question(tmp_path, news=[])
+    if days is not None:
+        text = (q / "question.yaml").read_text()
+        created = dt.date.fromisoformat(re.search(r"created: (\S+)", text).group(1))
+        horizon = created + dt.timedelta(days=days)
+        text = re.sub(r"horizon: \S+", f"horizon: {horizon.isoformat()}", text)
+        (q / "question.yaml").write_text(text)
+    (q / LINK_FILE).unlink(missing_ok=True)
+    return q
+
+
+def _case_draws(fit: ReferenceFit, x: dict[str, int]) -> np.ndarray:
+    """P(retained 5 years) per draw for Russia with features ``x``, straight from the draws."""
+    post = fit.tree["posterior"]
+    alpha = post["alpha_group"].sel(group="Russia").values.reshape(-1)
+    beta = post["beta"].values.reshape(-1, len(FEATURES))
+    return _sigmoid(alpha + beta @ np.array([x[f] for f in FEATURES], dtype=float))
+
+
+def _base_case() -> dict[str, int]:
+    coding = SETTINGS.syria_case
+    x = {f: c.value for f, c in coding.fixed.items()}
+    x.update({f: int(u.negate) for f, u in coding.uncertain.items()})
+    return x
+
+
+def test_with_a_five_year_horizon_the_effects_are_the_coefficients(tmp_path, synthetic_fit):
+    from forecast.reference_priors import derive
+
+    config = load_question(_question(tmp_path, days=1826))  # 4.9993 years
+    assert abs(horizon_years(config.question) - WINDOW_YEARS) < 1e-3
+    linked = derive(config, synthetic_fit, today=TODAY)
+    beta = synthetic_fit.tree["posterior"]["beta"]
+    for feature, u in SETTINGS.syria_case.uncertain.items():
+        b = beta.sel(feature=feature).values.reshape(-1) * (-1 if u.negate else 1)
+        e = linked.effects[u.variable]
+        assert e.feature == feature and e.negate == u.negate
+        # The horizon differs from 5 years by 0.0007 years: a tolerance of 1%.
+        assert e.dist.kwargs["mu"] == pytest.approx(b.mean(), rel=0.01, abs=0.005)
+        assert e.dist.kwargs["sigma"] == pytest.approx(b.std(ddof=1), rel=0.01)
+    p5 = _case_draws(synthetic_fit, _base_case())
+    assert linked.baseline.mean == pytest.approx(p5.mean(), abs=1e-3)
+
+
+def test_a_shorter_horizon_raises_retention_at_a_constant_hazard(tmp_path, synthetic_fit):
+    from forecast.reference_priors import derive
+
+    config = load_question(_question(tmp_path, days=913))  # 2.4997 years: r = 0.4999
+    linked = derive(config, synthetic_fit, today=TODAY)
+    r = horizon_years(config.question) / WINDOW_YEARS
+    p5 = _case_draws(synthetic_fit, _base_case())
+    assert linked.baseline.mean == pytest.approx(np.mean(p5**r), rel=1e-9)
+    assert linked.baseline.mean > p5.mean()
+    # The Beta matches the draws' first two moments exactly.
+    a, b = linked.baseline.dist.kwargs["alpha"], linked.baseline.dist.kwargs["beta"]
+    assert stats.beta(a, b).mean() == pytest.approx(np.mean(p5**r), rel=1e-9)
+    assert stats.beta(a, b).var() == pytest.approx(np.var(p5**r, ddof=1), rel=1e-9)
+    # An effect is the horizon-scale log odds ratio of switching its feature.
+    u = SETTINGS.syria_case.uncertain["violence"]
+    on = _base_case() | {"violence": 1}
+    ph0, ph1 = p5**r, _case_draws(synthetic_fit, on) ** r
+    d = np.log(ph1 / (1 - ph1)) - np.log(ph0 / (1 - ph0))
+    assert linked.effects[u.variable].dist.kwargs["mu"] == pytest.approx(d.mean(), rel=1e-9)
+
+
+@pytest.mark.parametrize("w", [0.2, 0.5, 0.8])
+def test_pooling_is_the_normalised_log_linear_pool(w):
+    grid = np.linspace(1e-4, 1 - 1e-4, 20001)
+    e, r = {"alpha": 6.5, "beta": 5.9}, {"alpha": 4.1, "beta": 3.4}
+    pooled = stats.beta.pdf(grid, e["alpha"], e["beta"]) ** (1 - w) * stats.beta.pdf(
+        grid, r["alpha"], r["beta"]) ** w
+    pooled /= np.trapezoid(pooled, grid)
+    p = pool_beta(e, r, w)
+    assert np.allclose(pooled, stats.beta.pdf(grid, p["alpha"], p["beta"]), atol=1e-6)
+    # The pooled mean is a mediant of the two: it lies between them.
+    lo, hi = sorted([e["alpha"] / (e["alpha"] + e["beta"]), r["alpha"] / (r["alpha"] + r["beta"])])
+    assert lo < p["alpha"] / (p["alpha"] + p["beta"]) < hi
+
+    x = np.linspace(-8, 8, 40001)
+    ne, nr = {"mu": -1.06, "sigma": 0.51}, {"mu": 0.60, "sigma": 0.49}
+    dens = stats.norm.pdf(x, ne["mu"], ne["sigma"]) ** (1 - w) * stats.norm.pdf(
+        x, nr["mu"], nr["sigma"]) ** w
+    dens /= np.trapezoid(dens, x)
+    q = pool_normal(ne, nr, w)
+    assert np.allclose(dens, stats.norm.pdf(x, q["mu"], q["sigma"]), atol=1e-6)
+
+
+def _linked_question(tmp_path, synthetic_fit, source: str = "elicited"):
+    from forecast.reference_priors import derive, write
+
+    q = _question(tmp_path)
+    config = load_question(q)
+    write(config, derive(config, synthetic_fit, today=TODAY))
+    if source != "elicited":
+        with open(q / "model.yaml", "a") as fh:
+            fh.write(f"prior_source: {source}\n")
+    return q
+
+
+def test_each_source_sets_the_linked_priors_and_the_input_hash(tmp_path, synthetic_fit):
+    q = _linked_question(tmp_path, synthetic_fit)
+    configs = {s: load_question(q, prior_source=s) for s in ("elicited", "reference_class", "both")}
+    assert len({c.input_hash() for c in configs.values()}) == 3
+    linked = configs["both"].linked
+    pri = {s: resolved_priors(c) for s, c in configs.items()}
+    w = configs["both"].model.reference_weight
+    for i, _ in enumerate(configs["both"].bases):
+        e = {k: pri["elicited"]["p_base"]["kwargs"][k][i] for k in ("alpha", "beta")}
+        r = {k: pri["reference_class"]["p_base"]["kwargs"][k][i] for k in ("alpha", "beta")}
+        assert r == pytest.approx(linked.baseline.dist.kwargs)
+        b = {k: pri["both"]["p_base"]["kwargs"][k][i] for k in ("alpha", "beta")}
+        assert b == pytest.approx(pool_beta(e, r, w))
+    variables = configs["both"].variables
+    for k, var in enumerate(variables):
+        mu = {s: pri[s]["effect_mu"]["kwargs"]["mu"][k] for s in pri}
+        if var in linked.effects:
+            assert mu["reference_class"] == pytest.approx(linked.effects[var].dist.kwargs["mu"])
+            assert min(mu["elicited"], mu["reference_class"]) < mu["both"] < max(
+                mu["elicited"], mu["reference_class"])
+        else:  # a variable with no reference-class feature keeps its elicited prior
+            assert mu["reference_class"] == mu["elicited"] == mu["both"]
+    origins = prior_origins(configs["reference_class"])
+    assert origins["p_base"] == ["reference class"] * len(configs["both"].bases)
+    assert [o != "elicited" for o in origins["effect_mu"]] == [v in linked.effects
+                                                               for v in variables]
+    # The file's own setting is honoured too.
+    q2 = _linked_question(tmp_path / "b", synthetic_fit, "both")
+    assert load_question(q2).prior_source == "both"
+
+
+def test_a_stale_link_is_refused_when_used_and_ignored_when_not(tmp_path, synthetic_fit):
+    q = _linked_question(tmp_path, synthetic_fit)
+    path = q / LINK_FILE
+    text = path.read_text()
+    path.write_text(re.sub(r"settings_sha256: [0-9a-f]{64}", "settings_sha256: " + "a" * 64,
+                           text))
+    config = load_question(q)  # elicited: the stale file does not block the forecast
+    assert config.linked is None and config.link_problems
+    with pytest.raises(ConfigError, match=r"reference\.settings_sha256: .*stale"):
+        config.with_prior_source("both")
+    with pytest.raises(ConfigError, match=r"reference_priors\.yaml: reference\.settings_sha256"):
+        load_question(q, prior_source="reference_class")
+    # A changed horizon makes the derivation stale as well.
+    path.write_text(text)
+    qtext = (q / "question.yaml").read_text()
+    (q / "question.yaml").write_text(qtext.replace("horizon: 2027-12-31", "horizon: 2028-12-31"))
+    with pytest.raises(ConfigError, match=r"horizon_years: derived for 3\.058 years"):
+        load_question(q, prior_source="both")
+
+
+def test_a_link_for_unknown_variables_or_another_question_is_refused(tmp_path, synthetic_fit):
+    q = _linked_question(tmp_path, synthetic_fit)
+    path = q / LINK_FILE
+    text = path.read_text()
+    path.write_text(text.replace("  escalation:\n", "  escalashun:\n", 1))
+    with pytest.raises(ConfigError, match=r"effects: \['escalashun'\] are not variables"):
+        load_question(q, prior_source="both")
+    path.write_text(text.replace("question: russia_syria_bases", "question: another_one"))
+    with pytest.raises(ConfigError, match=r"question: made for 'another_one'"):
+        load_question(q, prior_source="both")
+    path.write_text(text.replace("dist: Beta", "dist: Normal", 1))
+    with pytest.raises(ConfigError, match=r"reference_priors\.yaml: baseline\.dist: Normal"):
+        load_question(q, prior_source="both")
+
+
+def test_the_committed_link_is_current():
+    """``priors/russia_syria_bases/reference_priors.yaml`` matches the reference class files.
+
+    If this fails, the cases or the reference model changed: run
+    ``forecast reference link`` and commit the new file.
+    """
+    config = load_question(ROOT / "priors" / "russia_syria_bases", prior_source="both")
+    assert config.linked is not None
+    ref = ROOT / config.linked.reference.directory
+    assert config.linked.reference.cases_sha256 == hashlib.sha256(
+        (ref / "cases.csv").read_bytes()).hexdigest()
+
+
+def test_importance_sampling_agrees_with_mcmc(config, items, fit_news):
+    """Prior draws weighted by the news likelihood reproduce the MCMC posterior."""
+    from forecast.engine import importance_forecast
+
+    imp = importance_forecast(config, items, as_of=TODAY, n=20_000, seed=3)
+    assert imp.path == "importance" and imp.khat <= config.model.fast_path.khat_max
+    a, b = imp.probabilities(), fit_news.probabilities()
+    for name in [*config.bases, "all", "any"]:
+        tol = 4 * np.hypot(a[name].mcse, b[name].mcse)
+        assert abs(a[name].mean - b[name].mean) < tol, (name, a[name], b[name])
+
+
+def test_compare_prior_sources_table(tmp_path, synthetic_fit):
+    from forecast.analysis import compare_prior_sources, linked_prior_table
+    from forecast.engine import importance_forecast
+    from forecast.ledger import load_ledger
+
+    q = _linked_question(tmp_path, synthetic_fit)
+    config = load_question(q)
+    items = load_ledger(config)
+    table = compare_prior_sources(config, items, as_of=TODAY, n=4000, seed=1, allow_fit=False)
+    assert len(table) == 3 * 2 * (len(config.bases) + 2)
+    assert set(table["path"]) == {"prior", "importance"}
+    post = table[(table["source"] == "elicited") & (table["stage"] == "posterior")]
+    direct = importance_forecast(config, items, as_of=TODAY, n=4000, seed=1).probabilities()
+    for r in post.itertuples():
+        assert r.p == pytest.approx(direct[r.outcome if r.outcome in config.bases
+                                           else r.outcome].mean)
+    assert (table["lower"] <= table["p"]).all() and (table["p"] <= table["upper"]).all()
+    assert set(table.loc[table["source"] == "elicited", "linked"]) == {0}
+    linked = len(config.bases) + len(config.linked.effects)
+    assert set(table.loc[table["source"] != "elicited", "linked"]) == {linked}
+    priors = linked_prior_table(config)
+    assert len(priors) == 3 * linked
+    assert priors.loc[priors["used"], "source"].unique().tolist() == ["elicited"]
+
+
+def test_cli_link_writes_the_file_and_refuses_train(tmp_path, synthetic_fit, monkeypatch,
+                                                     capsys):
+    from forecast import reference
+    from forecast.cli import main
+
+    q = _question(tmp_path)
+    monkeypatch.setattr(reference, "reference_fit", lambda *a, **k: synthetic_fit)
+    assert main(["reference", "link", str(q), "--train", "x.csv"]) == 2
+    assert "--train is not allowed" in capsys.readouterr().err
+    assert not (q / LINK_FILE).exists()
+    assert main(["reference", "link", str(q)]) == 0
+    out = capsys.readouterr().out
+    assert f"wrote {q / LINK_FILE}" in out and "p_base[khmeimim]" in out
+    assert load_question(q, prior_source="reference_class").linked is not None
+    assert not list(q.glob(f".{LINK_FILE}.*"))  # no temporary file left behind
+    # An unconverged reference fit writes nothing.
+    (q / LINK_FILE).unlink()
+    bad = ReferenceFit(synthetic_fit.tree, {"passed": False, "failures": ["R-hat 1.2"]},
+                       synthetic_fit.cases, SETTINGS, synthetic_fit.groups)
+    monkeypatch.setattr(reference, "reference_fit", lambda *a, **k: bad)
+    assert main(["reference", "link", str(q)]) == 3
+    assert not (q / LINK_FILE).exists()
+
+
+def test_cli_run_refuses_an_unknown_or_unavailable_prior_source(tmp_path, capsys):
+    from forecast.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--prior-source", "history"])
+    assert exc.value.code == 2
+    q = _question(tmp_path)
+    assert main(["run", str(q), "--prior-source", "both", "--out", str(tmp_path / "o")]) == 2
+    assert "forecast reference link" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
