@@ -258,8 +258,7 @@ def test_compare_prior_sources_table(tmp_path, synthetic_fit):
     post = table[(table["source"] == "elicited") & (table["stage"] == "posterior")]
     direct = importance_forecast(config, items, as_of=TODAY, n=4000, seed=1).probabilities()
     for r in post.itertuples():
-        assert r.p == pytest.approx(direct[r.outcome if r.outcome in config.bases
-                                           else r.outcome].mean)
+        assert r.p == pytest.approx(direct[r.outcome].mean)
     assert (table["lower"] <= table["p"]).all() and (table["p"] <= table["upper"]).all()
     assert set(table.loc[table["source"] == "elicited", "linked"]) == {0}
     linked = len(config.bases) + len(config.linked.effects)
