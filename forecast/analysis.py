@@ -53,7 +53,7 @@ from forecast.engine import (
     psis,
     reweight,
 )
-from forecast.exact import Enumerated, Params, enumerate_states, quantity_name
+from forecast.exact import Enumerated, Params, enumerate_states, log_likelihood, quantity_name
 from forecast.ledger import LR_BOUNDS, LRInterval, NewsItem, evidence_from, items_as_of
 from forecast.tables import estimative_word, outcome_labels
 
@@ -649,7 +649,7 @@ def sensitivity(
     fit = fc.fit
     params = fit.params
     mass = config.model.credible_mass
-    base_loglik = enumerate_states(params, fit.state_loglr, fit.outcome_loglr).loglik
+    base_loglik = log_likelihood(params, fit.state_loglr, fit.outcome_loglr)
     now_loglik = fc.values.loglik
     baseline = {k: e.mean for k, e in fc.probabilities().items()}
     old = PriorSpec.from_config(config)
@@ -771,7 +771,7 @@ def _log_prior_tree(tree, config: QuestionConfig):
     attrs = tree.attrs
     u = np.asarray(json.loads(attrs["forecast_state_loglr"]), float)
     v = np.asarray(json.loads(attrs["forecast_outcome_loglr"]), float)
-    loglik = enumerate_states(params, u, v).loglik.reshape(shape)
+    loglik = log_likelihood(params, u, v).reshape(shape)
     log_lik = xr.Dataset({"news": (("chain", "draw"), loglik)},
                          coords={"chain": post["chain"], "draw": post["draw"]})
     return xr.DataTree.from_dict({"posterior": post, "log_prior": log_prior,
@@ -786,7 +786,7 @@ def power_scaling(forecast: Forecast, *, threshold: float = 0.05,
     ``log_prior`` group (each prior's log density per draw, from
     :func:`forecast.elicit.resolved_priors` with scipy) and a ``log_likelihood``
     group (the exact log likelihood of the fit's news from
-    :func:`forecast.exact.enumerate_states`). ``arviz_stats.psense`` then
+    :func:`forecast.exact.log_likelihood`). ``arviz_stats.psense`` then
     power-scales one prior at a time (``group_var_names``/``group_coords``), all
     priors together, and the likelihood (Kallioinen et al., 2024). A value at or
     above ``threshold`` (0.05, the paper's) flags a prior that dominates.
@@ -835,11 +835,17 @@ def power_scaling(forecast: Forecast, *, threshold: float = 0.05,
                        {"group": "likelihood"}))
     labels = outcome_labels(forecast)
     rows = []
+    flat = float(np.ptp(tree["log_likelihood"]["news"].values)) < 1e-12
     for name, kind, label, kwargs in components:
-        ds = psense(tree, var_names=["p_keep", "p_all", "p_any"], alphas=alphas, **kwargs)
-        values = {b: float(ds["p_keep"].sel(base=b)) for b in config.bases}
-        values["all"] = float(ds["p_all"])
-        values["any"] = float(ds["p_any"])
+        if name == "likelihood" and flat:
+            # No news (or only neutral items): scaling a constant likelihood changes
+            # nothing, exactly; ArviZ cannot fit its tails to a constant.
+            values = dict.fromkeys([*config.bases, "all", "any"], 0.0)
+        else:
+            ds = psense(tree, var_names=["p_keep", "p_all", "p_any"], alphas=alphas, **kwargs)
+            values = {b: float(ds["p_keep"].sel(base=b)) for b in config.bases}
+            values["all"] = float(ds["p_all"])
+            values["any"] = float(ds["p_any"])
         for outcome, value in values.items():
             rows.append({"component": name, "kind": kind, "label": label, "outcome": outcome,
                          "outcome_label": labels[outcome], "sensitivity": value,

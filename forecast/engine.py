@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast.config import QuestionConfig
-from forecast.exact import Enumerated, Params, enumerate_states, quantity_name
+from forecast.exact import Enumerated, Params, enumerate_states, log_likelihood, quantity_name
 from forecast.ledger import Evidence, NewsItem, evidence_from, items_as_of
 from forecast.psis import psislw
 from forecast.store import (
@@ -175,8 +175,8 @@ def psis(log_ratio: np.ndarray) -> tuple[np.ndarray, float]:
 def reweight(config, fit: StoredFit, evidence: Evidence, as_of) -> Forecast:
     """Reweight a stored fit to other news, exactly in the likelihood, by PSIS."""
     target = enumerate_states(fit.params, evidence.state_loglr, evidence.outcome_loglr)
-    base = enumerate_states(fit.params, fit.state_loglr, fit.outcome_loglr)
-    log_weights, khat = psis(target.loglik - base.loglik)
+    base = log_likelihood(fit.params, fit.state_loglr, fit.outcome_loglr)
+    log_weights, khat = psis(target.loglik - base)
     return Forecast(config, as_of, evidence, "reweighted", fit, target, log_weights, khat)
 
 
@@ -272,12 +272,13 @@ def params_prior(draws: dict[str, np.ndarray]) -> Params:
 
 
 def prior_forecast(config: QuestionConfig, *, seed: int | None = None,
-                   n: int | None = None) -> Forecast:
+                   n: int | None = None, enumerate: bool = True) -> Forecast:
     """The forecast before any news, from independent prior draws (plain Monte Carlo).
 
     As many draws as the sampler keeps (chains x draws), arranged in the same
     shape so that the same estimates apply, unless ``n`` is given; no MCMC is
-    involved.
+    involved. ``enumerate=False`` leaves ``values`` as None (for callers that
+    only need the draws).
     """
     from forecast.model import prior_draws
 
@@ -287,7 +288,8 @@ def prior_forecast(config: QuestionConfig, *, seed: int | None = None,
     n = shape[0] * shape[1]
     params = params_prior(prior_draws(config, n, seed))
     evidence = evidence_from(config, [])
-    values = enumerate_states(params, evidence.state_loglr, evidence.outcome_loglr)
+    values = (enumerate_states(params, evidence.state_loglr, evidence.outcome_loglr)
+              if enumerate else None)
     names = [quantity_name("p_keep", b) for b in config.bases] + ["p_all", "p_any"]
     names += [quantity_name("p_state_post", v) for v in config.variables]
     fit = StoredFit(
@@ -329,8 +331,8 @@ def importance_forecast(config: QuestionConfig, items: list[NewsItem], *,
         With ``path == "importance"`` and the k-hat of the weights.
     """
     as_of = as_of or dt.date.today()
-    prior = prior_forecast(config, seed=seed, n=n)
+    prior = prior_forecast(config, seed=seed, n=n, enumerate=False)
     evidence = evidence_from(config, items_as_of(items, as_of))
     values = enumerate_states(prior.fit.params, evidence.state_loglr, evidence.outcome_loglr)
-    log_weights, khat = psis(values.loglik - prior.values.loglik)
+    log_weights, khat = psis(values.loglik)  # the prior's own log likelihood of no news is 0
     return Forecast(config, as_of, evidence, "importance", prior.fit, values, log_weights, khat)

@@ -95,6 +95,42 @@ def _caption(config, name: str) -> str:
     return CAPTIONS.get(name, name).format(p=w.probability, all=w.all.lower())
 
 
+SOURCE_TEXT = {
+    "elicited": "the analysts' elicited intervals",
+    "reference_class": "the historical reference class (reference_priors.yaml)",
+    "both": "the log-linear pool of the elicited intervals and the reference class",
+}
+
+
+def _prior_source_html(b: Briefing) -> str:
+    cfg = b.config
+    text = (f"<p>Base rates and linked evidence effects come from "
+            f"{html.escape(SOURCE_TEXT[cfg.prior_source])} (<code>prior_source: "
+            f"{html.escape(cfg.prior_source)}</code> in model.yaml).")
+    table = b.tables.get("prior_sources")
+    if table is None:
+        return text + "</p>"
+    post = table[table["stage"] == "posterior"]
+    wide = post.assign(cell=[f"{r.p:.0%} [{r.lower:.0%}, {r.upper:.0%}]"
+                             for r in post.itertuples()])
+    wide = wide.pivot(index="source_label", columns="label", values="cell")
+    wide = wide.loc[list(dict.fromkeys(post["source_label"])),
+                    list(dict.fromkeys(post["label"]))].reset_index()
+    wide = wide.rename(columns={"source_label": "priors from"})
+    return (text + " The same news under each source of priors (importance sampling from "
+            "the prior; see the prior-sources chart):</p>" + _table_html(wide))
+
+
+def _scenarios_html(b: Briefing) -> str:
+    if not b.config.scenarios:
+        return ""
+    items = "".join(
+        f"<li><b>{html.escape(s.name)}</b> "
+        f"({html.escape(', '.join(f'{k}={v}' for k, v in s.set.items()))}): "
+        f"{html.escape(s.rationale)}</li>" for s in b.config.scenarios)
+    return f"<h2>Named scenarios</h2><ul>{items}</ul>"
+
+
 def _headline_sentences(b: Briefing) -> str:
     post = b.tables["headline"]
     post = post[post["stage"] == "posterior"]
@@ -133,7 +169,7 @@ def render_html(b: Briefing, figures: Mapping, *, dpi: int = 110) -> str:
                      f"{cfg.model.fast_path.khat_max}); they need a refit: "
                      + html.escape(", ".join(untrusted)) + "</p>")
     parts += ["<h2>Method</h2>", f"<p>{html.escape(METHOD.format(mass=mass))}</p>",
-              "<h2>Charts</h2>"]
+              _prior_source_html(b), _scenarios_html(b), "<h2>Charts</h2>"]
     for name, fig in figures.items():
         parts.append(
             f"<figure id='{name}'><img alt='{html.escape(name)}' "

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -73,7 +75,7 @@ table[["label", "p", "lower", "upper", "mcse", "word"]]
 
 # %%
 charts.plot_headline(table, title="Before any news: the priors' forecast",
-                     mass=config.model.credible_mass)
+                     mass=config.model.credible_mass, xlabel=config.wording.axis)
 
 # %%
 from forecast.store import package_versions

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -51,7 +53,7 @@ table[["stage", "label", "p", "lower", "upper", "mcse", "word"]]
 
 # %%
 charts.plot_headline(table, title=config.question.title, mass=config.model.credible_mass,
-                     footer_text=charts.theme.footer_text(posterior))
+                     xlabel=config.wording.axis, footer_text=charts.theme.footer_text(posterior))
 
 # %% [markdown]
 # ## What the news did to each evidence variable

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -45,14 +47,18 @@ print(f"path: {forecast.path}; {len(items)} news items")
 # %% [markdown]
 # ## Scenarios
 #
-# Each variable set to true and to false on its own, and two named combinations.
+# The named combinations of the question's `scenarios.yaml` (each with its rationale),
+# then each variable set to true and to false on its own. A scenario is an intervention,
+# `do(S = x)`: the parameters keep their posterior, the variables not named stay uncertain.
 
 # %%
-named = {
-    "Russia extradites Assad": {"assad_extradition": 1},
-    "Escalation and separatist backing": {"escalation": 1, "separatist_backing": 1},
-}
-scenario_table = analysis.scenarios(forecast, named)
+import pandas as pd
+
+pd.DataFrame([{"scenario": s.name, "sets": s.set, "rationale": s.rationale}
+              for s in config.scenarios])
+
+# %%
+scenario_table = analysis.scenarios(forecast, config.interventions())
 scenario_table.pivot(index="scenario", columns="outcome", values="p").loc[
     scenario_table["scenario"].unique()]
 
@@ -88,14 +94,16 @@ voi_table = analysis.value_of_information(forecast)
 voi_table[["label", "outcome", "p_state", "p_if_true", "p_if_false", "voi_pp"]]
 
 # %%
-charts.plot_voi(voi_table, footer_text=footer, mass=config.model.credible_mass)
+charts.plot_voi(voi_table, footer_text=footer, mass=config.model.credible_mass,
+                probability=config.wording.probability)
 
 # %% [markdown]
 # ## What each news item did
 
 # %%
 contribution_table = analysis.contributions(forecast, items)
-charts.plot_contributions(contribution_table, footer_text=footer)
+charts.plot_contributions(contribution_table, footer_text=footer,
+                          xlabel=config.wording.probability)
 
 # %%
 from importlib.metadata import version

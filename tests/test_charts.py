@@ -183,6 +183,12 @@ def test_report_is_self_contained(briefing, figures, tmp_path):
     for item in NEWS:
         assert item["id"] in text
     assert "Method" in text and "Diagnostics" in text
+    assert "<code>prior_source: elicited</code>" in text
+    for source in ("Elicited (analysts)", "Reference class (history)", "Both, pooled"):
+        assert source in text
+    assert "Named scenarios" in text
+    for s in briefing.config.scenarios:
+        assert s.name in text
     # the PDF (a text page, then the charts; one chart here to keep the test fast)
     pdf = write_pdf(briefing, {"headline": figures["headline"]}, tmp_path / "b.pdf")
     data = pdf.read_bytes()

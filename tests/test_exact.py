@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from forecast.exact import Params, enumerate_states, state_matrix
+from forecast.exact import Params, enumerate_states, log_likelihood, state_matrix
 
 
 def brute_force(p_state, p_base, beta, u, v):
@@ -91,6 +91,35 @@ def test_chunking_does_not_change_results(monkeypatch):
     monkeypatch.setattr(exact, "_CHUNK_ELEMENTS", 50)
     parts = enumerate_states(params, u, v)
     np.testing.assert_allclose(whole.p_keep, parts.p_keep, atol=1e-14)
+
+
+@pytest.mark.parametrize("outcome_news", [False, True])
+def test_log_likelihood_alone_matches_the_full_enumeration(outcome_news):
+    """Without outcome news the closed form sum_k log(1 - pi + pi e^u); with it, enumeration."""
+    rng = np.random.default_rng(3)
+    params = random_params(rng, 200, 6, 2)
+    u = rng.normal(0, 1.5, size=6)
+    v = rng.normal(0, 1, size=2) if outcome_news else np.zeros(2)
+    full = enumerate_states(params, u, v).loglik
+    np.testing.assert_allclose(log_likelihood(params, u, v), full, atol=1e-12)
+    if not outcome_news:
+        closed = np.log(1 - params.p_state + params.p_state * np.exp(u)).sum(axis=1)
+        np.testing.assert_allclose(full, closed, atol=1e-12)
+
+
+def test_extreme_values_stay_finite():
+    """Huge effects and ratios: no overflow, probabilities in [0, 1], weights summing to one."""
+    rng = np.random.default_rng(4)
+    params = Params(rng.uniform(1e-6, 1 - 1e-6, size=(40, 4)),
+                    rng.uniform(1e-6, 1 - 1e-6, size=(40, 2)),
+                    rng.normal(0, 400, size=(40, 2, 4)))
+    got = enumerate_states(params, rng.normal(0, 30, size=4), np.array([25.0, -25.0]))
+    for a in (got.loglik, got.p_keep, got.p_all, got.p_any, got.p_state):
+        assert np.isfinite(a).all()
+    for a in (got.p_keep, got.p_all, got.p_any, got.p_state):
+        assert (a >= -1e-12).all() and (a <= 1 + 1e-12).all()
+    assert (got.p_all <= got.p_keep.min(axis=1) + 1e-12).all()
+    assert (got.p_any >= got.p_keep.max(axis=1) - 1e-12).all()
 
 
 def test_pymc_deterministics_equal_numpy_enumeration(fit_news):
