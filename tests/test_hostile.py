@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 
 from conftest import DEFAULT_QUESTION, ROOT
 from forecast.cli import main
-from forecast.config import MAX_FILE_BYTES, QUESTION_FILES
+from forecast.config import MAX_FILE_BYTES, QUESTION_FILES, SCENARIOS_FILE
 
 SETTINGS = settings(max_examples=40, derandomize=True, database=None, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow,
@@ -215,13 +215,15 @@ WHOLE_FILE = ["empty", "only_comments", "non_utf8", "python_tag", "python_tag_va
 
 
 # ------------------------------------------------------------------------- prior files
+#: Every file a question is validated from, the optional scenarios included.
+PRIOR_FILES = (*QUESTION_FILES, SCENARIOS_FILE)
 PRIOR_DATA = {name: yaml.safe_load((DEFAULT_QUESTION / name).read_text())
-              for name in QUESTION_FILES}
+              for name in PRIOR_FILES}
 
 
 @st.composite
 def prior_defects(draw):
-    name = draw(st.sampled_from(QUESTION_FILES))
+    name = draw(st.sampled_from(PRIOR_FILES))
     data = PRIOR_DATA[name]
     kind = draw(st.sampled_from(["leaf", "leaf", "leaf", "unknown_key", "reverse", "file"]))
     if kind == "leaf":
@@ -275,7 +277,7 @@ def test_a_broken_prior_file_is_refused(defect, capsys):
         assert (_tree_hash(q), _tree_hash(out)) == before
 
 
-@pytest.mark.parametrize("name", [*QUESTION_FILES, "news.yaml"])
+@pytest.mark.parametrize("name", [*PRIOR_FILES, "news.yaml"])
 def test_a_huge_file_is_refused_before_parsing(name, capsys):
     with _workspace(ledger=LEDGER) as (q, out):
         raw = (q / name).read_bytes()
