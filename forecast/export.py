@@ -21,12 +21,15 @@ from forecast.config import QuestionConfig, load_question
 from forecast.engine import Forecast, compute, prior_forecast
 from forecast.ledger import NewsItem, load_ledger
 from forecast.news import history
+from forecast.reference import OutsideView, outside_view
 from forecast.tables import diagnostics_table, headline_table, ledger_table
 
 #: The chart set, in briefing order; each name is also the file stem. ``prior_sources``
-#: is drawn only for a question with a current ``reference_priors.yaml``.
+#: is drawn only for a question with a current ``reference_priors.yaml``; the two
+#: ``outside_view_*`` charts only when the briefing has the outside view.
 CHARTS = ("headline", "history", "contributions", "scenarios", "tornado",
-          "value_of_information", "prior_sources", "diagnostics", "priors")
+          "value_of_information", "prior_sources", "outside_view_coefficients",
+          "outside_view_calibration", "diagnostics", "priors")
 
 
 @dataclass
@@ -38,11 +41,13 @@ class Briefing:
     forecast: Forecast
     prior: Forecast
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    outside: OutsideView | None = None
 
 
 def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out",
                    interventions: Mapping[str, Mapping[str, int]] | None = None,
-                   forecast: Forecast | None = None) -> Briefing:
+                   forecast: Forecast | None = None,
+                   outside: OutsideView | bool = True) -> Briefing:
     """Compute the forecast and every table of the briefing.
 
     Parameters
@@ -56,6 +61,11 @@ def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out"
         the question's ``scenarios.yaml``.
     forecast
         Use this forecast instead of computing one (its config must be the question's).
+    outside
+        The outside view (the historical reference class, its coefficients and
+        leave-one-out calibration): ``True`` uses the fit stored under
+        ``forecast_out/reference_class/`` or fits and stores it (about 15 s, once per
+        set of inputs); ``False`` leaves it out; an :class:`OutsideView` is used as given.
     """
     config = forecast.config if forecast is not None else load_question(question_dir)
     items = load_ledger(config)
@@ -76,6 +86,15 @@ def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out"
     if config.linked is not None:
         b.tables["prior_sources"] = analysis.compare_prior_sources(
             config, items, as_of=fc.as_of, out=forecast_out)
+    if outside is True:
+        from forecast.reference_store import cached_reference_fit
+
+        outside = outside_view(cached_reference_fit(forecast_out)[0])
+    if isinstance(outside, OutsideView):
+        b.outside = outside
+        b.tables["outside_view_coefficients"] = outside.coefficients
+        b.tables["outside_view_calibration"] = outside.calibration
+        b.tables["outside_view_scores"] = outside.scores
     return b
 
 
@@ -104,6 +123,18 @@ def chart_figures(b: Briefing) -> dict[str, Figure]:
         figures["prior_sources"] = charts.plot_prior_sources(
             t["prior_sources"], footer_text=foot, mass=mass, xlabel=words.axis,
             title="Where the priors come from: analysts, history, or both")
+    if b.outside is not None:
+        o = b.outside
+        failed = "" if o.converged else " (fit FAILED its convergence gate)"
+        o_foot = (f"{o.footer(b.config.question.title)} | as of {b.forecast.as_of.isoformat()}"
+                  f" | horizon {b.config.question.horizon.isoformat()}")
+        figures["outside_view_coefficients"] = charts.plot_coefficients(
+            o.coefficients, footer_text=o_foot, mass=o.mass,
+            title=f"The outside view: what history says moves retention{failed}")
+        figures["outside_view_calibration"] = charts.plot_reliability(
+            o.calibration, footer_text=o_foot, mass=o.mass, base_rate=o.base_rate,
+            title=f"The outside view, checked: leave-one-out calibration, "
+                  f"{o.n_cases} cases{failed}")
     return {name: figures[name] for name in CHARTS if name in figures}
 
 
@@ -136,8 +167,8 @@ def write_charts(figures: Mapping[str, Figure], out_dir: str | Path,
 def export_charts(question_dir: str | Path, out_dir: str | Path,
                   formats: tuple[str, ...] = ("png", "svg", "pdf"), dpi: int | None = None,
                   *, forecast_out: str | Path = "out",
-                  interventions: Mapping[str, Mapping[str, int]] | None = None
-                  ) -> pd.DataFrame:
+                  interventions: Mapping[str, Mapping[str, int]] | None = None,
+                  outside: OutsideView | bool = True) -> pd.DataFrame:
     """Write the whole chart set of a question and its index.
 
     Parameters
@@ -154,6 +185,8 @@ def export_charts(question_dir: str | Path, out_dir: str | Path,
         Where fits are stored and reused.
     interventions
         Named scenario combinations for the scenario matrix.
+    outside
+        The outside view (see :func:`build_briefing`).
 
     Returns
     -------
@@ -161,5 +194,6 @@ def export_charts(question_dir: str | Path, out_dir: str | Path,
         The index written to ``out_dir/charts.csv``: ``chart, format, path`` (relative
         to ``out_dir``), ``bytes, sha256``.
     """
-    b = build_briefing(question_dir, forecast_out=forecast_out, interventions=interventions)
+    b = build_briefing(question_dir, forecast_out=forecast_out, interventions=interventions,
+                       outside=outside)
     return write_charts(chart_figures(b), out_dir, formats=tuple(formats), dpi=dpi)

@@ -598,11 +598,12 @@ def fit_reference(cases: pd.DataFrame, settings: ReferenceSettings, *,
     tree.attrs["forecast_reference_seed"] = int(s.seed)
     fit = ReferenceFit(tree, diagnostics, cases.reset_index(drop=True), settings,
                        group_labels(cases, settings.hierarchy))
-    _report(diagnostics, "the reference-class fit")
+    report_gate(diagnostics, "the reference-class fit")
     return fit
 
 
-def _report(diagnostics: dict, what: str) -> None:
+def report_gate(diagnostics: dict, what: str) -> None:
+    """Print and warn (:class:`ConvergenceWarning`) when a fit failed its gate."""
     if diagnostics["passed"]:
         return
     message = f"{what} FAILED the convergence gate: " + "; ".join(diagnostics["failures"])
@@ -867,7 +868,7 @@ def _exact_loo(fit: ReferenceFit, indices: list[int], *, progressbar: bool
         records.append({"case_id": fit.cases["case_id"].iloc[i], "p_loo": out[i],
                         "r_hat_max": diag["r_hat_max"], "divergences": diag["divergences"],
                         "passed": diag["passed"], "failures": diag["failures"]})
-        _report(diag, f"the exact LOO refit without {fit.cases['case_id'].iloc[i]!r}")
+        report_gate(diag, f"the exact LOO refit without {fit.cases['case_id'].iloc[i]!r}")
     return out, records
 
 
@@ -916,6 +917,47 @@ def calibration_table(p, y, *, bins: int = 5, mass: float = 0.9) -> pd.DataFrame
             "observed_upper": float(hi),
         })
     return pd.DataFrame(rows)
+
+
+@dataclass
+class OutsideView:
+    """The outside view in tables, for a briefing: coefficients, backtest, calibration."""
+
+    coefficients: pd.DataFrame  # :meth:`ReferenceFit.coefficients`
+    scores: pd.DataFrame  # forecaster (model, base_rate, fifty), brier, log_score, n_cases
+    calibration: pd.DataFrame  # :func:`calibration_table` of the leave-one-out forecasts
+    base_rate: float
+    n_cases: int
+    diagnostics: dict
+    mass: float
+    cases_sha256: str = ""
+
+    @property
+    def converged(self) -> bool:
+        return bool(self.diagnostics.get("passed", False))
+
+    def footer(self, title: str | None = None) -> str:
+        """Provenance for an outside-view chart: the question it serves, the cases, the fit."""
+        head = f"Outside view for: {title} | " if title else ""
+        gate = "converged" if self.converged else "NOT CONVERGED"
+        return (f"{head}reference class {self.n_cases} cases (cases.csv "
+                f"{self.cases_sha256[:8] or 'in memory'}) | fit {gate}")
+
+
+def outside_view(fit: ReferenceFit, bt: Backtest | None = None) -> OutsideView:
+    """Summarise a reference fit and its leave-one-out backtest for charts and reports."""
+    bt = bt if bt is not None else backtest(fit)
+    y = fit.cases[OUTCOME].to_numpy(dtype=float)
+    return OutsideView(
+        coefficients=fit.coefficients(),
+        scores=bt.scores,
+        calibration=bt.calibration,
+        base_rate=float(y.mean()),
+        n_cases=int(y.size),
+        diagnostics=dict(fit.diagnostics),
+        mass=fit.settings.credible_mass,
+        cases_sha256=str(fit.cases.attrs.get("sha256", "")),
+    )
 
 
 # --------------------------------------------------------------------------------------

@@ -35,6 +35,11 @@ CAPTIONS = {
     "prior_sources": "The forecast with its base rates and linked effects elicited by the "
                      "analysts, derived from the historical reference class "
                      "(reference_priors.yaml), or both pooled; prior hollow, posterior filled.",
+    "outside_view_coefficients": "The historical reference class (foreign bases under "
+                                 "hostile or new host governments): how each feature changed "
+                                 "the odds that the patron kept its bases for five years.",
+    "outside_view_calibration": "The reference-class model's leave-one-out forecasts against "
+                                "what happened, binned: points on the diagonal are calibrated.",
     "diagnostics": "Convergence: R-hat and effective sample sizes against the gate.",
     "priors": "Every prior as used: probabilities, baselines and odds ratios.",
 }
@@ -131,6 +136,31 @@ def _scenarios_html(b: Briefing) -> str:
     return f"<h2>Named scenarios</h2><ul>{items}</ul>"
 
 
+SCORE_LABELS = {"model": "reference-class model (leave-one-out)",
+                "base_rate": "base rate alone (leave-one-out)", "fifty": "50% every time"}
+
+
+def _outside_view_html(b: Briefing) -> str:
+    o = b.outside
+    if o is None:
+        return ""
+    scores = o.scores.assign(forecaster=[SCORE_LABELS.get(f, f) for f in o.scores["forecaster"]])
+    scores = scores.rename(columns={"log_score": "log score (higher is better)",
+                                    "brier": "Brier (lower is better)", "n_cases": "cases"})
+    text = (f"<p>The outside view: {o.n_cases} historical cases of a foreign power's bases "
+            f"facing a new or hostile host government (priors/reference_class/), of which "
+            f"{o.base_rate:.0%} were kept five years on, fitted by a Bayesian logistic "
+            f"regression with a partially pooled intercept by patron. Its leave-one-out "
+            f"scores, beside the base rate's and a 50% forecast's:</p>")
+    warn = ""
+    if not o.converged:
+        warn = ("<p class='warn'>The reference-class fit FAILED its convergence gate: "
+                + html.escape("; ".join(o.diagnostics.get("failures", []))) + "</p>")
+    return ("<h2>Outside view</h2>" + warn + text
+            + _table_html(scores, {"Brier (lower is better)": "{:.3f}",
+                                   "log score (higher is better)": "{:.3f}"}))
+
+
 def _headline_sentences(b: Briefing) -> str:
     post = b.tables["headline"]
     post = post[post["stage"] == "posterior"]
@@ -169,7 +199,8 @@ def render_html(b: Briefing, figures: Mapping, *, dpi: int = 110) -> str:
                      f"{cfg.model.fast_path.khat_max}); they need a refit: "
                      + html.escape(", ".join(untrusted)) + "</p>")
     parts += ["<h2>Method</h2>", f"<p>{html.escape(METHOD.format(mass=mass))}</p>",
-              _prior_source_html(b), _scenarios_html(b), "<h2>Charts</h2>"]
+              _prior_source_html(b), _scenarios_html(b), _outside_view_html(b),
+              "<h2>Charts</h2>"]
     for name, fig in figures.items():
         parts.append(
             f"<figure id='{name}'><img alt='{html.escape(name)}' "

@@ -89,11 +89,6 @@ def save_fit(tree, path: Path, *, config: QuestionConfig, evidence: Evidence, ke
              seed: int, diagnostics: dict) -> Path:
     """Write a sampled DataTree with provenance attributes, atomically."""
     tree = tree.copy()
-    stats = tree["sample_stats"].to_dataset()
-    # Object-typed columns (nutpie's messages) cannot be stored in netCDF; they hold no numbers.
-    obj = [name for name, var in stats.data_vars.items() if var.dtype == object]
-    if obj:
-        tree["sample_stats"] = stats.drop_vars(obj)
     tree.attrs.update(
         {
             "forecast_fit_key": key,
@@ -109,6 +104,23 @@ def save_fit(tree, path: Path, *, config: QuestionConfig, evidence: Evidence, ke
             "forecast_diagnostics": json.dumps(diagnostics, sort_keys=True),
         }
     )
+    return write_tree(tree, path)
+
+
+def write_tree(tree, path: Path) -> Path:
+    """Write a DataTree to ``path`` as netCDF (h5netcdf), atomically.
+
+    The file appears whole or not at all: it is written to a temporary file in
+    the same folder, synced, and renamed over ``path``. Object-typed sample
+    statistics (nutpie's messages) are dropped: netCDF cannot hold them and
+    they carry no numbers.
+    """
+    if "sample_stats" in tree.children:
+        stats = tree["sample_stats"].to_dataset()
+        obj = [name for name, var in stats.data_vars.items() if var.dtype == object]
+        if obj:
+            tree = tree.copy()
+            tree["sample_stats"] = stats.drop_vars(obj)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.fchmod(fd, 0o666 & ~_umask())
@@ -135,7 +147,10 @@ def open_tree(path: Path):
     import xarray as xr
 
     try:
-        return xr.open_datatree(path, engine="h5netcdf").load()
+        # Load into memory and close: xarray caches open files by path, and a cached
+        # handle would keep serving a file that has since been replaced or corrupted.
+        with xr.open_datatree(path, engine="h5netcdf", cache=False) as tree:
+            return tree.load()
     except Exception as exc:  # any read failure means the file cannot be trusted
         raise StaleFitError(f"{path}: cannot be read as a posterior ({exc})") from None
 

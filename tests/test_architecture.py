@@ -12,7 +12,7 @@ LAYERS = [
     {"config"},
     {"elicit", "ledger", "exact", "psis", "scaffold"},
     {"model", "store", "reference"},
-    {"sampling", "reference_priors"},
+    {"sampling", "reference_priors", "reference_store"},
     {"engine"},
     {"news", "tables", "analysis", "scoring"},
     {"charts"},

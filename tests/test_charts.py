@@ -1,7 +1,8 @@
 """Charts, the chart export and the HTML report: every chart renders, readably, everywhere.
 
-No MCMC: the question's "fit" is independent prior draws resampled to the news
-(:func:`test_analysis.store_fit_from_prior`), stored where the engine finds it.
+No MCMC for the question: its "fit" is independent prior draws resampled to the news
+(:func:`test_analysis.store_fit_from_prior`), stored where the engine finds it. The
+outside view comes from the session's simulated reference fit (``test_reference``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_analysis import NAMED, store_fit_from_prior
+from test_reference import sim_fit, sim_settings  # noqa: F401  (session fixtures)
 
 from conftest import NEWS, TODAY, make_question
 
@@ -20,7 +22,14 @@ REVIEW_DIR = Path("/tmp/charts_review")
 
 
 @pytest.fixture(scope="module")
-def briefing(tmp_path_factory):
+def outside(sim_fit):  # noqa: F811
+    from forecast.reference import outside_view
+
+    return outside_view(sim_fit)
+
+
+@pytest.fixture(scope="module")
+def briefing(tmp_path_factory, outside):
     from forecast.config import load_question
     from forecast.engine import compute
     from forecast.export import build_briefing
@@ -33,7 +42,7 @@ def briefing(tmp_path_factory):
     out = root / "out"
     store_fit_from_prior(config, items, out, pool=8000)
     fc = compute(config, items, out=out, as_of=TODAY, allow_fit=False, allow_reweight=False)
-    b = build_briefing(qdir, forecast_out=out, interventions=NAMED, forecast=fc)
+    b = build_briefing(qdir, forecast_out=out, interventions=NAMED, forecast=fc, outside=outside)
     b.tables["qdir"] = qdir  # type: ignore[assignment]
     b.tables["out"] = out  # type: ignore[assignment]
     return b
@@ -96,6 +105,8 @@ def test_charts_accept_an_axes(briefing):
         lambda ax: charts.plot_diagnostics(t["diagnostics"], ax=ax),
         lambda ax: charts.plot_priors(t["priors"], ax=ax),
         lambda ax: charts.plot_prior_sources(t["prior_sources"], ax=ax),
+        lambda ax: charts.plot_coefficients(t["outside_view_coefficients"], ax=ax),
+        lambda ax: charts.plot_reliability(t["outside_view_calibration"], ax=ax),
     ):
         fig, ax = plt.subplots()
         assert draw(ax) is fig
@@ -109,7 +120,8 @@ def test_the_briefing_shows_the_questions_named_scenarios_and_wording(briefing, 
     config = briefing.config
     assert config.scenarios  # the seed question ships named scenarios
     b = build_briefing(briefing.tables["qdir"], forecast_out=briefing.tables["out"],
-                       forecast=briefing.forecast)
+                       forecast=briefing.forecast, outside=False)
+    assert b.outside is None and "outside_view_calibration" not in b.tables
     combos = b.tables["scenarios"].query("kind == 'combination'")
     assert list(dict.fromkeys(combos["scenario"])) == [s.name for s in config.scenarios]
     for s in config.scenarios:
@@ -153,7 +165,7 @@ def test_export_charts_writes_the_set_and_its_index(briefing, tmp_path):
 
     out = tmp_path / "charts"
     index = export_charts(briefing.tables["qdir"], out, formats=("png",), dpi=40,
-                          forecast_out=briefing.tables["out"])
+                          forecast_out=briefing.tables["out"], outside=briefing.outside)
     assert list(index.columns) == ["chart", "format", "path", "bytes", "sha256"]
     assert len(index) == len(CHARTS)
     assert set(index["chart"]) == set(CHARTS)
@@ -189,6 +201,11 @@ def test_report_is_self_contained(briefing, figures, tmp_path):
     assert "Named scenarios" in text
     for s in briefing.config.scenarios:
         assert s.name in text
+    # the outside view: its scores beside the baselines, with the number of cases
+    o = briefing.outside
+    assert "Outside view" in text and f"{o.n_cases} historical cases" in text
+    for r in o.scores.itertuples():
+        assert f"{r.brier:.3f}" in text
     # the PDF (a text page, then the charts; one chart here to keep the test fast)
     pdf = write_pdf(briefing, {"headline": figures["headline"]}, tmp_path / "b.pdf")
     data = pdf.read_bytes()
@@ -202,3 +219,34 @@ def test_history_table_feeds_the_history_chart(briefing):
     for key, est in briefing.forecast.probabilities().items():
         assert last.loc[key, "p"] == pytest.approx(est.mean, abs=1e-12)
     assert np.isfinite(table["p"]).all()
+
+
+@pytest.mark.slow
+def test_cli_charts_and_report_fit_the_outside_view_once(briefing, tmp_path, capsys):
+    """End to end through the CLI: the shipped reference class is fitted for real (once,
+    then reused from its cache by the report), and a bad format writes nothing."""
+    import pandas as pd
+
+    from forecast.cli import main
+    from forecast.export import CHARTS
+
+    qdir, fits = str(briefing.tables["qdir"]), str(briefing.tables["out"])
+    out = tmp_path / "charts"
+    assert main(["charts", qdir, "--out", str(out), "--format", "png,svg", "--dpi", "30",
+                 "--fits", fits]) == 0
+    index = pd.read_csv(out / "charts.csv")
+    assert set(index["chart"]) == set(CHARTS) and set(index["format"]) == {"png", "svg"}
+    (stored,) = (briefing.tables["out"] / "reference_class").glob("fit-*.nc")
+    stamp = stored.stat().st_mtime_ns
+    assert main(["report", qdir, "--out", str(tmp_path / "report"), "--fits", fits]) == 0
+    assert stored.stat().st_mtime_ns == stamp  # reused, not refitted
+    html = next((tmp_path / "report").glob("*-briefing.html")).read_text()
+    assert html.count("data:image/png;base64,") == len(CHARTS)
+    assert "FAILED" not in html  # the shipped reference fit passes its gate
+    assert (tmp_path / "report" / f"{briefing.config.id}-briefing.pdf").exists()
+    capsys.readouterr()
+    bad = tmp_path / "bad"
+    with pytest.raises(SystemExit) as exit_info:  # refused while parsing the arguments
+        main(["charts", qdir, "--out", str(bad), "--format", "png,gif", "--fits", fits])
+    assert exit_info.value.code == 2
+    assert "gif" in capsys.readouterr().err and not bad.exists()

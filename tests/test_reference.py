@@ -346,11 +346,108 @@ def test_era_groups_from_start_year():
 
 @pytest.mark.slow
 def test_a_failed_gate_is_reported_loudly(sim_fit, capsys):
-    from forecast.reference import ReferenceGate, _report, diagnose
+    from forecast.reference import ReferenceGate, diagnose, report_gate
 
     strict = ReferenceGate(r_hat_max=1.0000001, divergences_max=0, ess_bulk_min=1e7)
     d = diagnose(sim_fit.tree, strict)
     assert not d["passed"] and any("bulk ESS" in f for f in d["failures"])
     with pytest.warns(ConvergenceWarning, match="FAILED the convergence gate"):
-        _report(d, "this fit")
+        report_gate(d, "this fit")
     assert "WARNING: this fit FAILED" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ the stored fit (no new MCMC)
+
+
+def _sim_inputs(tmp_path, sim_settings):
+    """The simulated cases and the test's settings as files, as an analyst would have them."""
+    cases_csv = tmp_path / "sim.csv"
+    simulate(N_SIM, SIM_SEED).to_csv(cases_csv, index=False)
+    settings_yaml = tmp_path / "model.yaml"
+    settings_yaml.write_text(yaml.safe_dump(sim_settings.model_dump(mode="json")))
+    return cases_csv, settings_yaml
+
+
+def test_a_stored_fit_round_trips_and_a_stale_one_is_refused(tmp_path, sim_fit, sim_settings,
+                                                            sim_backtest):
+    from forecast.reference import outside_view
+    from forecast.reference_store import (
+        load_reference_fit,
+        reference_fit_path,
+        reference_key,
+        save_reference_fit,
+    )
+    from forecast.store import StaleFitError
+
+    cases = sim_fit.cases
+    key = reference_key(cases, sim_settings)
+    path = save_reference_fit(sim_fit, reference_fit_path(tmp_path, key), key=key)
+    assert path.parent == tmp_path / "reference_class" and not list(path.parent.glob(".*tmp"))
+    loaded = load_reference_fit(path, cases, sim_settings, expected_key=key)
+    for name, values in sim_fit.draws().items():
+        np.testing.assert_array_equal(loaded.draws()[name], values)
+    assert loaded.diagnostics == sim_fit.diagnostics and loaded.groups == sim_fit.groups
+    # the backtest of the stored fit is the backtest of the fit
+    pd.testing.assert_frame_equal(backtest(loaded).pointwise, sim_backtest.pointwise)
+    view = outside_view(loaded)
+    pd.testing.assert_frame_equal(view.coefficients, sim_fit.coefficients())
+    assert view.n_cases == N_SIM and view.base_rate == pytest.approx(cases[OUTCOME].mean())
+
+    # any changed number in the settings, or other cases, is another key: refused
+    other = sim_settings.with_sampler(seed=SIM_SEED + 1)
+    assert reference_key(cases, other) != key
+    with pytest.raises(StaleFitError, match="other inputs"):
+        load_reference_fit(path, cases, other, expected_key=reference_key(cases, other))
+    flipped = cases.copy()
+    flipped.attrs = {"sha256": "0" * 64}
+    assert reference_key(flipped, sim_settings) != key
+    # a truncated file is unreadable, never half-trusted
+    broken = tmp_path / "broken.nc"
+    broken.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(StaleFitError, match="cannot be read"):
+        load_reference_fit(broken, cases, sim_settings, expected_key=key)
+
+
+def test_cached_reference_fit_fits_once_and_rebuilds_a_corrupted_cache(
+        tmp_path, monkeypatch, sim_fit, sim_settings):
+    import forecast.reference_store as rs
+
+    cases_csv, settings_yaml = _sim_inputs(tmp_path, sim_settings)
+    calls = []
+
+    def fake_fit(cases, settings):  # the simulated fit stands in for the sampler
+        calls.append(settings)
+        return type(sim_fit)(sim_fit.tree, sim_fit.diagnostics, cases, settings,
+                             sim_fit.groups)
+
+    monkeypatch.setattr(rs, "fit_reference", fake_fit)
+    out = tmp_path / "out"
+    kw = {"cases_csv": cases_csv, "settings_path": settings_yaml}
+    fit, how = rs.cached_reference_fit(out, **kw)
+    assert how == "fit" and len(calls) == 1
+    (stored,) = (out / "reference_class").glob("fit-*.nc")
+    fit2, how2 = rs.cached_reference_fit(out, **kw)
+    assert how2 == "cached" and len(calls) == 1
+    np.testing.assert_array_equal(fit2.draws()["beta"], fit.draws()["beta"])
+    stored.write_bytes(b"not a netCDF file")
+    _, how3 = rs.cached_reference_fit(out, **kw)
+    assert how3 == "fit" and len(calls) == 2
+    assert rs.load_reference_fit(stored, fit.cases, fit.settings,
+                                 expected_key=rs.reference_key(fit.cases, fit.settings))
+    _, how4 = rs.cached_reference_fit(out, refit=True, **kw)
+    assert how4 == "fit" and len(calls) == 3
+
+
+def test_a_stored_fit_that_failed_its_gate_is_reported_again(tmp_path, sim_fit, sim_settings,
+                                                             capsys):
+    from forecast.reference import ReferenceFit
+    from forecast.reference_store import load_reference_fit, reference_key, save_reference_fit
+
+    failed = {**sim_fit.diagnostics, "passed": False, "failures": ["R-hat 1.05 > 1.01"]}
+    bad = ReferenceFit(sim_fit.tree, failed, sim_fit.cases, sim_settings, sim_fit.groups)
+    key = reference_key(sim_fit.cases, sim_settings)
+    path = save_reference_fit(bad, tmp_path / "fit.nc", key=key)
+    with pytest.warns(ConvergenceWarning, match="R-hat 1.05"):
+        loaded = load_reference_fit(path, sim_fit.cases, sim_settings, expected_key=key)
+    assert not loaded.converged
+    assert "FAILED" in capsys.readouterr().err

@@ -1,0 +1,138 @@
+"""Cache the reference-class fit as a DataTree netCDF that carries its provenance.
+
+One job: the outside view is fitted once per set of inputs, not on every chart
+export or report. A fit is written atomically to
+``<out>/reference_class/fit-<key>.nc`` whose key hashes the cases file, the
+validated settings (priors, hierarchy, sampler and seed, gate) and the package
+versions; the attributes hold that key, the hashes and the diagnostics. Loading
+checks the key and refuses a stale or unreadable file
+(:class:`forecast.store.StaleFitError`); :func:`cached_reference_fit` then
+refits and replaces it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from forecast.reference import (
+    ReferenceFit,
+    ReferenceSettings,
+    default_path,
+    fit_reference,
+    group_labels,
+    load_cases,
+    load_settings,
+    report_gate,
+)
+from forecast.store import StaleFitError, open_tree, package_versions, write_tree
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The folder under ``out`` that holds reference-class fits.
+FOLDER = "reference_class"
+
+
+def reference_key(cases: pd.DataFrame, settings: ReferenceSettings) -> str:
+    """Hash of everything that shapes a reference fit: the cases, the settings, versions.
+
+    The settings are hashed as validated content (not file bytes), so a new
+    comment in ``model.yaml`` does not invalidate a fit but any changed number does.
+    """
+    blob = json.dumps(
+        {
+            "cases": cases.attrs.get("sha256") or _frame_hash(cases),
+            "settings": settings.model_dump(mode="json"),
+            "versions": package_versions(),
+        },
+        sort_keys=True,
+    ).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def _frame_hash(cases: pd.DataFrame) -> str:
+    # Cases built in memory carry no file hash; hash their CSV text instead.
+    return hashlib.sha256(cases.to_csv(index=False).encode()).hexdigest()
+
+
+def reference_fit_path(out: str | Path, key: str) -> Path:
+    return Path(out) / FOLDER / f"fit-{key[:16]}.nc"
+
+
+def save_reference_fit(fit: ReferenceFit, path: Path, *, key: str) -> Path:
+    """Write the fit's DataTree with its key, hashes and diagnostics, atomically."""
+    tree = fit.tree.copy()
+    tree.attrs.update({
+        "forecast_reference_key": key,
+        "forecast_reference_cases_sha256": fit.cases.attrs.get("sha256", ""),
+        "forecast_reference_settings": fit.settings.model_dump_json(),
+        "forecast_versions": json.dumps(package_versions(), sort_keys=True),
+        "forecast_diagnostics": json.dumps(fit.diagnostics, sort_keys=True),
+    })
+    return write_tree(tree, Path(path))
+
+
+def load_reference_fit(path: Path, cases: pd.DataFrame, settings: ReferenceSettings,
+                       *, expected_key: str) -> ReferenceFit:
+    """Load a stored fit of ``cases`` under ``settings``, refusing a stale one.
+
+    Raises
+    ------
+    forecast.store.StaleFitError
+        If the file is unreadable, lacks provenance, or was made from other inputs.
+    """
+    tree = open_tree(Path(path))
+    key = tree.attrs.get("forecast_reference_key")
+    if key is None or "forecast_diagnostics" not in tree.attrs:
+        raise StaleFitError(f"{path}: not a reference-class fit (no provenance)")
+    if key != expected_key:
+        raise StaleFitError(f"{path}: made from other inputs (key {str(key)[:12]}, "
+                            f"expected {expected_key[:12]}); refusing to reuse it")
+    missing = [g for g in ("posterior", "sample_stats", "log_likelihood")
+               if g not in tree.children]
+    if missing:
+        raise StaleFitError(f"{path}: lacks the group(s) {', '.join(missing)}")
+    diagnostics = json.loads(tree.attrs["forecast_diagnostics"])
+    report_gate(diagnostics, f"the stored reference-class fit {Path(path).name}")
+    cases = cases.reset_index(drop=True)
+    return ReferenceFit(tree, diagnostics, cases, settings,
+                        group_labels(cases, settings.hierarchy))
+
+
+def cached_reference_fit(out: str | Path = "out", *, cases_csv: str | Path | None = None,
+                         settings_path: str | Path | None = None, refit: bool = False
+                         ) -> tuple[ReferenceFit, str]:
+    """The reference-class fit of these inputs: stored if current, else fitted and stored.
+
+    Parameters
+    ----------
+    out
+        Output folder; fits live in ``out/reference_class/``.
+    cases_csv, settings_path
+        The cases and the settings (defaults: ``priors/reference_class/``).
+    refit
+        Fit afresh even when a current fit is stored.
+
+    Returns
+    -------
+    (ReferenceFit, str)
+        The fit and how it was had: ``"cached"`` or ``"fit"``. A fit that fails its
+        convergence gate is returned (and reported loudly by
+        :func:`forecast.reference.fit_reference`); it is stored too, so that its
+        failure is reported again, not hidden, by whoever loads it.
+    """
+    cases = load_cases(cases_csv if cases_csv is not None else default_path("cases.csv"))
+    settings = load_settings(settings_path)
+    key = reference_key(cases, settings)
+    path = reference_fit_path(out, key)
+    if not refit and path.exists():
+        try:
+            return load_reference_fit(path, cases, settings, expected_key=key), "cached"
+        except StaleFitError:
+            pass  # unreadable or stale: refitted and replaced below
+    fit = fit_reference(cases, settings)
+    save_reference_fit(fit, path, key=key)
+    return fit, "fit"
