@@ -282,8 +282,18 @@ def cmd_new(args) -> int:
     return 0
 
 
+def _reference_fit(args):
+    """The reference fit of the shipped cases (or ``--train``), from the cache under --out."""
+    from forecast import reference_store
+
+    fit, how = reference_store.cached_reference_fit(args.out, cases_csv=args.train)
+    if not args.json:
+        print(f"reference-class fit: {how} ({len(fit.cases)} cases; stored under "
+              f"{Path(args.out) / reference_store.FOLDER})", file=sys.stderr)
+    return fit
+
+
 def _reference_link(args) -> int:
-    from forecast import reference
     from forecast.analysis import linked_prior_table
     from forecast.reference_priors import derive, write
 
@@ -291,7 +301,7 @@ def _reference_link(args) -> int:
         raise ConfigError(["reference link: --train is not allowed: the link records the "
                            "shipped reference class's hashes so that staleness can be checked"])
     config = load_question(args.path or DEFAULT_QUESTION)  # refuse bad input first
-    fit = reference.reference_fit()
+    fit = _reference_fit(args)
     if not fit.converged:
         print("error: the reference-class fit FAILED its convergence gate ("
               + "; ".join(fit.diagnostics["failures"]) + "); nothing written", file=sys.stderr)
@@ -351,7 +361,8 @@ def cmd_reference(args) -> int:
     if args.action == "predict":
         if args.path is None:
             raise ConfigError(["reference predict: give CASES.csv"])
-        result = reference.reference_predict(args.path, train_csv=args.train)
+        reference.load_cases(args.path, for_prediction=True)  # refuse bad input before fitting
+        result = reference.reference_predict(args.path, _reference_fit(args))
         if args.json:
             print(json.dumps(result, indent=2))
         else:
@@ -360,7 +371,7 @@ def cmd_reference(args) -> int:
                 print(f"{row['case_id']:40} {_pct(row['p_retained'])}  "
                       f"[{_pct(lo)}, {_pct(hi)}]")
         return 0
-    result = reference.reference_backtest()
+    result = reference.reference_backtest(_reference_fit(args))
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:
@@ -476,8 +487,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", type=Path,
                    help=f"CASES.csv (predict) or QUESTION_DIR (link, compare; default "
                         f"{DEFAULT_QUESTION})")
-    p.add_argument("--train", type=Path, default=None, help="fit on this CSV instead")
-    p.add_argument("--out", type=Path, default=Path("out"), help="where fits are stored")
+    p.add_argument("--train", type=Path, default=None,
+                   help="fit on this CSV instead of the shipped cases (predict, backtest)")
+    p.add_argument("--out", type=Path, default=Path("out"),
+                   help="where fits are stored and reused (the reference fit under "
+                        "OUT/reference_class/)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_reference)
 

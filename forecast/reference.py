@@ -1103,32 +1103,23 @@ def _question_draws(config: QuestionConfig, forecast, n: int, seed: int
 # --------------------------------------------------------------------------------------
 
 
-def reference_fit(train_csv: str | Path | None = None, settings_path: str | Path | None = None,
-                  **sampler: int | None) -> ReferenceFit:
-    """Load the cases and settings (defaults: ``priors/reference_class/``) and fit."""
-    cases = load_cases(train_csv if train_csv is not None else default_path("cases.csv"))
-    settings = load_settings(settings_path).with_sampler(**sampler)
-    return fit_reference(cases, settings)
-
-
-def reference_predict(cases_csv: str | Path, train_csv: str | Path | None = None
-                      ) -> list[dict]:
-    """P(retained_5y) for the cases of ``cases_csv``, from a fit on ``train_csv``.
+def reference_predict(cases_csv: str | Path, fit: ReferenceFit) -> list[dict]:
+    """P(retained_5y) for the cases of ``cases_csv`` (validated), from ``fit``.
 
     Returns
     -------
     list of dict
-        ``[{"case_id", "p_retained", "ci90": [lo, hi]}]``.
+        ``[{"case_id", "p_retained", "ci90": [lo, hi]}]`` (the interval has the
+        settings' ``credible_mass``, 0.9 by default).
     """
     new = load_cases(cases_csv, for_prediction=True)
-    fit = reference_fit(train_csv)
     table = predict(fit, new)
     return [{"case_id": r.case_id, "p_retained": float(r.p_retained),
              "ci90": [float(r.lower), float(r.upper)]} for r in table.itertuples()]
 
 
-def reference_backtest(train_csv: str | Path | None = None) -> dict:
-    """Fit the reference class and back-test it by leave-one-out.
+def reference_backtest(fit: ReferenceFit) -> dict:
+    """Back-test ``fit`` by leave-one-out and report it with the fit's convergence.
 
     Returns
     -------
@@ -1137,7 +1128,6 @@ def reference_backtest(train_csv: str | Path | None = None) -> dict:
         50%, the PSIS elpd, the largest Pareto k, the exact refits and the
         fit's convergence (``converged``, ``r_hat_max``, ``divergences``).
     """
-    fit = reference_fit(train_csv)
     out = backtest(fit).summary()
     out.update({"converged": fit.converged, "r_hat_max": fit.diagnostics["r_hat_max"],
                 "divergences": fit.diagnostics["divergences"],

@@ -3,7 +3,8 @@
 Real MCMC is expensive (a compile costs ~10-30 s), so the suite makes exactly
 two small fits per session, in a copy of the default question whose sampler
 settings are reduced: one with no news and one with a fixed set of news items.
-Everything else reuses their draws.
+Everything else reuses their draws. The shipped reference class is fitted once
+(``shipped_reference_out``) for the end-to-end CLI tests.
 """
 
 from __future__ import annotations
@@ -100,6 +101,21 @@ def fit_news(config, items, fits_out):
     from forecast.engine import compute
 
     return compute(config, items, out=fits_out, as_of=TODAY, allow_reweight=False)
+
+
+@pytest.fixture(scope="session")
+def shipped_reference_out(session_dir) -> Path:
+    """An output folder holding the real fit of the shipped reference class (one per session).
+
+    The CLI tests of ``forecast reference`` and of the chart export reuse it from the
+    cache, as an analyst's second command would.
+    """
+    from forecast.reference_store import cached_reference_fit
+
+    out = session_dir / "reference_out"
+    fit, how = cached_reference_fit(out)
+    assert how == "fit" and fit.converged, fit.diagnostics
+    return out
 
 
 @pytest.fixture

@@ -222,15 +222,20 @@ def test_history_table_feeds_the_history_chart(briefing):
 
 
 @pytest.mark.slow
-def test_cli_charts_and_report_fit_the_outside_view_once(briefing, tmp_path, capsys):
-    """End to end through the CLI: the shipped reference class is fitted for real (once,
-    then reused from its cache by the report), and a bad format writes nothing."""
+def test_cli_charts_and_report_reuse_the_stored_outside_view(briefing, shipped_reference_out,
+                                                             tmp_path, capsys):
+    """End to end through the CLI, with the real fit of the shipped reference class (stored
+    once per session) reused by both commands; a bad format writes nothing."""
+    import shutil
+
     import pandas as pd
 
     from forecast.cli import main
     from forecast.export import CHARTS
 
     qdir, fits = str(briefing.tables["qdir"]), str(briefing.tables["out"])
+    shutil.copytree(shipped_reference_out / "reference_class",
+                    briefing.tables["out"] / "reference_class", dirs_exist_ok=True)
     out = tmp_path / "charts"
     assert main(["charts", qdir, "--out", str(out), "--format", "png,svg", "--dpi", "30",
                  "--fits", fits]) == 0

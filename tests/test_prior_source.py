@@ -270,11 +270,12 @@ def test_compare_prior_sources_table(tmp_path, synthetic_fit):
 
 def test_cli_link_writes_the_file_and_refuses_train(tmp_path, synthetic_fit, monkeypatch,
                                                      capsys):
-    from forecast import reference
+    from forecast import reference_store
     from forecast.cli import main
 
     q = _question(tmp_path)
-    monkeypatch.setattr(reference, "reference_fit", lambda *a, **k: synthetic_fit)
+    monkeypatch.setattr(reference_store, "cached_reference_fit",
+                        lambda *a, **k: (synthetic_fit, "fit"))
     assert main(["reference", "link", str(q), "--train", "x.csv"]) == 2
     assert "--train is not allowed" in capsys.readouterr().err
     assert not (q / LINK_FILE).exists()
@@ -287,7 +288,7 @@ def test_cli_link_writes_the_file_and_refuses_train(tmp_path, synthetic_fit, mon
     (q / LINK_FILE).unlink()
     bad = ReferenceFit(synthetic_fit.tree, {"passed": False, "failures": ["R-hat 1.2"]},
                        synthetic_fit.cases, SETTINGS, synthetic_fit.groups)
-    monkeypatch.setattr(reference, "reference_fit", lambda *a, **k: bad)
+    monkeypatch.setattr(reference_store, "cached_reference_fit", lambda *a, **k: (bad, "fit"))
     assert main(["reference", "link", str(q)]) == 3
     assert not (q / LINK_FILE).exists()
 

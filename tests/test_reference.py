@@ -42,6 +42,7 @@ TRUE_BETA = np.array([-0.5, -1.5, -0.8, 0.4, 0.6, 1.2, 0.7])
 TRUE_ALPHA = {"USSR": 0.2, "Russia": 0.4, "US": 0.8, "UK": -0.3, "France": 0.1}
 N_SIM = 300
 SIM_SEED = 20261125
+PREDICT_COLS = ("case_id", *FEATURES)
 
 
 # ------------------------------------------------------------------ validation, one bad CSV each
@@ -451,3 +452,52 @@ def test_a_stored_fit_that_failed_its_gate_is_reported_again(tmp_path, sim_fit, 
         loaded = load_reference_fit(path, sim_fit.cases, sim_settings, expected_key=key)
     assert not loaded.converged
     assert "FAILED" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ the CLI on the shipped cases
+
+
+@pytest.mark.slow
+def test_cli_predict_and_backtest_on_the_shipped_cases(shipped_reference_out, tmp_path,
+                                                       capsys):
+    import json
+
+    from forecast.cli import main
+
+    out = ["--out", str(shipped_reference_out)]
+    new = tmp_path / "new.csv"
+    rows = [dict(zip(PREDICT_COLS, r, strict=True)) for r in (
+        ("stays", 1, 0, 0, 1, 1, 1, 1),  # attacked, backs proxies, treaty, inducements
+        ("asked_to_go", 1, 1, 1, 0, 0, 0, 0),  # new host demands exit, red line refused
+    )]
+    pd.DataFrame(rows).to_csv(new, index=False)
+    assert main(["reference", "predict", str(new), *out, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [r["case_id"] for r in result] == ["stays", "asked_to_go"]
+    for r in result:
+        lo, hi = r["ci90"]
+        assert 0 < lo < r["p_retained"] < hi < 1
+    # what the shipped cases say: the second profile is far less often kept
+    assert result[0]["p_retained"] > result[1]["p_retained"] + 0.3
+
+    assert main(["reference", "backtest", *out, "--json"]) == 0
+    captured = capsys.readouterr()
+    bt = json.loads(captured.out)
+    cases = load_cases(ROOT / "priors" / "reference_class" / "cases.csv")
+    assert bt["n_cases"] == len(cases) >= 40
+    assert bt["converged"] and bt["divergences"] == 0 and bt["r_hat_max"] <= 1.01
+    assert {"brier_model", "brier_base_rate", "brier_fifty", "log_score_model",
+            "log_score_base_rate", "max_pareto_k"} <= set(bt)
+    assert bt["brier_fifty"] == pytest.approx(0.25)
+    # both reused the stored fit: one file, no refit
+    assert len(list((shipped_reference_out / "reference_class").glob("fit-*.nc"))) == 1
+
+    assert main(["reference", "backtest", *out]) == 0  # the table, with how the fit was had
+    captured = capsys.readouterr()
+    assert "reference-class fit: cached" in captured.err and "brier_model" in captured.out
+
+    # a bad CASES.csv is refused before any fitting, naming the file
+    bad = tmp_path / "bad.csv"
+    bad.write_text("case_id,regime_change\nx,7\n")
+    assert main(["reference", "predict", str(bad), *out]) == 2
+    assert str(bad) in capsys.readouterr().err
