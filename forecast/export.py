@@ -108,7 +108,7 @@ def chart_figures(b: Briefing) -> dict[str, Figure]:
         "headline": charts.plot_headline(t["headline"], title=b.config.question.title,
                                          footer_text=foot, mass=mass, xlabel=words.axis),
         "history": charts.plot_history(t["history"], ledger=t["ledger"], config=b.config,
-                                       footer_text=foot),
+                                       footer_text=foot, as_of=b.forecast.as_of),
         "contributions": charts.plot_contributions(t["contributions"], footer_text=foot,
                                                    xlabel=words.probability),
         "scenarios": charts.plot_scenarios(t["scenarios"], footer_text=foot),

@@ -78,7 +78,8 @@ timeline = history(config, out=out_dir, seed=seed)
 timeline
 
 # %%
-charts.plot_history(timeline, ledger=ledger_table(config, load_ledger(config)), config=config)
+charts.plot_history(timeline, ledger=ledger_table(config, load_ledger(config)), config=config,
+                    as_of=result.after.as_of)
 
 # %%
 from forecast.store import package_versions

@@ -221,6 +221,46 @@ def test_history_table_feeds_the_history_chart(briefing):
     assert np.isfinite(table["p"]).all()
 
 
+def test_history_chart_names_the_largest_moves_and_runs_to_the_as_of_date(briefing):
+    import datetime as dt
+
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    from forecast import charts
+
+    t, cfg = briefing.tables, briefing.config
+    table = t["history"].dropna(subset=["date"])
+    drawn = [o for o in dict.fromkeys(t["history"]["outcome"]) if o != "any"]
+    moves = (t["history"].assign(when=[d or dt.date.min for d in t["history"]["date"]])
+             .loc[lambda d: d["outcome"].isin(drawn)].sort_values("when")
+             .groupby("outcome")["p"].diff().abs())
+    by_date = (t["history"].assign(move=moves).dropna(subset=["date"])
+               .groupby("date")["move"].max().sort_values(ascending=False))
+    # Over these few months, items less than ~4 days apart share a marker (n2-n4 here).
+    fig = charts.plot_history(t["history"], ledger=t["ledger"], config=cfg, named=1)
+    ax = fig.axes[0]
+    named = [a.get_text() for a in ax.texts if a.get_rotation() == 45]
+    assert len(named) == 1  # only the largest move is named
+    # a merged marker's move is the sum of its dates' moves
+    group = by_date[dt.date(2025, 5, 20)] + by_date[dt.date(2025, 5, 21)]
+    others = by_date.drop([dt.date(2025, 5, 20), dt.date(2025, 5, 21)])
+    ids = {dt.date(2025, 1, 29): "n1", dt.date(2025, 6, 10): "n5"}
+    expected = "n2 (+2)" if group > others.max() else ids[others.idxmax()]
+    assert named == [expected]
+    plt.close(fig)
+    everything = charts.plot_history(t["history"], ledger=t["ledger"], config=cfg, named=99)
+    assert len([a for a in everything.axes[0].texts if a.get_rotation() == 45]) > 1
+    plt.close(everything)
+    later = dt.date(2027, 6, 30)
+    fig = charts.plot_history(t["history"], ledger=t["ledger"], config=cfg, as_of=later)
+    ax = fig.axes[0]
+    assert mdates.num2date(ax.get_xlim()[1]).date() > later  # drawn on to the as-of date
+    assert any("as of 30 Jun 2027" in a.get_text() for a in ax.texts)
+    assert len(table["date"].unique()) >= 2
+    plt.close(fig)
+
+
 @pytest.mark.slow
 def test_cli_charts_and_report_reuse_the_stored_outside_view(briefing, shipped_reference_out,
                                                              tmp_path, capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -20,11 +21,19 @@ from forecast.charts.theme import (
     style,
 )
 
+#: How many news markers are named on the chart: the largest moves. The contributions
+#: chart names every item; naming all of them here would crush the plot under its labels.
+NAMED_MARKS = 6
+
 
 def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, config=None,
                  outcomes: list[str] | None = None, ax=None, title: str | None = None,
-                 footer_text: str | None = None, mass: float | None = None) -> Figure:
+                 footer_text: str | None = None, mass: float | None = None,
+                 as_of: dt.date | None = None, named: int = NAMED_MARKS) -> Figure:
     """Step chart of :func:`forecast.news.history`: each outcome's P(keep) through time.
+
+    Every news date is a dotted line; the ``named`` dates that moved the forecast
+    most are labelled with their items (the contributions chart names them all).
 
     Parameters
     ----------
@@ -42,6 +51,11 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
         Chart title and provenance footer (default footer from ``config``).
     mass
         Credible mass of the bands (default ``config.model.credible_mass`` or 0.9).
+    as_of
+        The forecast's date: the last step is drawn on to it, so that the chart
+        shows the forecast standing today, not only at the last news item.
+    named
+        How many news markers to label (the largest moves).
 
     Returns
     -------
@@ -66,7 +80,9 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
     data["when"] = pd.to_datetime(data["when"])
     if outcomes is None:
         outcomes = [o for o in dict.fromkeys(data["outcome"]) if o != "any"]
-    end = max(data["when"].max(), pd.Timestamp(start)) + pd.Timedelta(days=10)
+    last_news = max(data["when"].max(), pd.Timestamp(start))
+    end = max(last_news, pd.Timestamp(as_of)) if as_of is not None else last_news
+    end = end + pd.Timedelta(days=10)
     with style():
         fig, ax = new_axes(ax, figsize=(9.0, 5.0))
         for i, outcome in enumerate(outcomes):
@@ -86,10 +102,21 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
                         textcoords="offset points", va="center", fontsize=11,
                         fontweight="bold", color=color)
         marks = _merge_close(_item_dates(data, ledger), (end - pd.Timestamp(start)) / 40)
-        for when, ids in marks.items():
+        moves = _moves(data, outcomes)
+        size = {when: sum(moves.get(w, 0.0) for w in group) for when, (_, group) in marks.items()}
+        shown = set(sorted(size, key=lambda w: -size[w])[:named])
+        for when, (ids, _) in marks.items():
             ax.axvline(when, color=PALETTE["grey"], lw=1, ls=":", zorder=0)
-            ax.annotate(_short(ids), (when, 1.0), xytext=(0, 3), textcoords="offset points",
-                        rotation=60, ha="left", va="bottom", fontsize=9, color=PALETTE["grey"])
+            if when in shown and size[when] >= 0.005:
+                ax.annotate(_short(ids), (when, 1.0), xytext=(0, 3),
+                            textcoords="offset points", rotation=45, ha="left", va="bottom",
+                            fontsize=9, color=PALETTE["black"])
+        if as_of is not None and pd.Timestamp(as_of) > last_news:
+            ax.annotate(f"as of {as_of:%d %b %Y}", (pd.Timestamp(as_of), 0.02), xytext=(-4, 0),
+                        textcoords="offset points", ha="right", va="bottom", fontsize=9,
+                        color=PALETTE["grey"])
+            ax.axvline(pd.Timestamp(as_of), color=PALETTE["grey"], lw=1, ls="-", alpha=0.5,
+                       zorder=0)
         ax.set_ylim(0, 1)
         ax.set_yticks(np.linspace(0, 1, 6), [f"{v:.0%}" for v in np.linspace(0, 1, 6)])
         ax.set_ylabel(_wrap(ylabel))
@@ -98,7 +125,8 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         legend_below(ax, ncols=min(len(outcomes), 3), fontsize=10,
-                     title=f"mean and {mass:.0%} interval; dotted lines: news items",
+                     title=f"mean and {mass:.0%} interval; dotted lines: news items "
+                           f"(the {named} largest moves named)",
                      title_fontsize=9)
         # A figure title, not an axes title: the rotated item labels sit above the axes.
         fig.suptitle(title or "How the forecast moved with the news", x=0.01, ha="left",
@@ -127,19 +155,35 @@ def _item_dates(data: pd.DataFrame, ledger: pd.DataFrame | None) -> dict:
     return marks
 
 
+def _moves(data: pd.DataFrame, outcomes: list[str]) -> dict:
+    """Per date: the largest change in any drawn outcome's probability from the step before."""
+    moves: dict = {}
+    for outcome in outcomes:
+        rows = data[data["outcome"] == outcome].sort_values("when")
+        for when, change in zip(rows["when"], rows["p"].diff().abs().fillna(0.0), strict=True):
+            moves[when] = max(moves.get(when, 0.0), float(change))
+    return moves
+
+
 def _short(ids: list[str]) -> str:
-    text = ", ".join(ids)
-    return text if len(text) <= 28 else text[:26] + "…"
+    # Ids start with their date, which the axis already shows.
+    names = [re.sub(r"^\d{4}-\d{2}(-\d{2})?-", "", i).replace("-", " ") for i in ids]
+    text = names[0] if len(names) == 1 else f"{names[0]} (+{len(names) - 1})"
+    return text if len(text) <= 26 else text[:24] + "…"
 
 
 def _merge_close(marks: dict, gap) -> dict:
-    """Items whose dates are closer than ``gap`` share one marker and one label."""
+    """Items whose dates are closer than ``gap`` share one marker and one label.
+
+    Returns ``{first date: (ids, [dates merged])}``.
+    """
     merged: dict = {}
     last = None
     for when in sorted(marks):
         if last is not None and when - last < gap:
-            merged[last].extend(marks[when])
+            merged[last][0].extend(marks[when])
+            merged[last][1].append(when)
         else:
-            merged[when] = list(marks[when])
+            merged[when] = (list(marks[when]), [when])
             last = when
     return merged
