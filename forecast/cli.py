@@ -15,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 
-from forecast.config import ConfigError, load_question
+from forecast.config import ConfigError, load_question, placeholders
 from forecast.ledger import LedgerError
 
 DEFAULT_QUESTION = Path("priors") / "russia_syria_bases"
@@ -90,6 +90,14 @@ def cmd_validate(args) -> int:
         print(f"reference_priors.yaml: current (generated {config.linked.generated})")
     for problem in config.link_problems:  # unused by this prior source, but say so
         print(f"note: reference_priors.yaml is not usable: {problem}")
+    todo = placeholders(config.directory)
+    if todo:
+        print(f"{'error' if args.strict else 'warning'}: {len(todo)} value(s) still marked "
+              "TODO (valid, but not yet the analyst's):", file=sys.stderr)
+        for line in todo:
+            print(f"  {line}", file=sys.stderr)
+        if args.strict:
+            return EXIT_INPUT
     return 0
 
 
@@ -183,9 +191,7 @@ def _item_from_args(args):
             raise LedgerError(str(exc)) from None
         if not isinstance(data, dict):
             raise LedgerError(f"{args.item}: (top level): expected a mapping of item fields")
-        from forecast.ledger import parse_item
-
-        return parse_item(data, where=args.item)
+        return data
     missing = [f"--{n.replace('_', '-')}" for n in ("date", "headline", "source", "reliability",
                                                     "bears_on", "lr") if getattr(args, n) is None]
     if missing:
@@ -210,12 +216,19 @@ def cmd_update(args) -> int:
     from forecast.news import update
 
     config = load_question(args.question)
+    where = str(args.item) if args.item else "item (from the command line)"
     result = update(config, _item_from_args(args), out=args.out, seed=args.seed,
-                    progressbar=False)
+                    progressbar=False, where=where)
+    after = result.after
+    # The item is recorded either way; a refit that failed its gate is said loudly.
+    code = 0 if after.fit.diagnostics["passed"] else EXIT_UNCONVERGED
+    if code:
+        print("WARNING: the refitted posterior FAILED its convergence gate ("
+              + "; ".join(after.fit.diagnostics["failures"]) + "); do not brief this number",
+              file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
-        return 0
-    after = result.after
+        return code
     print(f"recorded {result.item.id} ({result.item.date}, {result.item.reliability}, "
           f"bears on {result.item.bears_on})")
     print(f"path: {after.path}" + (f" (Pareto k-hat {after.khat:.2f})" if after.khat else ""))
@@ -226,7 +239,7 @@ def cmd_update(args) -> int:
               f"{r['change_pp']:+5.1f} pp   {r['change_logodds']:+.3f} log-odds")
     for note in after.notes:
         print(f"note: {note}")
-    return 0
+    return code
 
 
 def cmd_history(args) -> int:
@@ -238,10 +251,56 @@ def cmd_history(args) -> int:
     elif args.csv:
         print(table.to_csv(index=False), end="")
     else:
-        wide = table.pivot_table(index=["date", "n_items", "new_items"], columns="outcome",
-                                 values="p", dropna=False, sort=False)
-        print(wide.map(_pct).to_string())
+        config = load_question(args.question)
+        print(_history_text(table, config))
     return 0
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(
+            f"invalid seed {text!r}; allowed: a whole number from 0 to {2**32 - 1}")
+    return value
+
+
+def _history_text(table, config) -> str:
+    """One line per ledger date: each outcome's mean and interval, and the new items."""
+    from pandas import isna as pd_isna
+
+    labels = {o.id: o.name for o in config.question.outcomes} | {
+        "all": config.wording.all, "any": config.wording.any}
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    width = 22
+    head = f"{'after':10} {'items':>5}  " + "  ".join(
+        f"{labels.get(o, o)[:width]:{width}}" for o in outcomes) + "  new items"
+    lines = [f"{config.question.title}: the forecast after each ledger date "
+             f"(mean [{config.model.credible_mass:.0%} interval]), from the items known then",
+             head]
+    # Each ledger date adds at least one item, so the item count identifies the step.
+    for _, rows in table.groupby("n_items", sort=False):
+        by = rows.set_index("outcome")
+        first = rows.iloc[0]
+        when = "prior" if pd_isna(first["date"]) else str(first["date"])
+        cells = "  ".join(
+            f"{_pct(by.loc[o, 'p']).strip():>6} [{_pct(by.loc[o, 'lower']).strip()}, "
+            f"{_pct(by.loc[o, 'upper']).strip()}]".ljust(width) for o in outcomes)
+        new = str(first["new_items"] or "").replace(",", ", ")
+        lines.append(f"{when:10} {int(first['n_items']):>5}  {cells}  {new}".rstrip())
+    return "\n".join(lines)
+
+
+def _dpi(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 10 <= value <= 1200:
+        raise argparse.ArgumentTypeError(f"invalid dpi {text!r}; allowed: 10 to 1200")
+    return value
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -421,13 +480,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a question's prior files and news ledger")
     question_arg(p)
+    p.add_argument("--strict", action="store_true",
+                   help="also refuse values still marked TODO (exit 2)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("run", help="fit the model and write the forecast, posterior and chart")
     p.add_argument("questions", nargs="*", type=Path, help="question directories")
     p.add_argument("--out", type=Path, default=Path("out"))
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--seed", type=int, default=None, help="sampler seed (default: model.yaml)")
+    p.add_argument("--seed", type=_seed, default=None,
+                   help="sampler seed (default: model.yaml)")
     p.add_argument("--prior-source", dest="prior_source", default=None,
                    choices=["elicited", "reference_class", "both"],
                    help="override model.yaml's prior_source (results go to a subfolder)")
@@ -448,7 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notes")
     p.add_argument("--out", type=Path, default=Path("out"))
     p.add_argument("--json", action="store_true")
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=_seed, default=None)
     p.set_defaults(func=cmd_update)
 
     p = sub.add_parser("history", help="the forecast after each ledger date")
@@ -457,14 +519,14 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
     p.add_argument("--out", type=Path, default=Path("out"))
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=_seed, default=None)
     p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("charts", help="write the briefing chart set")
     question_arg(p)
     p.add_argument("--out", type=Path, required=True, help="folder for the charts")
     p.add_argument("--format", type=_formats, default=("png",), help="e.g. png,svg,pdf")
-    p.add_argument("--dpi", type=int, default=None)
+    p.add_argument("--dpi", type=_dpi, default=None)
     p.add_argument("--fits", type=Path, default=Path("out"), help="where fits are stored")
     p.set_defaults(func=cmd_charts)
 

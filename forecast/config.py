@@ -679,6 +679,31 @@ def read_yaml(path: Path) -> tuple[Any, bytes]:
     return data, raw
 
 
+def placeholders(directory: str | Path) -> list[str]:
+    """Values still marked ``TODO`` in a question's files, as ``file: field`` lines.
+
+    A question made by ``forecast new`` is valid but not yet the analyst's: its
+    rationales, definitions and titles say ``TODO``. Comments do not count.
+    """
+    directory = Path(directory)
+    found: list[str] = []
+
+    def walk(value: Any, field: str, name: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{field}.{k}" if field else str(k), name)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{field}[{i}]", name)
+        elif isinstance(value, str) and "TODO" in value:
+            found.append(f"{directory / name}: {field}")
+
+    for name in (*QUESTION_FILES, *OPTIONAL_FILES, LEDGER_FILE):
+        if (directory / name).exists():
+            walk(read_yaml(directory / name)[0], "", name)
+    return found
+
+
 def format_validation_error(path: Path, exc: ValidationError) -> list[str]:
     """Turn a pydantic error into ``file: field: message (got value)`` lines."""
     lines = []

@@ -102,10 +102,23 @@ class Forecast:
         }
 
     def diagnostics(self) -> dict:
+        """The sampler's diagnostics behind this forecast, as ``forecast run --json`` gives them.
+
+        ``ess_bulk_min`` is the gate's number: the smallest bulk ESS of the headline
+        probabilities' draws (independent prior draws: their number). Under importance
+        weights it is scaled by the weights' efficiency ``1 / (n sum w_i^2)``, the
+        share of the draws the weighted estimate is worth. ``ess_mean_min`` is the
+        smallest ESS behind the headline MCSEs.
+        """
         d = self.fit.diagnostics
+        n = self.fit.shape[0] * self.fit.shape[1]
+        bulk = float(d.get("ess_bulk_min", n))
+        if self.log_weights is not None:
+            bulk *= float(1.0 / (n * np.sum(self.weights**2)))
         out = {
             "r_hat_max": d["r_hat_max"],
-            "ess_bulk_min": min(e.ess for e in self.probabilities().values()),
+            "ess_bulk_min": bulk,
+            "ess_mean_min": min(e.ess for e in self.probabilities().values()),
             "divergences": d["divergences"],
             "converged": d["passed"],
             "path": self.path,

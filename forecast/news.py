@@ -116,6 +116,7 @@ def update(
     today: dt.date | None = None,
     seed: int | None = None,
     progressbar: bool = False,
+    where: str = "item",
 ) -> UpdateResult:
     """Record a news item and return the forecast before and after it.
 
@@ -129,6 +130,8 @@ def update(
         Where fits are stored.
     today
         The date the item may not be after (default: the system date).
+    where
+        How errors name the item (e.g. the file it was read from).
 
     Raises
     ------
@@ -139,9 +142,9 @@ def update(
     config = _config(question)
     today = today or dt.date.today()
     if not isinstance(item, NewsItem):
-        item = parse_item(item)
+        item = parse_item(item, where=where)
     existing = load_ledger(config, today=today)
-    check_item(config, item, existing, today=today)
+    check_item(config, item, existing, today=today, where=where)
     before = compute(config, existing, out=out, as_of=today, seed=seed, progressbar=progressbar)
     ledger = append_item(config, item, today=today)
     reuse = [before.fit]  # the fit just used is the natural base for the fast path

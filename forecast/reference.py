@@ -104,7 +104,7 @@ class CaseRow(BaseModel):
     treaty: Binary
     inducements: Binary
     retained_5y: Binary
-    notes: str = ""
+    notes: Cell
     source: Cell
 
     @field_validator("start_year", *FEATURES, OUTCOME, mode="before")
@@ -141,6 +141,13 @@ class CaseRow(BaseModel):
             raise ValueError("is empty: every case needs a source")
         return v
 
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _explained(cls, v: Any) -> Any:
+        if isinstance(v, str) and not v.strip():
+            raise ValueError("is empty: every case says how it was coded")
+        return v
+
 
 class NewCaseRow(CaseRow):
     """A case to predict: only ``case_id`` and the features are required."""
@@ -150,6 +157,7 @@ class NewCaseRow(CaseRow):
     bases: Cell | None = None
     start_year: int | None = None
     retained_5y: Binary | None = None
+    notes: Cell | None = None
     source: Cell | None = None
 
 

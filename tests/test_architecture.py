@@ -52,9 +52,27 @@ def test_imports_flow_one_way():
         if rel.parts[0] == "templates":
             continue
         own = _layer(rel.parts[0])
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(
-                "forecast."
-            ):
-                target = node.module.removeprefix("forecast.")
-                assert _layer(target) <= own, f"forecast/{rel} imports forecast.{target}"
+        for target in _imported(path):
+            assert _layer(target) <= own, f"forecast/{rel} imports forecast.{target}"
+
+
+def _imported(path) -> list[str]:
+    """Every forecast module a file imports, in any of the three spellings."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.startswith("forecast."):  # from forecast.x import y
+                found.append(node.module.removeprefix("forecast."))
+            elif node.module == "forecast":  # from forecast import x
+                found += [a.name for a in node.names]
+        elif isinstance(node, ast.Import):  # import forecast.x
+            found += [a.name.removeprefix("forecast.") for a in node.names
+                      if a.name.startswith("forecast.")]
+    return found
+
+
+def test_the_import_check_sees_every_spelling(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text("from forecast.engine import compute\nfrom forecast import charts, news"
+                      "\nimport forecast.cli\nimport forecast.reference_store as rs\n")
+    assert _imported(source) == ["engine", "charts", "news", "cli", "reference_store"]

@@ -39,6 +39,13 @@ def test_run_json_has_the_documented_shape(question, fits_out, fit_news, capsys)
     assert out["joint"]["either"] > max(b["p_keep"] for b in out["bases"].values())
     d = out["diagnostics"]
     assert d["r_hat_max"] <= 1.01 and d["divergences"] == 0 and d["path"] == "cached"
+    # the gate's number: the smallest bulk ESS of the headline probabilities' draws
+    assert d["ess_bulk_min"] == fit_news.fit.diagnostics["ess_bulk_min"]
+    headline = fit_news.fit.diagnostics["per_variable"]
+    assert d["ess_bulk_min"] == min(headline[v]["ess_bulk_min"]
+                                    for v in ("p_keep", "p_all", "p_any"))
+    assert d["ess_mean_min"] == pytest.approx(min(
+        e.ess for e in fit_news.probabilities().values()))
     assert out["bases"]["khmeimim"]["p_keep"] == pytest.approx(
         fit_news.probabilities()["khmeimim"].mean)
     target = fits_out / "russia_syria_bases"
@@ -58,6 +65,9 @@ def test_update_json_and_refusals(tmp_path, fresh_question, fit_no_news, capsys)
     assert payload["item"]["bears_on"] == "escalation"
     assert payload["before"]["bases"]["khmeimim"]["p_keep"] > payload["bases"]["khmeimim"]["p_keep"]
     assert payload["diagnostics"]["path"] == "reweighted"
+    # under weights, the bulk ESS counts only what the weighted draws are worth
+    assert 0 < payload["diagnostics"]["ess_bulk_min"] < fit_no_news.fit.diagnostics[
+        "ess_bulk_min"]
 
     before = _tree_hash(fresh_question), _tree_hash(out)
     bad = [
@@ -83,6 +93,45 @@ def test_update_from_item_file(tmp_path, fresh_question, fit_no_news, capsys):
     assert main(["update", str(fresh_question), "--item", str(item), "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "recorded n1" in text and "pp" in text
+    # refusals from the question or the ledger name the item's file and the field
+    ledger = (fresh_question / "news.yaml").read_bytes()
+    for field, change in (("bears_on", {"id": "n9", "bears_on": "weather"}),
+                          ("id", {}),  # n1 is recorded now
+                          ("date", {"id": "n9", "date": "2099-01-01"})):
+        item.write_text(json.dumps(NEWS[0] | change))
+        assert main(["update", str(fresh_question), "--item", str(item), "--out",
+                     str(out)]) == 2
+        assert f"{item}: {field}:" in capsys.readouterr().err
+        assert (fresh_question / "news.yaml").read_bytes() == ledger
+
+
+def test_update_that_refits_into_a_failed_gate_exits_3(monkeypatch, fresh_question, capsys):
+    from types import SimpleNamespace
+
+    import forecast.news
+
+    failed = {"passed": False, "failures": ["R-hat 1.08 > 1.01"]}
+    after = SimpleNamespace(fit=SimpleNamespace(diagnostics=failed), path="fit", khat=None,
+                            notes=[])
+    item = SimpleNamespace(id="x", date="2025-05-20", reliability="B2", bears_on="escalation")
+    result = SimpleNamespace(after=after, item=item, contribution_rows=lambda: [],
+                             to_dict=lambda: {"diagnostics": {"converged": False}})
+    monkeypatch.setattr(forecast.news, "update", lambda *a, **k: result)
+    args = ["update", str(fresh_question), "--date", "2025-05-20", "--headline", "h",
+            "--source", "s", "--reliability", "B2", "--bears-on", "escalation", "--lr", "2"]
+    for extra in ([], ["--json"]):
+        assert main([*args, *extra]) == 3
+        assert "FAILED its convergence gate (R-hat 1.08" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["run", "--seed", "-1"], ["history", "--seed", "x"],
+                                  ["update", "--seed", str(2**32)],
+                                  ["charts", "--out", "o", "--dpi", "0"]])
+def test_bad_seed_or_dpi_is_refused_by_the_parser(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert "allowed" in capsys.readouterr().err
 
 
 def test_history_is_deterministic(question, fits_out, fit_news, capsys):
@@ -94,6 +143,15 @@ def test_history_is_deterministic(question, fits_out, fit_news, capsys):
     assert lines[0].startswith("date,outcome,p,lower,upper")
     # prior + 4 distinct dates, 4 outcomes each
     assert len(lines) == 1 + 5 * 4
+    # the table: one line per step, each outcome's mean with its interval
+    assert main(["history", str(question), "--out", str(fits_out)]) == 0
+    text = capsys.readouterr().out.strip().splitlines()
+    steps = text[2:]
+    assert [s.split()[0] for s in steps] == ["prior", "2025-01-29", "2025-05-20", "2025-05-21",
+                                             "2025-06-10"]
+    assert "90% interval" in text[0]
+    assert all(s.count("[") == 4 and "nan" not in s for s in steps)
+    assert steps[-1].endswith("n5") and "n3, n4" in steps[3]
 
 
 def test_bad_question_directory_exits_2(tmp_path, capsys):

@@ -99,6 +99,11 @@ def test_empty_source():
     assert "line 3 (case_id 'b'): source: is empty" in _error("empty_source.csv")
 
 
+def test_empty_notes():
+    assert "line 3 (case_id 'b'): notes: is empty: every case says how it was coded" in _error(
+        "empty_notes.csv")
+
+
 def test_short_row():
     assert "line 3 (case_id 'b'): (row): fewer cells than the header" in _error("short_row.csv")
 
@@ -116,7 +121,7 @@ def test_missing_file():
 def test_every_problem_is_listed_at_once(tmp_path):
     bad = tmp_path / "two.csv"
     lines = (FIXTURES / "not_binary.csv").read_text().splitlines()
-    bad.write_text("\n".join([*lines, "c,UK,Kenya,y,1900,0,1,0,0,0,1,1,1,,src"]) + "\n")
+    bad.write_text("\n".join([*lines, "c,UK,Kenya,y,1900,0,1,0,0,0,1,1,1,a note,src"]) + "\n")
     with pytest.raises(ConfigError) as info:
         load_cases(bad)
     assert len(info.value.problems) == 2
@@ -199,7 +204,7 @@ def simulate(n: int, seed: int) -> pd.DataFrame:
     df.insert(3, "bases", "base")
     df.insert(4, "start_year", rng.integers(1945, 2026, n))
     df[OUTCOME] = y
-    df["notes"] = ""
+    df["notes"] = "simulated from the model"
     df["source"] = "simulated"
     return df[list(COLUMNS)]
 

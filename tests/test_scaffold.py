@@ -32,7 +32,13 @@ def test_a_new_question_validates_and_is_marked_for_the_analyst(tmp_path, capsys
     assert path == tmp_path / "priors" / "port_access"
     assert sorted(p.name for p in path.iterdir()) == sorted([*QUESTION_FILES, LEDGER_FILE])
     assert main(["validate", str(path)]) == 0
-    assert "port_access" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "port_access" in captured.out
+    # valid, but the placeholders are listed by file and field, and --strict refuses them
+    assert "still marked TODO" in captured.err
+    assert f"{path / 'question.yaml'}: title" in captured.err
+    assert f"{path / 'evidence.yaml'}: variables[0].prior.rationale" in captured.err
+    assert main(["validate", str(path), "--strict"]) == 2
     config = load_question(path)
     assert config.id == "port_access"
     assert (config.question.created, config.question.horizon) == (
@@ -90,7 +96,7 @@ def test_a_failed_build_leaves_nothing(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------------- Port Sudan
 def test_the_sudan_question_validates(capsys):
-    assert main(["validate", str(SUDAN)]) == 0
+    assert main(["validate", str(SUDAN), "--strict"]) == 0
     assert "1 outcomes, 4 evidence variables" in capsys.readouterr().out
     config = load_question(SUDAN)
     assert config.bases == ["port_sudan"]
