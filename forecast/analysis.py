@@ -68,15 +68,15 @@ _SD_GRID = 240
 
 
 def _outcomes(forecast: Forecast) -> list[str]:
-    return [*forecast.config.bases, "all", "any"]
+    return forecast.config.headline_outcomes
 
 
 def _per_draw(values: Enumerated, config: QuestionConfig) -> dict[str, np.ndarray]:
-    """The per-draw headline quantities keyed like :meth:`Forecast.probabilities`."""
+    """The per-draw headline quantities (``config.headline_outcomes``)."""
     out = {b: values.p_keep[:, i] for i, b in enumerate(config.bases)}
     out["all"] = values.p_all
     out["any"] = values.p_any
-    return out
+    return {k: out[k] for k in config.headline_outcomes}
 
 
 def _estimate_row(est: Estimate) -> dict[str, float]:
@@ -384,6 +384,8 @@ def contributions(forecast: Forecast, items: Sequence[NewsItem]) -> pd.DataFrame
         fc = reweight(config, forecast.fit, evidence_from(config, subset), forecast.as_of)
         item = known[step - 1] if step else None
         for outcome, est in fc.probabilities().items():
+            if outcome not in config.headline_outcomes:
+                continue
             before = previous.get(outcome, est.mean)
             rows.append({
                 "step": step,
@@ -847,6 +849,8 @@ def power_scaling(forecast: Forecast, *, threshold: float = 0.05,
             values["all"] = float(ds["p_all"])
             values["any"] = float(ds["p_any"])
         for outcome, value in values.items():
+            if outcome not in config.headline_outcomes:
+                continue
             rows.append({"component": name, "kind": kind, "label": label, "outcome": outcome,
                          "outcome_label": labels[outcome], "sensitivity": value,
                          "threshold": threshold, "flagged": bool(value >= threshold)})

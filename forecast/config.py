@@ -430,6 +430,14 @@ class QuestionConfig(BaseModel):
     def variables(self) -> list[str]:
         return [v.id for v in self.evidence.variables]
 
+    @property
+    def headline_outcomes(self) -> list[str]:
+        """What tables and charts show: each outcome, then ``all`` and ``any``.
+
+        With one outcome, ``all`` and ``any`` are that outcome again and are left out.
+        """
+        return [*self.bases, "all", "any"] if len(self.bases) > 1 else list(self.bases)
+
     def with_sampler(self, **changes: int | float) -> QuestionConfig:
         """A copy with some sampler settings changed (e.g. ``draws``, ``seed``), validated.
 

@@ -112,7 +112,8 @@ def chart_figures(b: Briefing) -> dict[str, Figure]:
         "contributions": charts.plot_contributions(t["contributions"], footer_text=foot,
                                                    xlabel=words.probability),
         "scenarios": charts.plot_scenarios(t["scenarios"], footer_text=foot),
-        "tornado": charts.plot_tornado(t["sensitivity"], outcome="all", footer_text=foot),
+        "tornado": charts.plot_tornado(t["sensitivity"], outcome=b.config.headline_outcomes[
+            -2 if len(b.config.bases) > 1 else 0], footer_text=foot),  # "all", or the one
         "value_of_information": charts.plot_voi(t["value_of_information"], footer_text=foot,
                                                 mass=mass, probability=words.probability),
         "diagnostics": charts.plot_diagnostics(t["diagnostics"], gate=b.config.model.gate,

@@ -49,7 +49,7 @@ class UpdateResult:
         """The rows of :meth:`contributions` (no pandas: the CLI's fast path uses these)."""
         rows = []
         b, a = self.before.probabilities(), self.after.probabilities()
-        for key in [*self.after.config.bases, "all", "any"]:
+        for key in self.after.config.headline_outcomes:
             rows.append(
                 {
                     "outcome": key,
@@ -195,6 +195,8 @@ def history(
                 fc = compute(config, known, out=out, as_of=as_of, seed=seed,
                              allow_reweight=False, progressbar=progressbar)
         for outcome, est in fc.probabilities().items():
+            if outcome not in config.headline_outcomes:
+                continue
             rows.append(
                 {
                     "date": date,

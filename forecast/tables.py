@@ -44,6 +44,8 @@ def outcome_labels(forecast: Forecast) -> dict[str, str]:
 def headline_table(forecast: Forecast, prior: Forecast | None = None) -> pd.DataFrame:
     """P(keep) per base, both and either, with interval, MCSE and estimative word.
 
+    A question with one outcome has no "both" or "either" rows: they would repeat it.
+
     Parameters
     ----------
     forecast
@@ -58,10 +60,13 @@ def headline_table(forecast: Forecast, prior: Forecast | None = None) -> pd.Data
     """
     rows = []
     labels = outcome_labels(forecast)
+    shown = forecast.config.headline_outcomes
     for stage, fc in (("prior", prior), ("posterior", forecast)):
         if fc is None:
             continue
         for outcome, est in fc.probabilities().items():
+            if outcome not in shown:
+                continue
             rows.append(
                 {
                     "stage": stage,

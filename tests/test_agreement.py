@@ -73,3 +73,37 @@ def test_fit_passes_the_convergence_gate(fit_news):
     assert d["passed"], d["failures"]
     assert d["r_hat_max"] <= 1.01
     assert d["divergences"] == 0
+
+
+def test_untrusted_reweighting_falls_back_to_a_refit(config, items, fit_no_news, fit_news,
+                                                     tmp_path, monkeypatch):
+    """The engine's decision: reweight while Pareto k-hat allows, else refit, and say so.
+
+    The threshold is set below any k-hat so that the no-news fit cannot stand for the news; the
+    refit itself is the session's real fit with the news (no new MCMC here)."""
+    import forecast.engine as engine
+    from forecast.config import FastPath
+    from forecast.engine import NeedsRefitError, compute
+
+    # k-hat can be negative for benign weights: below any k-hat, unvalidated on purpose
+    strict = config.model_copy(update={"model": config.model.model_copy(
+        update={"fast_path": FastPath.model_construct(khat_max=-10.0)})})
+    out = tmp_path / "out"
+    base = [fit_no_news.fit]
+    trusted = compute(config, items, out=out, as_of=fit_news.as_of, reweight_from=base,
+                      allow_fit=False)
+    assert trusted.path == "reweighted" and trusted.khat <= config.model.fast_path.khat_max
+    with pytest.raises(NeedsRefitError, match=r"not trusted \(Pareto k-hat"):
+        compute(strict, items, out=out, as_of=fit_news.as_of, reweight_from=base,
+                allow_fit=False)
+    calls = []
+
+    def fake_run_fit(cfg, evidence, **kwargs):
+        calls.append(evidence.item_ids)
+        return fit_news.fit
+
+    monkeypatch.setattr(engine, "run_fit", fake_run_fit)
+    refit = compute(strict, items, out=out, as_of=fit_news.as_of, reweight_from=base)
+    assert refit.path == "fit" and calls == [fit_news.evidence.item_ids]
+    assert any("not trusted" in note and "refitting" in note for note in refit.notes)
+    assert refit.log_weights is None  # the refit's own draws, unweighted

@@ -295,3 +295,37 @@ def test_cli_charts_and_report_reuse_the_stored_outside_view(briefing, shipped_r
         main(["charts", qdir, "--out", str(bad), "--format", "png,gif", "--fits", fits])
     assert exit_info.value.code == 2
     assert "gif" in capsys.readouterr().err and not bad.exists()
+
+
+def test_a_question_with_one_outcome_shows_it_once(tmp_path):
+    """With one outcome, "all" and "any" would repeat it: tables and charts leave them out."""
+    import shutil
+
+    from conftest import ROOT
+    from forecast.charts import save
+    from forecast.config import load_question
+    from forecast.engine import compute
+    from forecast.export import build_briefing, chart_figures
+    from forecast.ledger import load_ledger
+
+    qdir = tmp_path / "russia_sudan_port"
+    shutil.copytree(ROOT / "priors" / "russia_sudan_port", qdir)
+    config = load_question(qdir)
+    assert config.headline_outcomes == config.bases == ["port_sudan"]
+    items = load_ledger(config, today=TODAY)
+    out = tmp_path / "out"
+    store_fit_from_prior(config, items, out, pool=6000)
+    fc = compute(config, items, out=out, as_of=TODAY, allow_fit=False, allow_reweight=False)
+    b = build_briefing(qdir, forecast_out=out, forecast=fc, outside=False)
+    for name in ("headline", "history", "scenarios", "value_of_information", "sensitivity",
+                 "contributions"):
+        assert set(b.tables[name]["outcome"]) == {"port_sudan"}, name
+    figures = chart_figures(b)
+    assert "prior_sources" not in figures and "outside_view_calibration" not in figures
+    # one heat-map column, readable: its cells are at least 1.5 inches wide
+    scen = figures["scenarios"].axes[0]
+    assert len(scen.get_xticks()) == 1
+    assert scen.get_window_extent().width / figures["scenarios"].dpi > 1.5
+    for name, fig in figures.items():
+        (path,) = save(fig, tmp_path / "png", name, dpi=40)
+        assert _not_blank(path) > 0.05, name

@@ -157,3 +157,72 @@ def test_history_is_deterministic(question, fits_out, fit_news, capsys):
 def test_bad_question_directory_exits_2(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "missing")]) == 2
     assert "not a question directory" in capsys.readouterr().err
+
+
+def _stored_question(root, source, news=None):
+    """A question copied from ``source`` with a stored fit of prior draws (no MCMC)."""
+    from test_analysis import store_fit_from_prior
+
+    from forecast.config import load_question
+    from forecast.ledger import load_ledger
+
+    target = root / source.name
+    shutil.copytree(source, target)
+    config = load_question(target)
+    fit = store_fit_from_prior(config, load_ledger(config), root / "out", pool=6000)
+    return target, fit
+
+
+def test_run_over_several_questions_in_parallel(tmp_path, capsys):
+    """One process per question; each result is what a run of that question alone gives."""
+    from conftest import DEFAULT_QUESTION, ROOT
+
+    a, _ = _stored_question(tmp_path, DEFAULT_QUESTION)
+    b, _ = _stored_question(tmp_path, ROOT / "priors" / "russia_sudan_port")
+    out = str(tmp_path / "out")
+    code = main(["run", str(a), str(b), "--out", out, "--json"])
+    results = json.loads(capsys.readouterr().out)
+    assert [r["question"] for r in results] == ["russia_syria_bases", "russia_sudan_port"]
+    assert all(r["diagnostics"]["path"] == "cached" for r in results)
+    for question, together in zip((a, b), results, strict=True):
+        assert main(["run", str(question), "--out", out, "--json"]) == code
+        alone = json.loads(capsys.readouterr().out)
+        assert alone["bases"] == together["bases"]
+        assert (tmp_path / "out" / together["question"] / "forecast.json").exists()
+
+
+def test_a_run_whose_fit_failed_the_gate_says_so_and_exits_3(tmp_path, capsys, monkeypatch):
+    import h5py
+
+    from conftest import DEFAULT_QUESTION
+
+    q, fit = _stored_question(tmp_path, DEFAULT_QUESTION)
+    with h5py.File(fit, "r+") as fh:  # as if the sampler had not converged
+        d = json.loads(fh.attrs["forecast_diagnostics"])
+        d.update(passed=False, failures=["R-hat 1.0712 > 1.01"])
+        fh.attrs["forecast_diagnostics"] = json.dumps(d)
+    assert main(["run", str(q), "--out", str(tmp_path / "out")]) == 3
+    text = capsys.readouterr().out
+    assert "gate FAILED: R-hat 1.0712 > 1.01" in text
+    assert main(["run", str(q), "--out", str(tmp_path / "out"), "--json"]) == 3
+    assert json.loads(capsys.readouterr().out)["diagnostics"]["converged"] is False
+
+
+def test_progress_bar_only_in_a_terminal_and_never_under_json(monkeypatch):
+    import sys
+
+    import forecast.cli as cli
+
+    seen = []
+
+    def fake_run_one(question, out, seed, as_json, progressbar, prior_source=None):
+        seen.append((as_json, progressbar))
+        return {}, 0, ""
+
+    monkeypatch.setattr(cli, "_run_one", fake_run_one)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    main(["run"])
+    main(["run", "--json"])
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    main(["run"])
+    assert seen == [(False, True), (True, False), (False, False)]

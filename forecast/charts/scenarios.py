@@ -38,7 +38,11 @@ def plot_scenarios(table: pd.DataFrame, *, outcomes: list[str] | None = None, ax
     change = np.array([[cell.loc[(s, o), "change_pp"] for o in outcomes] for s in names])
     limit = max(10.0, float(np.nanmax(np.abs(change))))
     with style():
-        fig, ax = new_axes(ax, figsize=(4.0 + 2.0 * len(outcomes), 1.5 + 0.55 * len(names)))
+        # Room for the row labels first (about 0.085 in per character at this size), so
+        # that a question with one outcome still gets a readable column.
+        label_in = 0.085 * min(max(len(n) for n in names), 60)
+        fig, ax = new_axes(ax, figsize=(2.0 + label_in + 2.1 * len(outcomes),
+                                        1.5 + 0.55 * len(names)))
         image = ax.imshow(change, cmap=diverging_cmap(), vmin=-limit, vmax=limit, aspect="auto")
         for i, s in enumerate(names):
             for j, o in enumerate(outcomes):
