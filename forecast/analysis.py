@@ -575,7 +575,8 @@ def shifted_priors(config: QuestionConfig) -> list[dict[str, Any]]:
                         "prior": {"dist": "Normal",
                                   "kwargs": {"mu": float(mu),
                                              "sigma": float(old.effect_sigma[k])}}})
-    for end, factor in (("low", 0.5), ("high", 2.0)):
+    f = config.model.sensitivity.pooling_scale_factor
+    for end, factor in (("low", 1 / f), ("high", f)):
         sigma = old.pooling_sigma * factor
         out.append({"parameter": "effect_sd", "kind": "pooling scale",
                     "label": "Effect differs between bases", "end": end,
@@ -595,14 +596,15 @@ def _with(array: np.ndarray, index: int, value: float) -> np.ndarray:
     return out
 
 
-def _item_variants(item: NewsItem) -> list[tuple[str, float, str]]:
-    """The ratios an item is pushed to: its interval's ends, or its value halved and doubled."""
+def _item_variants(item: NewsItem, factor: float) -> list[tuple[str, float, str]]:
+    """The ratios an item is pushed to: its interval's ends, or its value divided and
+    multiplied by ``factor`` (``sensitivity.point_lr_factor`` of ``model.yaml``)."""
     lo, hi = LR_BOUNDS
     if isinstance(item.lr, LRInterval):
         return [("low", item.lr.lower, f"LR {item.lr.lower:g} (interval end)"),
                 ("high", item.lr.upper, f"LR {item.lr.upper:g} (interval end)")]
-    return [("low", max(item.lr / 2, lo), f"LR {item.lr:g} / 2"),
-            ("high", min(item.lr * 2, hi), f"LR {item.lr:g} x 2")]
+    return [("low", max(item.lr / factor, lo), f"LR {item.lr:g} / {factor:g}"),
+            ("high", min(item.lr * factor, hi), f"LR {item.lr:g} x {factor:g}")]
 
 
 def sensitivity(
@@ -666,7 +668,7 @@ def sensitivity(
     if include_items:
         known = sorted(items_as_of(list(items), fc.as_of), key=lambda i: (i.date, i.id))
         for i, item in enumerate(known):
-            for end, lr, text in _item_variants(item):
+            for end, lr, text in _item_variants(item, config.model.sensitivity.point_lr_factor):
                 changed = [*known[:i], item.model_copy(update={"lr": lr}), *known[i + 1:]]
                 ev = evidence_from(config, changed)
                 values = enumerate_states(params, ev.state_loglr, ev.outcome_loglr)

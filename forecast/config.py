@@ -86,7 +86,7 @@ class Interval(_Strict):
 
     lower: float
     upper: float
-    mass: float = Field(0.9, gt=0.5, lt=1.0)
+    mass: float = Field(gt=0.5, lt=1.0)
 
     @model_validator(mode="after")
     def _ordered(self) -> Interval:
@@ -266,6 +266,16 @@ class FastPath(_Strict):
     khat_max: float = Field(gt=0, le=1.0)
 
 
+class SensitivitySettings(_Strict):
+    """How far the sensitivity analysis pushes inputs that have no stated interval."""
+
+    #: The pooling scale's HalfNormal sigma is divided and multiplied by this.
+    pooling_scale_factor: float = Field(gt=1.0, le=10.0)
+    #: A news item's single-value likelihood ratio is divided and multiplied by this.
+    point_lr_factor: float = Field(gt=1.0, le=100.0)
+    rationale: Text
+
+
 class ModelSettings(_Strict):
     schema_version: Literal[1]
     effect_pooling: ScalePrior
@@ -277,7 +287,8 @@ class ModelSettings(_Strict):
     #: intervals, the reference class (``reference_priors.yaml``), or both pooled.
     prior_source: PriorSource = "elicited"
     #: With ``both``: the reference class's weight in the log-linear pool (elicited: 1 - w).
-    reference_weight: float = Field(0.5, gt=0.0, lt=1.0)
+    reference_weight: float = Field(gt=0.0, lt=1.0)
+    sensitivity: SensitivitySettings
 
 
 # --------------------------------------------------------------------------------------

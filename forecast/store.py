@@ -25,6 +25,10 @@ from forecast.ledger import Evidence
 
 #: Packages whose versions shape a fit; a change of any of them invalidates the cache.
 TRACKED_PACKAGES = ("forecast", "pymc", "pytensor", "nutpie", "arviz-base", "preliz", "numpy")
+#: This package's modules whose code shapes stored draws (the model, its priors, the
+#: evidence, the sampler, the reference-class fit). The version number alone would not
+#: see an edit to them, so their source is hashed into the cache keys as well.
+FIT_MODULES = ("config", "elicit", "ledger", "model", "sampling", "reference")
 
 
 class StaleFitError(RuntimeError):
@@ -32,13 +36,26 @@ class StaleFitError(RuntimeError):
 
 
 def package_versions() -> dict[str, str]:
+    """Versions of the packages that shape a fit, and ``forecast-source``: a hash of the
+    code of :data:`FIT_MODULES`, so that an edited model is never served an old fit."""
     out = {}
     for name in TRACKED_PACKAGES:
         try:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = "absent"
+    out["forecast-source"] = source_hash()
     return out
+
+
+def source_hash(modules: tuple[str, ...] = FIT_MODULES) -> str:
+    """The sha256 (first 16 hex digits) of the source of this package's ``modules``."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in modules:
+        h.update(name.encode())
+        h.update((here / f"{name}.py").read_bytes())
+    return h.hexdigest()[:16]
 
 
 def fit_key(config: QuestionConfig, evidence: Evidence, seed: int) -> str:

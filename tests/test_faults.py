@@ -245,6 +245,32 @@ def test_a_fit_of_edited_priors_is_stale_and_not_used(tiny, tmp_path):
         compute(new, [], out=out, as_of=TODAY, allow_fit=False)
 
 
+def test_a_fit_made_by_other_model_code_is_stale_and_not_used(tiny, tmp_path, monkeypatch):
+    """The version number does not see an edit to the model's code; the source hash does."""
+    import forecast.store as store
+    from forecast.config import load_question
+    from forecast.engine import NeedsRefitError, compute
+    from forecast.ledger import evidence_from
+
+    q, out = _workspace(tmp_path, tiny)
+    config = load_question(q)
+    assert compute(config, [], out=out, as_of=TODAY, allow_fit=False).path == "cached"
+    key = store.fit_key(config, evidence_from(config, []), config.model.sampler.seed)
+    assert tiny[2].fit.versions["forecast-source"] == store.source_hash()
+    monkeypatch.setattr(store, "source_hash", lambda modules=store.FIT_MODULES: "0" * 16)
+    assert store.fit_key(config, evidence_from(config, []), config.model.sampler.seed) != key
+    assert store.candidate_fits(out, config) == []  # not even as a base for reweighting
+    with pytest.raises(NeedsRefitError, match="no stored fit"):
+        compute(config, [], out=out, as_of=TODAY, allow_fit=False)
+
+
+def test_the_source_hash_follows_the_code(tmp_path):
+    from forecast.store import FIT_MODULES, source_hash
+
+    assert source_hash() == source_hash()  # deterministic
+    assert source_hash(FIT_MODULES[:-1]) != source_hash()  # every module counts
+
+
 # ----------------------------------------------------------------- concurrent updates
 def test_two_concurrent_updates_both_land(tiny, tmp_path):
     from forecast.config import load_question
@@ -339,3 +365,18 @@ def test_same_inputs_give_identical_output_across_processes(tiny, tmp_path):
         outputs.append(json.loads(proc.stdout))
     assert outputs[0]["diagnostics"]["path"] == "cached"
     assert outputs[0] == outputs[1]
+
+
+def test_a_refit_with_the_same_seed_draws_the_same_posterior(tiny, tmp_path):
+    """Sampling itself is reproducible, not only the cache: refit from scratch, same draws."""
+    from forecast.config import load_question
+    from forecast.engine import compute
+
+    q, out = _workspace(tmp_path, tiny)
+    shutil.rmtree(out)
+    again = compute(load_question(q), [], out=out, as_of=TODAY, allow_reweight=False)
+    assert again.path == "fit" and again.fit.key == tiny[2].fit.key
+    for name in ("p_state", "p_base", "beta"):
+        np.testing.assert_array_equal(getattr(again.fit.params, name),
+                                      getattr(tiny[2].fit.params, name))
+    assert _numbers(again) == _numbers(tiny[2])

@@ -105,6 +105,20 @@ def test_cluster_counts_once_by_its_strongest_item(config):
     np.testing.assert_array_equal(more.state_loglr, ev.state_loglr)
 
 
+def test_one_origin_reporting_two_facts_counts_once_per_fact(config):
+    """A cluster is one piece of evidence per variable it bears on: two different claims
+    from one meeting both count; repeating either adds nothing."""
+    talks = _item(id="talks", bears_on="assad_extradition", lr=0.4, cluster="meeting")
+    deal = _item(id="no-deal", bears_on="basing_agreement", lr=0.5, cluster="meeting")
+    again = _item(id="again", bears_on="basing_agreement", lr=0.45, cluster="meeting")
+    ev = evidence_from(config, [talks, deal, again])
+    i, j = config.variables.index("assad_extradition"), config.variables.index(
+        "basing_agreement")
+    assert ev.state_loglr[i] == pytest.approx(np.log(0.4))
+    assert ev.state_loglr[j] == pytest.approx(np.log(0.45))  # the stronger of the two
+    assert set(ev.counted) == {"talks", "again"}
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [({"bears_on": "nonsense"}, "bears_on"),
