@@ -166,7 +166,7 @@ def bench_run(work: Path, repeats: int) -> dict:
 
 
 def ensure_warm_fit(work: Path) -> Path:
-    """The no-news fit the update benchmarks reweight (made by ``run``, or here if skipped)."""
+    """The no-news fit the synthetic-ledger benchmarks reweight (made by ``run``, or here)."""
     out = work / "run" / "warm0"
     if not (out / "russia_syria_bases" / "fits").is_dir():
         q = work / "run" / "q"
@@ -174,17 +174,30 @@ def ensure_warm_fit(work: Path) -> Path:
             copy_question(SEED_QUESTION, q)
         _, _, _, err, code = run_timed([*FORECAST, "run", str(q), "--out", str(out), "--json"],
                                        env=fresh_cache(work, "warm"))
+        check(code, err, "forecast run for the ledger benchmarks")
+    return out
+
+
+def ensure_ledger_fit(work: Path) -> Path:
+    """The fit of the seed question WITH its real news ledger, which the update benchmarks
+    reweight: an analyst's update lands on the question as it stands, not on an empty one."""
+    out = work / "ledger_fit"
+    if not (out / "russia_syria_bases" / "fits").is_dir():
+        q = copy_question(SEED_QUESTION, work / "ledger_fit_q", ledger=True)
+        _, _, _, err, code = run_timed([*FORECAST, "run", str(q), "--out", str(out), "--json"],
+                                       env=fresh_cache(work, "warm"))
         check(code, err, "forecast run for the update benchmarks")
     return out
 
 
 def bench_update(work: Path, repeats: int) -> dict:
-    """`forecast update` (fast path) against a full refit of the same ledger."""
+    """`forecast update` (fast path) against a full refit of the same ledger: the seed
+    question with its real ledger, plus one new item."""
     warm_env = fresh_cache(work, "warm")
-    fit_out = ensure_warm_fit(work)
+    fit_out = ensure_ledger_fit(work)
     updates, afters = [], []
     for i in range(max(repeats, 5)):
-        q = copy_question(SEED_QUESTION, work / "update" / f"q{i}")
+        q = copy_question(SEED_QUESTION, work / "update" / f"q{i}", ledger=True)
         out = work / "update" / f"out{i}"
         shutil.copytree(fit_out / "russia_syria_bases" / "fits",
                         out / "russia_syria_bases" / "fits")
@@ -429,10 +442,10 @@ def bench_in_process_update(work: Path, repeats: int) -> dict:
     """`forecast update` inside a warm Python process: the cost without imports."""
     from forecast.cli import main
 
-    fit_out = ensure_warm_fit(work)
+    fit_out = ensure_ledger_fit(work)
     times = []
     for i in range(max(repeats, 5)):
-        q = copy_question(SEED_QUESTION, work / "inproc" / f"q{i}")
+        q = copy_question(SEED_QUESTION, work / "inproc" / f"q{i}", ledger=True)
         out = work / "inproc" / f"out{i}"
         shutil.copytree(fit_out / "russia_syria_bases" / "fits",
                         out / "russia_syria_bases" / "fits")

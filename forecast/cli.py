@@ -359,7 +359,10 @@ def _reference_link(args) -> int:
     if args.train is not None:
         raise ConfigError(["reference link: --train is not allowed: the link records the "
                            "shipped reference class's hashes so that staleness can be checked"])
+    from forecast.reference import case_coding
+
     config = load_question(args.path or DEFAULT_QUESTION)  # refuse bad input first
+    case_coding(config)  # the question must be coded as a case before anything is fitted
     fit = _reference_fit(args)
     if not fit.converged:
         print("error: the reference-class fit FAILED its convergence gate ("

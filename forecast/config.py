@@ -38,8 +38,21 @@ LEDGER_FILE = "news.yaml"
 LINK_FILE = "reference_priors.yaml"
 #: Optional named scenario combinations shown in the briefing.
 SCENARIOS_FILE = "scenarios.yaml"
+#: Optional: the question coded as a case of the historical reference class.
+CASE_FILE = "reference_case.yaml"
 #: Files a question may have besides QUESTION_FILES and the ledger.
-OPTIONAL_FILES = (SCENARIOS_FILE, LINK_FILE)
+OPTIONAL_FILES = (SCENARIOS_FILE, CASE_FILE, LINK_FILE)
+#: The binary features of a reference-class case (``priors/reference_class/cases.csv``),
+#: in model order; see its DATA_DICTIONARY.md.
+REFERENCE_FEATURES: tuple[str, ...] = (
+    "regime_change",
+    "host_demand",
+    "red_line_refused",
+    "violence",
+    "separatist_backing",
+    "treaty",
+    "inducements",
+)
 #: Where a prior may come from (``prior_source`` in ``model.yaml``).
 PRIOR_SOURCES = ("elicited", "reference_class", "both")
 PriorSource = Literal["elicited", "reference_class", "both"]
@@ -322,6 +335,8 @@ class ReferenceInputs(_Strict):
     directory: Text
     cases_sha256: Sha256
     settings_sha256: Sha256
+    #: The question's own coding as a case (``reference_case.yaml``).
+    case_sha256: Sha256
     n_cases: int = Field(ge=1)
     draws: int = Field(ge=100)
     seed: int = Field(ge=0)
@@ -403,6 +418,51 @@ class Scenarios(_Strict):
         return v
 
 
+class FixedFeature(_Strict):
+    """A reference-class feature whose value for the question is known."""
+
+    value: Literal[0, 1]
+    rationale: Text
+
+
+class UncertainFeature(_Strict):
+    """A reference-class feature given by an evidence variable (or its negation)."""
+
+    variable: Identifier
+    negate: bool = False
+    rationale: Text
+
+
+class ReferenceCase(_Strict):
+    """``reference_case.yaml``: how the question maps onto the reference-class features.
+
+    Every feature is coded once: fixed (known now) or uncertain (an evidence
+    variable's state, or its negation, supplies it).
+    """
+
+    schema_version: Literal[1]
+    case_id: Text
+    patron: Text
+    start_year: int = Field(ge=1945, le=2100)
+    fixed: dict[str, FixedFeature]
+    uncertain: dict[str, UncertainFeature]
+    note: Text
+
+    @model_validator(mode="after")
+    def _cover(self) -> ReferenceCase:
+        both = set(self.fixed) & set(self.uncertain)
+        if both:
+            raise ValueError(f"features {sorted(both)} are both fixed and uncertain")
+        given = set(self.fixed) | set(self.uncertain)
+        if given != set(REFERENCE_FEATURES):
+            raise ValueError(
+                f"code every feature once (missing {sorted(set(REFERENCE_FEATURES) - given)}, "
+                f"unknown {sorted(given - set(REFERENCE_FEATURES))}); features: "
+                f"{', '.join(REFERENCE_FEATURES)}"
+            )
+        return self
+
+
 class QuestionConfig(BaseModel):
     """Everything a question's files say, validated. Immutable."""
 
@@ -420,6 +480,8 @@ class QuestionConfig(BaseModel):
     link_problems: tuple[str, ...] = ()
     #: Named scenario combinations from ``scenarios.yaml`` (analysis only: not hashed).
     scenarios: tuple[Scenario, ...] = ()
+    #: The question as a reference-class case (``reference_case.yaml``), if coded.
+    reference_case: ReferenceCase | None = None
 
     @property
     def wording(self) -> Wording:
@@ -559,6 +621,23 @@ def _load_scenarios(directory: Path, evidence: Evidence) -> tuple[Scenario, ...]
     return tuple(parsed.scenarios)
 
 
+def _load_case(directory: Path, evidence: Evidence) -> ReferenceCase | None:
+    """Read the optional ``reference_case.yaml``; its variables must be the question's."""
+    path = directory / CASE_FILE
+    if not path.exists():
+        return None
+    parsed, _ = _parse(path, ReferenceCase)
+    known = [v.id for v in evidence.variables]
+    problems = [
+        f"{path}: uncertain.{feature}.variable: unknown evidence variable {u.variable!r}; "
+        f"allowed: {', '.join(known)}"
+        for feature, u in parsed.uncertain.items() if u.variable not in known
+    ]
+    if problems:
+        raise ConfigError(problems)
+    return parsed
+
+
 def read_linked(path: Path) -> LinkedPriors:
     """Parse and validate a ``reference_priors.yaml`` (not whether it is current)."""
     linked, _ = _parse(Path(path), LinkedPriors)
@@ -606,6 +685,17 @@ def _load_link(directory: Path, question: Question, evidence: Evidence
             problems.append(
                 f"{path}: reference.{field}: {ref / name} has changed since these priors were "
                 f"derived; stale: re-run `forecast reference link {directory}`")
+    case = directory / CASE_FILE
+    try:
+        digest = hashlib.sha256(case.read_bytes()).hexdigest()
+    except OSError:
+        digest = None
+        problems.append(f"{path}: reference.case_sha256: derived from {case}, which cannot be "
+                        "read; restore it, or remove reference_priors.yaml")
+    if digest is not None and digest != linked.reference.case_sha256:
+        problems.append(
+            f"{path}: reference.case_sha256: {case} has changed since these priors were "
+            f"derived; stale: re-run `forecast reference link {directory}`")
     return (None if problems else linked), problems
 
 
@@ -797,6 +887,7 @@ def load_question(directory: str | Path, prior_source: str | None = None) -> Que
         ])
     model = parsed["model.yaml"]
     scenarios = _load_scenarios(directory, evidence)
+    reference_case = _load_case(directory, evidence)
     linked, link_problems = _load_link(directory, question, evidence)
     if model.prior_source != "elicited":
         if linked is None:
@@ -812,5 +903,6 @@ def load_question(directory: str | Path, prior_source: str | None = None) -> Que
         linked=linked,
         link_problems=tuple(link_problems),
         scenarios=scenarios,
+        reference_case=reference_case,
     )
     return config if prior_source is None else config.with_prior_source(prior_source)

@@ -6,8 +6,9 @@ logistic regression with a partially pooled intercept, check it by honest
 leave-one-out cross-validation against the base rate and a 50% forecast, and
 give the history-based probability for new cases, the Syria question among them.
 
-The model, its priors and the Syria case's coding are data, in
-``priors/reference_class/model.yaml`` (validated by :class:`ReferenceSettings`).
+The model and its priors are data, in ``priors/reference_class/model.yaml``
+(validated by :class:`ReferenceSettings`); each question's coding as a case is
+data too, in its own ``reference_case.yaml``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from pydantic import (
 )
 
 from forecast.config import (
+    CASE_FILE,
+    REFERENCE_FEATURES,
     ConfigError,
     DistSpec,
     QuestionConfig,
@@ -50,15 +53,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 #: The seven binary features of a case, in model order.
-FEATURES: tuple[str, ...] = (
-    "regime_change",
-    "host_demand",
-    "red_line_refused",
-    "violence",
-    "separatist_backing",
-    "treaty",
-    "inducements",
-)
+FEATURES: tuple[str, ...] = REFERENCE_FEATURES
 OUTCOME = "retained_5y"
 #: Every column of ``cases.csv``, exactly.
 COLUMNS: tuple[str, ...] = (
@@ -250,6 +245,25 @@ def load_cases(path: str | Path, *, for_prediction: bool = False) -> pd.DataFram
     return df
 
 
+def patron_table(cases: pd.DataFrame) -> pd.DataFrame:
+    """Per patron: the number of cases, and the share kept and with each feature present.
+
+    Sorted by the number of cases, most first (ties by patron name).
+    """
+    columns = [OUTCOME, *FEATURES]
+    table = cases.groupby("patron")[columns].mean()
+    table.insert(0, "n_cases", cases.groupby("patron").size())
+    table = table.reset_index().sort_values(["n_cases", "patron"], ascending=[False, True])
+    return table.reset_index(drop=True)
+
+
+def case_summary(cases: pd.DataFrame) -> str:
+    """One line: how many cases and patrons, which years, and the share kept five years."""
+    return (f"{len(cases)} cases, {cases['patron'].nunique()} patrons, "
+            f"{cases['start_year'].min()}-{cases['start_year'].max()}; "
+            f"kept {WINDOW_YEARS} years: {cases[OUTCOME].mean():.0%}")
+
+
 def _records(reader: csv.DictReader):
     """(line number of the row's first line, row) for each non-blank row."""
     start = reader.line_num + 1
@@ -343,41 +357,6 @@ class BacktestSettings(_Strict):
     calibration_bins: int = Field(ge=2, le=20)
 
 
-class FixedFeature(_Strict):
-    value: Literal[0, 1]
-    rationale: Text
-
-
-class UncertainFeature(_Strict):
-    variable: Text
-    negate: bool = False
-    rationale: Text
-
-
-class SyriaCoding(_Strict):
-    """How the Syria question maps onto the reference-class features."""
-
-    case_id: Text
-    patron: Text
-    start_year: int = Field(ge=FIRST_YEAR, le=2100)
-    fixed: dict[str, FixedFeature]
-    uncertain: dict[str, UncertainFeature]
-    note: Text
-
-    @model_validator(mode="after")
-    def _cover(self) -> SyriaCoding:
-        both = set(self.fixed) & set(self.uncertain)
-        if both:
-            raise ValueError(f"features {sorted(both)} are both fixed and uncertain")
-        given = set(self.fixed) | set(self.uncertain)
-        if given != set(FEATURES):
-            raise ValueError(
-                f"code every feature once (missing {sorted(set(FEATURES) - given)}, "
-                f"unknown {sorted(given - set(FEATURES))})"
-            )
-        return self
-
-
 class ReferenceSettings(_Strict):
     schema_version: Literal[1]
     hierarchy: Hierarchy
@@ -386,7 +365,6 @@ class ReferenceSettings(_Strict):
     sampler: Sampler
     gate: ReferenceGate
     backtest: BacktestSettings
-    syria_case: SyriaCoding
 
     def with_sampler(self, **changes: int | float | None) -> ReferenceSettings:
         """A copy with some sampler settings changed (``draws``, ``seed``, ...), validated."""
@@ -969,12 +947,12 @@ def outside_view(fit: ReferenceFit, bt: Backtest | None = None) -> OutsideView:
 
 
 # --------------------------------------------------------------------------------------
-# The Syria question as a case
+# A question as a case
 # --------------------------------------------------------------------------------------
 
 
 @dataclass
-class SyriaCase:
+class QuestionCase:
     """The history-based P(keep the bases for 5 years), beside the elicited forecast."""
 
     features: pd.DataFrame  # feature, kind, value, variable, p_true, rationale
@@ -986,14 +964,15 @@ class SyriaCase:
     note: str
 
 
-def syria_case(question_config: QuestionConfig, forecast=None, *, fit: ReferenceFit,
-               seed: int | None = None, n_prior_draws: int = 4000) -> SyriaCase:
-    """The Syria question as a reference-class case with uncertain features.
+def question_case(question_config: QuestionConfig, forecast=None, *, fit: ReferenceFit,
+                  seed: int | None = None, n_prior_draws: int = 4000) -> QuestionCase:
+    """A question as a reference-class case with uncertain features.
 
-    The coding lives in ``model.yaml`` (``syria_case``): fixed features with
-    their rationale, and uncertain features tied to evidence variables of the
-    question (``escalation`` -> ``violence``, ``separatist_backing`` ->
-    ``separatist_backing``, NOT ``assad_extradition`` -> ``red_line_refused``).
+    The coding lives in the question's ``reference_case.yaml``: fixed features
+    with their rationale, and uncertain features tied to evidence variables of
+    the question (for Syria: ``escalation`` -> ``violence``,
+    ``separatist_backing`` -> ``separatist_backing``, NOT ``assad_extradition``
+    -> ``red_line_refused``).
     The uncertain features are integrated out by exact enumeration of their
     ``2**U`` combinations, weighting each by its probability under the evidence
     variables' per-draw probabilities (independent given the parameters, as in
@@ -1004,7 +983,7 @@ def syria_case(question_config: QuestionConfig, forecast=None, *, fit: Reference
     Parameters
     ----------
     question_config
-        The validated Syria question.
+        The validated question; it must have a ``reference_case.yaml``.
     forecast
         A :class:`forecast.engine.Forecast` (posterior given the news, or the
         prior forecast). None: the evidence variables' priors, drawn here.
@@ -1013,18 +992,14 @@ def syria_case(question_config: QuestionConfig, forecast=None, *, fit: Reference
 
     Returns
     -------
-    SyriaCase
+    QuestionCase
     """
     import pandas as pd
 
-    coding = fit.settings.syria_case
+    coding = case_coding(question_config)
     seed = fit.settings.sampler.seed if seed is None else seed
     rng = np.random.default_rng(seed)
     variables = question_config.variables
-    unknown = [u.variable for u in coding.uncertain.values() if u.variable not in variables]
-    if unknown:
-        raise ConfigError([f"model.yaml: syria_case.uncertain: variables {unknown} are not in "
-                           f"{question_config.directory / 'evidence.yaml'} ({variables})"])
     p_state, p_keep, source = _question_draws(question_config, forecast, n_prior_draws, seed)
     d = fit.draws()
     n = d["beta"].shape[0]
@@ -1077,8 +1052,19 @@ def syria_case(question_config: QuestionConfig, forecast=None, *, fit: Reference
         comparison.append({"source": f"elicited model ({source})", "outcome": base,
                            "p": float(q.mean()), "lower": float(qlo), "upper": float(qhi),
                            "horizon": horizon})
-    return SyriaCase(pd.DataFrame(feats), pd.DataFrame(rows), float(total.mean()), float(lo),
+    return QuestionCase(pd.DataFrame(feats), pd.DataFrame(rows), float(total.mean()), float(lo),
                      float(hi), pd.DataFrame(comparison), coding.note)
+
+
+def case_coding(question_config: QuestionConfig):
+    """The question's ``reference_case.yaml`` (validated with the question), or a clear error."""
+    if question_config.reference_case is None:
+        raise ConfigError([
+            f"{question_config.directory / CASE_FILE}: not found: the question is not coded as "
+            "a reference-class case; write it (case_id, patron, start_year, and every feature "
+            f"of {', '.join(FEATURES)} as fixed or tied to an evidence variable; see "
+            "priors/russia_syria_bases/reference_case.yaml)"])
+    return question_config.reference_case
 
 
 def _resample(rng, n_source: int, n: int, weights) -> np.ndarray:

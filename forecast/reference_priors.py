@@ -7,9 +7,9 @@ question directory, where ``prior_source`` in ``model.yaml`` can select them
 
 The link, for each posterior draw of the reference fit:
 
-1. The question is coded as a case (``syria_case`` in the reference class's
-   ``model.yaml``): fixed features with their values, and uncertain features
-   tied to evidence variables (``escalation`` -> ``violence``, ...).
+1. The question is coded as a case (its ``reference_case.yaml``): fixed
+   features with their values, and uncertain features tied to evidence
+   variables (for Syria, ``escalation`` -> ``violence``, ...).
 2. **Base rate.** The question's ``p_base`` is P(keep | every evidence state
    false); the matching case has every uncertain feature at the value its
    variable's *false* state implies (for a negated link, 1: no extradition
@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast.config import (
+    CASE_FILE,
     LINK_FILE,
     ConfigError,
     LinkedPriors,
@@ -50,6 +51,7 @@ from forecast.reference import (
     REFERENCE_DIR,
     WINDOW_YEARS,
     ReferenceFit,
+    case_coding,
     default_path,
     predict_draws,
 )
@@ -59,7 +61,7 @@ _EPS = 1e-12
 
 METHOD = (
     "Posterior draws of the reference-class logistic regression for the question coded as a "
-    "case (syria_case in the reference class's model.yaml); P(kept 5 years) converted to the "
+    "case (the question's reference_case.yaml); P(kept 5 years) converted to the "
     "question's horizon at a constant hazard, P_h = P_5 ** (h / 5); the base rate is the case "
     "with every evidence state false; each linked effect is the horizon-scale log odds ratio "
     "of switching its feature to the state's true value; summarised by moment-matched Beta "
@@ -94,13 +96,7 @@ def case_rows(config: QuestionConfig, fit: ReferenceFit):
     """
     import pandas as pd
 
-    coding = fit.settings.syria_case
-    unknown = [u.variable for u in coding.uncertain.values()
-               if u.variable not in config.variables]
-    if unknown:
-        raise ConfigError([
-            f"{default_path('model.yaml')}: syria_case.uncertain: variables {unknown} are not "
-            f"in {config.directory / 'evidence.yaml'} ({config.variables})"])
+    coding = case_coding(config)
     base = {f: coding.fixed[f].value for f in coding.fixed}
     for f, u in coding.uncertain.items():
         base[f] = 1 if u.negate else 0  # the variable's state false
@@ -132,7 +128,7 @@ def derive(config: QuestionConfig, fit: ReferenceFit, *, seed: int | None = None
     LinkedPriors
         The content of ``reference_priors.yaml``, validated.
     """
-    coding = fit.settings.syria_case
+    coding = case_coding(config)
     rows = case_rows(config, fit)
     p5 = predict_draws(fit, rows, seed=seed)  # (S, 1 + U), one intercept draw per row
     years = horizon_years(config.question)
@@ -180,6 +176,7 @@ def derive(config: QuestionConfig, fit: ReferenceFit, *, seed: int | None = None
             "directory": REFERENCE_DIR.as_posix(),
             "cases_sha256": _sha256(cases_path),
             "settings_sha256": _sha256(settings_path),
+            "case_sha256": _sha256(config.directory / CASE_FILE),
             "n_cases": int(fit.cases.shape[0]),
             "draws": int(p5.shape[0]),
             "seed": int(fit.settings.sampler.seed if seed is None else seed),

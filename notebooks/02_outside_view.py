@@ -43,12 +43,9 @@ from forecast.config import load_question
 from forecast.engine import compute, prior_forecast
 from forecast.ledger import load_ledger
 
-settings = reference.load_settings("../priors/reference_class/model.yaml").with_sampler(
-    draws=draws, seed=seed)
+settings = reference.load_settings().with_sampler(draws=draws, seed=seed)
 cases = reference.load_cases(cases_path)
-print(f"{len(cases)} cases, {cases['patron'].nunique()} patrons, "
-      f"{cases['start_year'].min()}-{cases['start_year'].max()}; "
-      f"kept 5 years: {cases['retained_5y'].mean():.0%}")
+print(reference.case_summary(cases))
 
 # %% [markdown]
 # ## The data
@@ -57,9 +54,7 @@ print(f"{len(cases)} cases, {cases['patron'].nunique()} patrons, "
 cases.drop(columns=["line"])
 
 # %%
-by_patron = cases.groupby("patron")[["retained_5y", *reference.FEATURES]].mean().round(2)
-by_patron.insert(0, "n_cases", cases.groupby("patron").size())
-by_patron.sort_values("n_cases", ascending=False)
+reference.patron_table(cases).round(2)
 
 # %% [markdown]
 # ## The fit
@@ -108,27 +103,24 @@ bt.pointwise.sort_values("p_loo")
 # %% [markdown]
 # ## The Syria question as a case
 #
-# Fixed features are coded in `model.yaml` (`syria_case`) with their rationale; the three
-# uncertain ones come from the question's evidence variables, once under their priors and
-# once under the news so far, and are integrated out over their eight combinations.
+# The question's `reference_case.yaml` codes the fixed features with their rationale; the
+# three uncertain ones come from the question's evidence variables, once under their priors
+# and once under the news so far, and are integrated out over their eight combinations.
 
 # %%
 config = load_question(question_dir)
 posterior = compute(config, load_ledger(config), out=out_dir, seed=seed)
 prior = prior_forecast(config, seed=seed)
-syria_prior = reference.syria_case(config, prior, fit=fit)
-syria_now = reference.syria_case(config, posterior, fit=fit)
+syria_prior = reference.question_case(config, prior, fit=fit)
+syria_now = reference.question_case(config, posterior, fit=fit)
 display(syria_now.features)
 
 # %%
 display(syria_now.combinations)
 
 # %%
-import pandas as pd
-
-pd.concat([syria_prior.comparison.assign(evidence="priors"),
-           syria_now.comparison.assign(evidence=f"news to {posterior.as_of}")],
-          ignore_index=True)
+display(syria_prior.comparison)  # under the priors alone
+display(syria_now.comparison)  # under the news so far
 
 # %%
 print(syria_now.note)

@@ -25,6 +25,8 @@ from forecast.elicit import pool_beta, pool_normal, prior_origins, resolved_prio
 from forecast.reference import FEATURES, WINDOW_YEARS, ReferenceFit, load_settings
 
 SETTINGS = load_settings(ROOT / "priors" / "reference_class" / "model.yaml")
+#: The seed question's coding as a reference-class case (its reference_case.yaml).
+CASE = load_question(ROOT / "priors" / "russia_syria_bases").reference_case
 N_DRAWS = 4000
 
 
@@ -74,7 +76,7 @@ def _case_draws(fit: ReferenceFit, x: dict[str, int]) -> np.ndarray:
 
 
 def _base_case() -> dict[str, int]:
-    coding = SETTINGS.syria_case
+    coding = CASE
     x = {f: c.value for f, c in coding.fixed.items()}
     x.update({f: int(u.negate) for f, u in coding.uncertain.items()})
     return x
@@ -87,7 +89,7 @@ def test_with_a_five_year_horizon_the_effects_are_the_coefficients(tmp_path, syn
     assert abs(horizon_years(config.question) - WINDOW_YEARS) < 1e-3
     linked = derive(config, synthetic_fit, today=TODAY)
     beta = synthetic_fit.tree["posterior"]["beta"]
-    for feature, u in SETTINGS.syria_case.uncertain.items():
+    for feature, u in CASE.uncertain.items():
         b = beta.sel(feature=feature).values.reshape(-1) * (-1 if u.negate else 1)
         e = linked.effects[u.variable]
         assert e.feature == feature and e.negate == u.negate
@@ -112,7 +114,7 @@ def test_a_shorter_horizon_raises_retention_at_a_constant_hazard(tmp_path, synth
     assert stats.beta(a, b).mean() == pytest.approx(np.mean(p5**r), rel=1e-9)
     assert stats.beta(a, b).var() == pytest.approx(np.var(p5**r, ddof=1), rel=1e-9)
     # An effect is the horizon-scale log odds ratio of switching its feature.
-    u = SETTINGS.syria_case.uncertain["violence"]
+    u = CASE.uncertain["violence"]
     on = _base_case() | {"violence": 1}
     ph0, ph1 = p5**r, _case_draws(synthetic_fit, on) ** r
     d = np.log(ph1 / (1 - ph1)) - np.log(ph0 / (1 - ph0))
@@ -148,8 +150,10 @@ def _linked_question(tmp_path, synthetic_fit, source: str = "elicited"):
     config = load_question(q)
     write(config, derive(config, synthetic_fit, today=TODAY))
     if source != "elicited":
-        with open(q / "model.yaml", "a") as fh:
-            fh.write(f"prior_source: {source}\n")
+        text = (q / "model.yaml").read_text()
+        assert "prior_source: elicited" in text
+        (q / "model.yaml").write_text(text.replace("prior_source: elicited",
+                                                   f"prior_source: {source}", 1))
     return q
 
 
@@ -278,6 +282,11 @@ def test_cli_link_writes_the_file_and_refuses_train(tmp_path, synthetic_fit, mon
                         lambda *a, **k: (synthetic_fit, "fit"))
     assert main(["reference", "link", str(q), "--train", "x.csv"]) == 2
     assert "--train is not allowed" in capsys.readouterr().err
+    # a question not coded as a case is told what to write, before anything is fitted
+    sudan = ROOT / "priors" / "russia_sudan_port"
+    assert main(["reference", "link", str(sudan)]) == 2
+    assert f"{sudan / 'reference_case.yaml'}: not found" in capsys.readouterr().err
+    assert not (sudan / LINK_FILE).exists()
     assert not (q / LINK_FILE).exists()
     assert main(["reference", "link", str(q)]) == 0
     out = capsys.readouterr().out

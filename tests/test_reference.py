@@ -30,8 +30,8 @@ from forecast.reference import (
     log_score,
     loo_base_rate,
     predict,
+    question_case,
     score_table,
-    syria_case,
 )
 
 FIXTURES = ROOT / "tests" / "fixtures" / "reference"
@@ -137,7 +137,8 @@ def test_cases_to_predict_need_only_id_and_features():
 def test_settings_file_is_valid_and_refuses_unknown_fields(tmp_path):
     settings = load_settings(SETTINGS)
     assert set(settings.priors.coefficients) == set(FEATURES)
-    assert set(settings.syria_case.fixed) | set(settings.syria_case.uncertain) == set(FEATURES)
+    case = load_question(DEFAULT_QUESTION).reference_case
+    assert set(case.fixed) | set(case.uncertain) == set(FEATURES)  # coded once each
     data = yaml.safe_load(SETTINGS.read_text())
     data["priors"]["coefficients"]["treaty"]["dist"]["kwargs"]["sigma"] = -1
     data["extra_field"] = 1
@@ -317,9 +318,9 @@ def test_predict_known_and_new_patron(sim_fit):
 
 
 @pytest.mark.slow
-def test_syria_case_enumerates_the_uncertain_features(sim_fit, tmp_path):
+def test_question_case_enumerates_the_uncertain_features(sim_fit, tmp_path):
     config = load_question(DEFAULT_QUESTION)
-    case = syria_case(config, None, fit=sim_fit)
+    case = question_case(config, None, fit=sim_fit)
     combos = case.combinations
     assert len(combos) == 2 ** 3
     assert combos["p_combination"].sum() == pytest.approx(1.0)
@@ -330,14 +331,20 @@ def test_syria_case_enumerates_the_uncertain_features(sim_fit, tmp_path):
     assert feats.loc["regime_change", "p_true"] == 1.0
     assert 0.85 < feats.loc["red_line_refused", "p_true"] < 1.0  # extradition prior is 1-8%
     assert set(case.comparison["outcome"]) >= {"khmeimim", "tartus"}
-    # A variable the question lacks is refused with the file named.
+    # A coding that names a variable the question lacks is refused with file and field.
     copy = tmp_path / "q"
-    shutil.copytree(DEFAULT_QUESTION, copy)
+    shutil.copytree(DEFAULT_QUESTION, copy,
+                    ignore=shutil.ignore_patterns("reference_priors*", "scenarios*"))
     ev = yaml.safe_load((copy / "evidence.yaml").read_text())
     ev["variables"] = [v for v in ev["variables"] if v["id"] != "escalation"]
     (copy / "evidence.yaml").write_text(yaml.safe_dump(ev))
-    with pytest.raises(ConfigError, match="escalation"):
-        syria_case(load_question(copy), None, fit=sim_fit)
+    with pytest.raises(ConfigError, match=r"reference_case.yaml: uncertain.violence.variable: "
+                                          r"unknown evidence variable 'escalation'"):
+        load_question(copy)
+    # A question without a coding (Port Sudan) is told how to write one.
+    sudan = load_question(ROOT / "priors" / "russia_sudan_port")
+    with pytest.raises(ConfigError, match=r"reference_case\.yaml: not found"):
+        question_case(sudan, None, fit=sim_fit)
 
 
 def test_era_groups_from_start_year():
