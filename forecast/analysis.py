@@ -424,6 +424,7 @@ class PriorSpec:
 
     @classmethod
     def from_config(cls, config: QuestionConfig) -> PriorSpec:
+        """The question's priors as used by the model (after ``prior_source``)."""
         p = resolved_priors(config)
 
         def arr(group: str, name: str) -> np.ndarray:
@@ -437,6 +438,7 @@ class PriorSpec:
         )
 
     def replace(self, **changes: Any) -> PriorSpec:
+        """A copy with some prior parameters replaced (for a sensitivity case)."""
         fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
         for name, value in changes.items():
             fields[name] = value

@@ -77,6 +77,7 @@ def _print_forecast(fc, table, stream=sys.stdout) -> None:
 
 
 def cmd_validate(args) -> int:
+    """``forecast validate``: check a question's files; list values still marked TODO."""
     from forecast.ledger import load_ledger
 
     config = load_question(args.question)
@@ -155,6 +156,7 @@ def _run_one(question: Path, out: Path, seed: int | None, as_json: bool,
 
 
 def cmd_run(args) -> int:
+    """``forecast run``: fit (or reuse) each question's posterior and write its files."""
     questions = args.questions or [DEFAULT_QUESTION]
     from forecast.ledger import load_ledger
 
@@ -213,6 +215,7 @@ def _item_from_args(args):
 
 
 def cmd_update(args) -> int:
+    """``forecast update``: record one news item and print before -> after."""
     from forecast.news import update
 
     config = load_question(args.question)
@@ -243,6 +246,7 @@ def cmd_update(args) -> int:
 
 
 def cmd_history(args) -> int:
+    """``forecast history``: the forecast after each ledger date (table, JSON or CSV)."""
     from forecast.news import history
 
     table = history(args.question, out=args.out, seed=args.seed)
@@ -315,6 +319,7 @@ def _formats(text: str) -> tuple[str, ...]:
 
 
 def cmd_charts(args) -> int:
+    """``forecast charts``: write the briefing chart set and its index."""
     from forecast.export import export_charts
 
     load_question(args.question)  # refuse bad input before writing anything
@@ -325,6 +330,7 @@ def cmd_charts(args) -> int:
 
 
 def cmd_report(args) -> int:
+    """``forecast report``: write the self-contained HTML (and PDF) briefing."""
     from forecast.report import write_report
 
     load_question(args.question)
@@ -334,6 +340,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_new(args) -> int:
+    """``forecast new``: scaffold a question directory from the template."""
     from forecast.scaffold import new_question
 
     path = new_question(args.name, root=args.root)
@@ -414,6 +421,7 @@ def _reference_compare(args) -> int:
 
 
 def cmd_reference(args) -> int:
+    """``forecast reference``: predict, backtest, link or compare with the outside view."""
     from forecast import reference
 
     if args.action == "link":
@@ -454,6 +462,7 @@ def _outcomes(text: str) -> dict[str, int]:
 
 
 def cmd_resolve(args) -> int:
+    """``forecast resolve``: record how a question resolved."""
     from forecast.scoring import resolve
 
     path = resolve(args.question, args.outcome, args.date)
@@ -462,6 +471,7 @@ def cmd_resolve(args) -> int:
 
 
 def cmd_score(args) -> int:
+    """``forecast score``: Brier and log scores of the forecast's history."""
     from forecast.news import history
     from forecast.scoring import score
 
@@ -474,6 +484,7 @@ def cmd_score(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``forecast`` argument parser, one sub-command per job."""
     parser = argparse.ArgumentParser(prog="forecast", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -575,6 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``forecast`` command; return its exit status (2 bad input, 3 unconverged)."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

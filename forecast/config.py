@@ -111,11 +111,15 @@ class Interval(_Strict):
 
 
 class ProbabilityInterval(Interval):
+    """An elicited interval for a probability: bounds strictly inside (0, 1)."""
+
     lower: float = Field(gt=0.0, lt=1.0)
     upper: float = Field(gt=0.0, lt=1.0)
 
 
 class OddsRatioInterval(Interval):
+    """An elicited interval for an odds ratio: positive, finite bounds."""
+
     lower: float = Field(gt=0.0, le=1e4)
     upper: float = Field(gt=0.0, le=1e4)
 
@@ -185,6 +189,8 @@ class EffectPrior(_PriorBase):
 
 
 class ScalePrior(_Strict):
+    """The partial-pooling scale's prior (a HalfNormal), with its rationale and source."""
+
     dist: DistSpec
     rationale: Text
     source: Text = "analyst judgement"
@@ -198,6 +204,8 @@ class ScalePrior(_Strict):
 
 
 class Outcome(_Strict):
+    """One outcome of the question (a base), its resolution criterion and baseline prior."""
+
     id: Identifier
     name: Text
     resolution: Text
@@ -214,6 +222,8 @@ class Wording(_Strict):
 
 
 class Question(_Strict):
+    """``question.yaml``: the question, its outcomes, dates and wording."""
+
     schema_version: Literal[1]
     id: Identifier
     title: Text
@@ -241,6 +251,8 @@ class Question(_Strict):
 
 
 class EvidenceVariable(_Strict):
+    """One evidence variable: definition, prior P(true) and effect on the odds."""
+
     id: Identifier
     label: Text
     definition: Text
@@ -249,6 +261,8 @@ class EvidenceVariable(_Strict):
 
 
 class Evidence(_Strict):
+    """``evidence.yaml``: the evidence variables (unique ids, at most 12)."""
+
     schema_version: Literal[1]
     variables: list[EvidenceVariable] = Field(min_length=1, max_length=MAX_EVIDENCE_VARIABLES)
 
@@ -260,6 +274,8 @@ class Evidence(_Strict):
 
 
 class Sampler(_Strict):
+    """Sampler settings: chains, draws, tuning steps, target acceptance and seed."""
+
     chains: int = Field(ge=1, le=16)
     draws: int = Field(ge=100, le=100_000)
     tune: int = Field(ge=100, le=100_000)
@@ -268,6 +284,8 @@ class Sampler(_Strict):
 
 
 class Gate(_Strict):
+    """The convergence gate a fit must pass before its numbers are briefed."""
+
     r_hat_max: float = Field(gt=1.0, le=1.1)
     ess_bulk_min: float = Field(ge=100)
     ess_tail_min: float = Field(ge=100)
@@ -276,6 +294,8 @@ class Gate(_Strict):
 
 
 class FastPath(_Strict):
+    """When a reweighted posterior is trusted (Pareto k-hat at or below ``khat_max``)."""
+
     khat_max: float = Field(gt=0, le=1.0)
 
 
@@ -290,6 +310,8 @@ class SensitivitySettings(_Strict):
 
 
 class ModelSettings(_Strict):
+    """``model.yaml``: pooling prior, sampler, gate, fast path, prior source, sensitivity."""
+
     schema_version: Literal[1]
     effect_pooling: ScalePrior
     credible_mass: float = Field(gt=0.5, lt=1.0)
@@ -485,6 +507,7 @@ class QuestionConfig(BaseModel):
 
     @property
     def wording(self) -> Wording:
+        """How tables and charts name the probability and the joint outcomes."""
         return self.question.wording
 
     def interventions(self) -> dict[str, dict[str, int]]:
@@ -493,14 +516,17 @@ class QuestionConfig(BaseModel):
 
     @property
     def id(self) -> str:
+        """The question's id (its directory's name by convention)."""
         return self.question.id
 
     @property
     def bases(self) -> list[str]:
+        """The outcome ids, in file order."""
         return [o.id for o in self.question.outcomes]
 
     @property
     def variables(self) -> list[str]:
+        """The evidence variable ids, in file order."""
         return [v.id for v in self.evidence.variables]
 
     @property
@@ -534,6 +560,7 @@ class QuestionConfig(BaseModel):
 
     @property
     def prior_source(self) -> str:
+        """Where base rates and linked effects come from (``model.yaml``)."""
         return self.model.prior_source
 
     def with_prior_source(self, source: str) -> QuestionConfig:

@@ -74,6 +74,7 @@ class Forecast:
 
     @property
     def weights(self) -> np.ndarray | None:
+        """Normalised importance weights of the draws, or None when unweighted."""
         return None if self.log_weights is None else np.exp(self.log_weights)
 
     def estimate(self, values: np.ndarray, name: str | None = None) -> Estimate:
@@ -96,6 +97,7 @@ class Forecast:
         return out
 
     def state_probabilities(self) -> dict[str, Estimate]:
+        """Posterior P(state true) of each evidence variable."""
         return {
             var: self.estimate(self.values.p_state[:, k], quantity_name("p_state_post", var))
             for k, var in enumerate(self.config.variables)
@@ -194,6 +196,7 @@ def reweight(config, fit: StoredFit, evidence: Evidence, as_of) -> Forecast:
 
 
 def from_fit(config, fit: StoredFit, evidence: Evidence, as_of, path: str) -> Forecast:
+    """The forecast of a stored fit under its own news (no weights)."""
     values = enumerate_states(fit.params, evidence.state_loglr, evidence.outcome_loglr)
     return Forecast(config, as_of, evidence, path, fit, values)
 
@@ -281,6 +284,7 @@ def compute(
 
 
 def params_prior(draws: dict[str, np.ndarray]) -> Params:
+    """The exact-enumeration parameters of a dict of prior draws."""
     return Params(draws["p_state"], draws["p_base"], draws["beta"])
 
 

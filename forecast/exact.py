@@ -63,9 +63,11 @@ class Params:
 
     @property
     def n(self) -> int:
+        """The number of draws."""
         return self.p_state.shape[0]
 
     def take(self, index: np.ndarray | slice) -> Params:
+        """The draws at ``index`` (e.g. a resample)."""
         return Params(self.p_state[index], self.p_base[index], self.beta[index])
 
 

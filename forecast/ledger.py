@@ -97,6 +97,8 @@ LR_BOUNDS = (1e-4, 1e4)
 
 
 class LRInterval(BaseModel):
+    """A likelihood ratio known only to lie in an interval (a log-normal belief)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     lower: float = Field(ge=LR_BOUNDS[0], le=LR_BOUNDS[1])
     upper: float = Field(ge=LR_BOUNDS[0], le=LR_BOUNDS[1])
@@ -155,11 +157,14 @@ class NewsItem(BaseModel):
     recorded: Moment | None = None
 
     def to_yaml_dict(self) -> dict[str, Any]:
+        """The item as it is written to the ledger (dates as ISO text, no empty fields)."""
         data = self.model_dump(mode="json", exclude_none=True)
         return data
 
 
 class Ledger(BaseModel):
+    """``news.yaml``: the question id and its items, in the order recorded."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     schema_version: Literal[1]
     question: str
@@ -193,6 +198,7 @@ class Evidence:
 
 
 def ledger_path(config: QuestionConfig) -> Path:
+    """The question's ledger file."""
     return config.directory / LEDGER_FILE
 
 
@@ -322,6 +328,7 @@ def evidence_from(config: QuestionConfig, items: list[NewsItem]) -> Evidence:
 
 
 def empty_ledger_text(question_id: str) -> str:
+    """The text of a new, empty ledger for a question."""
     return (
         "# News ledger: append-only. Add items with `forecast update`, never by editing.\n"
         "# Fields are documented in README.md (section 'Recording news').\n"

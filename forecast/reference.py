@@ -300,6 +300,8 @@ def _family(spec: PriorSpec, family: str) -> PriorSpec:
 
 
 class ReferencePriors(_Strict):
+    """The reference model's priors: intercept, group scale, one per feature."""
+
     intercept: PriorSpec
     group_sd: PriorSpec
     coefficients: dict[str, PriorSpec]
@@ -346,6 +348,8 @@ class Hierarchy(_Strict):
 
 
 class ReferenceGate(_Strict):
+    """The convergence gate of the reference-class fit."""
+
     r_hat_max: float = Field(gt=1.0, le=1.1)
     divergences_max: int = Field(ge=0)
     ess_bulk_min: float = Field(ge=50)
@@ -353,11 +357,15 @@ class ReferenceGate(_Strict):
 
 class BacktestSettings(_Strict):
     #: PSIS-LOO is trusted for a case while its Pareto k stays at or below this.
+    """Leave-one-out settings: the Pareto k threshold and calibration bins."""
+
     khat_max: float = Field(gt=0, le=1.0)
     calibration_bins: int = Field(ge=2, le=20)
 
 
 class ReferenceSettings(_Strict):
+    """``priors/reference_class/model.yaml``, validated."""
+
     schema_version: Literal[1]
     hierarchy: Hierarchy
     priors: ReferencePriors
@@ -437,6 +445,7 @@ class ReferenceFit:
 
     @property
     def converged(self) -> bool:
+        """Whether the fit passed its convergence gate."""
         return bool(self.diagnostics["passed"])
 
     def draws(self) -> dict[str, np.ndarray]:
@@ -920,6 +929,7 @@ class OutsideView:
 
     @property
     def converged(self) -> bool:
+        """Whether the reference fit passed its convergence gate."""
         return bool(self.diagnostics.get("passed", False))
 
     def footer(self, title: str | None = None) -> str:

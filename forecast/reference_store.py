@@ -59,6 +59,7 @@ def _frame_hash(cases: pd.DataFrame) -> str:
 
 
 def reference_fit_path(out: str | Path, key: str) -> Path:
+    """Where the reference fit of ``key`` is stored under ``out``."""
     return Path(out) / FOLDER / f"fit-{key[:16]}.nc"
 
 

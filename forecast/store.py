@@ -73,10 +73,12 @@ def fit_key(config: QuestionConfig, evidence: Evidence, seed: int) -> str:
 
 
 def fits_dir(out: Path, config: QuestionConfig) -> Path:
+    """The folder of a question's stored fits."""
     return Path(out) / config.id / "fits"
 
 
 def fit_path(out: Path, config: QuestionConfig, key: str) -> Path:
+    """The file of the fit with ``key``."""
     return fits_dir(out, config) / f"fit-{key[:16]}.nc"
 
 

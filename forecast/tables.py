@@ -34,6 +34,7 @@ def estimative_word(p: float) -> str:
 
 
 def outcome_labels(forecast: Forecast) -> dict[str, str]:
+    """Display names of the outcomes and of ``all`` / ``any``."""
     config = forecast.config
     names = {o.id: o.name for o in config.question.outcomes}
     names["all"] = config.wording.all

@@ -513,3 +513,19 @@ def test_cli_predict_and_backtest_on_the_shipped_cases(shipped_reference_out, tm
     bad.write_text("case_id,regime_change\nx,7\n")
     assert main(["reference", "predict", str(bad), *out]) == 2
     assert str(bad) in capsys.readouterr().err
+
+
+def test_patron_table_and_case_summary_by_hand():
+    from forecast.reference import case_summary, patron_table
+
+    cases = load_cases(FIXTURES / "good.csv")
+    table = patron_table(cases)
+    assert table["n_cases"].sum() == len(cases)
+    assert list(table["n_cases"]) == sorted(table["n_cases"], reverse=True)
+    for r in table.itertuples():
+        mine = cases[cases["patron"] == r.patron]
+        assert r.retained_5y == pytest.approx(mine["retained_5y"].mean())
+        assert r.treaty == pytest.approx(mine["treaty"].mean())
+    text = case_summary(cases)
+    assert text.startswith(f"{len(cases)} cases, {cases['patron'].nunique()} patrons, ")
+    assert f"{cases['retained_5y'].mean():.0%}" in text
