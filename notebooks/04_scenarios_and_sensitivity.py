@@ -23,6 +23,7 @@
 # %% tags=["parameters"]
 question_dir = "../priors/russia_syria_bases"
 seed = 20261125
+draws = 1500
 out_dir = "../out"
 
 # %%
@@ -38,7 +39,7 @@ from forecast.config import load_question
 from forecast.engine import compute
 from forecast.ledger import load_ledger
 
-config = load_question(question_dir).with_sampler(seed=seed)
+config = load_question(question_dir).with_sampler(draws=draws, seed=seed)
 items = load_ledger(config)
 forecast = compute(config, items, out=out_dir)
 footer = footer_text(forecast)

@@ -17,9 +17,11 @@ NOTEBOOK_DIR = ROOT / "notebooks"
 SCRIPTS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.py"))
 
 
-def test_the_five_notebooks_exist():
-    names = {p.stem[:2] for p in SCRIPTS}
-    assert {"01", "03", "05"} <= names
+def test_the_five_notebooks_exist_with_their_parameters():
+    assert [p.stem[:2] for p in SCRIPTS] == ["01", "02", "03", "04", "05"]
+    for script in SCRIPTS:
+        declared = papermill.inspect_notebook(str(script.with_suffix(".ipynb")))
+        assert {"question_dir", "seed", "draws"} <= set(declared), script.name
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
