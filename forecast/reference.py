@@ -31,6 +31,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -129,18 +130,13 @@ class CaseRow(BaseModel):
             raise ValueError(f"must be a year in {FIRST_YEAR}..{LAST_YEAR} (got {v})")
         return v
 
-    @field_validator("source", mode="before")
+    @field_validator("source", "notes", mode="before")
     @classmethod
-    def _sourced(cls, v: Any) -> Any:
+    def _documented(cls, v: Any, info: ValidationInfo) -> Any:
         if isinstance(v, str) and not v.strip():
-            raise ValueError("is empty: every case needs a source")
-        return v
-
-    @field_validator("notes", mode="before")
-    @classmethod
-    def _explained(cls, v: Any) -> Any:
-        if isinstance(v, str) and not v.strip():
-            raise ValueError("is empty: every case says how it was coded")
+            need = {"source": "every case needs a source",
+                    "notes": "every case says how it was coded"}[info.field_name]
+            raise ValueError(f"is empty: {need}")
         return v
 
 
