@@ -226,3 +226,25 @@ def test_progress_bar_only_in_a_terminal_and_never_under_json(monkeypatch):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
     main(["run"])
     assert seen == [(False, True), (True, False), (False, False)]
+
+
+def test_resolve_then_score_through_the_command_line(tmp_path, question, fits_out, fit_news,
+                                                     capsys):
+    q = tmp_path / "q"
+    shutil.copytree(question, q)
+    out = tmp_path / "out"
+    shutil.copytree(fits_out, out)  # the session's fits apply: same inputs
+    assert main(["score", str(q), "--out", str(out)]) == 2  # nothing resolved yet
+    assert "resolution" in capsys.readouterr().err.lower()
+    args = ["resolve", str(q), "--outcome", "khmeimim=1,tartus=0", "--date", "2026-11-20"]
+    assert main(args) == 0
+    assert "recorded the resolution" in capsys.readouterr().out
+    assert main(args) == 2  # a question resolves once
+    capsys.readouterr()
+    assert main(["score", str(q), "--out", str(out), "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    rows = {(r["outcome"], r["forecaster"]): r for r in table}
+    assert {("khmeimim", "forecast"), ("tartus", "base_rate"), ("all", "fifty")} <= set(rows)
+    assert rows[("khmeimim", "fifty")]["brier"] == pytest.approx(0.25)
+    k = rows[("khmeimim", "forecast")]
+    assert k["resolved"] == 1 and 0 < k["brier"] < 1 and k["log_score"] < 0
