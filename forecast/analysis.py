@@ -437,6 +437,21 @@ class PriorSpec:
             float(p["effect_sd"]["kwargs"]["sigma"]),
         )
 
+    def to_priors(self) -> dict[str, Any]:
+        """These priors in the shape of :func:`forecast.elicit.resolved_priors`."""
+        def vec(x: np.ndarray) -> list[float]:
+            return [float(v) for v in x]
+
+        return {
+            "p_state": {"dist": "Beta", "kwargs": {"alpha": vec(self.state_alpha),
+                                                   "beta": vec(self.state_beta)}},
+            "p_base": {"dist": "Beta", "kwargs": {"alpha": vec(self.base_alpha),
+                                                  "beta": vec(self.base_beta)}},
+            "effect_mu": {"dist": "Normal", "kwargs": {"mu": vec(self.effect_mu),
+                                                       "sigma": vec(self.effect_sigma)}},
+            "effect_sd": {"dist": "HalfNormal", "kwargs": {"sigma": self.pooling_sigma}},
+        }
+
     def replace(self, **changes: Any) -> PriorSpec:
         """A copy with some prior parameters replaced (for a sensitivity case)."""
         fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -617,6 +632,8 @@ def sensitivity(
     out: str = "out",
     include_items: bool = True,
     khat_max: float | None = None,
+    fallback_draws: int = 20_000,
+    fallback_seed: int | None = None,
 ) -> pd.DataFrame:
     """Tornado table: how far each headline probability moves when each input is pushed.
 
@@ -625,10 +642,15 @@ def sensitivity(
     of its interval (or halved and doubled for a single value). Nothing is
     refitted: the draws of the forecast's fit are importance-reweighted with the
     log ratio ``[log p(news' | theta) - log p(news_fit | theta)] + [log p'(theta) -
-    log p(theta)]``, both exact per draw, and Pareto-smoothed (:func:`forecast.engine.psis`).
-    A row whose k-hat exceeds ``khat_max`` (default ``fast_path.khat_max``) is
-    flagged ``trusted=False`` and its ``p`` and ``change_pp`` are NaN; the
-    untrusted estimate is kept in ``p_untrusted`` for the record only.
+    log p(theta)]``, both exact per draw, and Pareto-smoothed (:func:`forecast.engine.psis`)
+    (``method == "reweighted"``). Where that reweighting's k-hat exceeds ``khat_max``
+    (default ``fast_path.khat_max``) -- typically a tight prior pushed to the end of
+    its interval, where the fit has few draws -- the case is computed afresh:
+    ``fallback_draws`` independent draws from the changed prior, weighted by the
+    exact likelihood of the changed news (:func:`forecast.engine.importance_forecast`,
+    ``method == "importance"``). A row that neither path can carry (k-hat still above
+    ``khat_max``) is flagged ``trusted=False`` and its ``p`` and ``change_pp`` are
+    NaN; the untrusted estimate is kept in ``p_untrusted`` for the record only.
 
     Parameters
     ----------
@@ -642,33 +664,40 @@ def sensitivity(
         Add rows for the news items' likelihood ratios.
     khat_max
         The trust threshold for the Pareto k-hat.
+    fallback_draws, fallback_seed
+        Prior draws (0: no fallback) and their seed (default ``sampler.seed``) for
+        the cases the reweighting cannot carry.
 
     Returns
     -------
     pandas.DataFrame
         One row per (parameter, end, outcome): ``parameter, kind, label, end,
         setting, outcome, baseline, p, lower, upper, mcse, change_pp, p_untrusted,
-        khat, ess, trusted``.
+        khat`` (of the path used), ``khat_reweighted, method, ess, trusted``.
     """
     fc = forecast if forecast is not None else compute(config, list(items), out=out)
     khat_max = config.model.fast_path.khat_max if khat_max is None else khat_max
     fit = fc.fit
     params = fit.params
-    mass = config.model.credible_mass
     base_loglik = log_likelihood(params, fit.state_loglr, fit.outcome_loglr)
     now_loglik = fc.values.loglik
     baseline = {k: e.mean for k, e in fc.probabilities().items()}
     old = PriorSpec.from_config(config)
     old_effect = _log_effect_density(params.beta, old.effect_mu, old.effect_sigma,
                                      old.pooling_sigma)
+    mass = config.model.credible_mass
+    known = sorted(items_as_of(list(items), fc.as_of), key=lambda i: (i.date, i.id))
+    seed = config.model.sampler.seed if fallback_seed is None else fallback_seed
 
-    cases: list[tuple[dict[str, Any], np.ndarray, Enumerated]] = []
+    # Each case: its description, the log importance ratio from the fit's draws, the
+    # per-draw values under the case's news, and the (news, priors) to redo it from
+    # fresh prior draws if the fit's draws cannot carry it.
+    cases: list[tuple[dict[str, Any], np.ndarray, Enumerated, tuple]] = []
     for case in shifted_priors(config):
         log_ratio = now_loglik - base_loglik + log_prior_ratio(params, old, case["spec"],
                                                                    old_effect)
-        cases.append((case, log_ratio, fc.values))
+        cases.append((case, log_ratio, fc.values, (known, case["spec"].to_priors())))
     if include_items:
-        known = sorted(items_as_of(list(items), fc.as_of), key=lambda i: (i.date, i.id))
         for i, item in enumerate(known):
             for end, lr, text in _item_variants(item, config.model.sensitivity.point_lr_factor):
                 changed = [*known[:i], item.model_copy(update={"lr": lr}), *known[i + 1:]]
@@ -676,17 +705,27 @@ def sensitivity(
                 values = enumerate_states(params, ev.state_loglr, ev.outcome_loglr)
                 case = {"parameter": f"news[{item.id}]", "kind": "news item likelihood ratio",
                         "label": f"News: {item.headline}", "end": end, "setting": text}
-                cases.append((case, values.loglik - base_loglik, values))
+                cases.append((case, values.loglik - base_loglik, values, (changed, None)))
 
     labels = outcome_labels(fc)
     rows = []
-    for case, log_ratio, values in cases:
+    for case, log_ratio, values, redo in cases:
         log_weights, khat = psis(log_ratio)
-        weights = np.exp(log_weights)
+        method, khat_reweighted = "reweighted", khat
+        weights, shape, ess = np.exp(log_weights), fit.shape, fit.ess_mean
+        if khat > khat_max and fallback_draws > 0:
+            # The fit's draws cannot carry this change: draw afresh from the changed prior
+            # and weight by the changed news instead (its own k-hat decides trust again).
+            news, priors = redo
+            alt = importance_forecast(config, news, as_of=fc.as_of, seed=seed,
+                                      n=fallback_draws, priors=priors)
+            if alt.khat < khat:
+                method, khat, values = "importance", alt.khat, alt.values
+                weights, shape, ess = alt.weights, alt.fit.shape, alt.fit.ess_mean
         trusted = bool(khat <= khat_max)
         for outcome, draws in _per_draw(values, config).items():
-            est = estimate(draws, weights, fit.shape, mass,
-                           ess=fit.ess_mean.get(_quantity(outcome, config)))
+            est = estimate(draws, weights, shape, mass,
+                           ess=ess.get(_quantity(outcome, config)))
             rows.append({
                 "parameter": case["parameter"],
                 "kind": case["kind"],
@@ -703,6 +742,8 @@ def sensitivity(
                 "change_pp": 100 * (est.mean - baseline[outcome]) if trusted else np.nan,
                 "p_untrusted": np.nan if trusted else est.mean,
                 "khat": khat,
+                "khat_reweighted": khat_reweighted,
+                "method": method,
                 "ess": est.ess,
                 "trusted": trusted,
             })

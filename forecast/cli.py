@@ -234,7 +234,8 @@ def cmd_update(args) -> int:
         return code
     print(f"recorded {result.item.id} ({result.item.date}, {result.item.reliability}, "
           f"bears on {result.item.bears_on})")
-    print(f"path: {after.path}" + (f" (Pareto k-hat {after.khat:.2f})" if after.khat else ""))
+    khat = f" (Pareto k-hat {after.khat:.2f})" if after.khat is not None else ""
+    print(f"path: {after.path}{khat}")
     labels = {o.id: o.name for o in config.question.outcomes} | {
         "all": config.wording.all, "any": config.wording.any}
     for r in result.contribution_rows():

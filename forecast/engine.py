@@ -288,14 +288,25 @@ def params_prior(draws: dict[str, np.ndarray]) -> Params:
     return Params(draws["p_state"], draws["p_base"], draws["beta"])
 
 
+def _priors_hash(priors: dict) -> str:
+    """A short hash of replacement priors, so their draws are never mistaken for the question's."""
+    import hashlib
+    import json
+
+    blob = json.dumps(priors, sort_keys=True, default=lambda a: np.asarray(a).tolist())
+    return hashlib.sha256(blob.encode()).hexdigest()[:8]
+
+
 def prior_forecast(config: QuestionConfig, *, seed: int | None = None,
-                   n: int | None = None, enumerate: bool = True) -> Forecast:
+                   n: int | None = None, enumerate: bool = True,
+                   priors: dict | None = None) -> Forecast:
     """The forecast before any news, from independent prior draws (plain Monte Carlo).
 
     As many draws as the sampler keeps (chains x draws), arranged in the same
     shape so that the same estimates apply, unless ``n`` is given; no MCMC is
     involved. ``enumerate=False`` leaves ``values`` as None (for callers that
-    only need the draws).
+    only need the draws). ``priors`` replaces the question's priors
+    (:func:`forecast.model.prior_draws`).
     """
     from forecast.model import prior_draws
 
@@ -303,7 +314,7 @@ def prior_forecast(config: QuestionConfig, *, seed: int | None = None,
     seed = s.seed if seed is None else seed
     shape = (s.chains, s.draws) if n is None else (1, int(n))
     n = shape[0] * shape[1]
-    params = params_prior(prior_draws(config, n, seed))
+    params = params_prior(prior_draws(config, n, seed, priors))
     evidence = evidence_from(config, [])
     values = (enumerate_states(params, evidence.state_loglr, evidence.outcome_loglr)
               if enumerate else None)
@@ -311,7 +322,8 @@ def prior_forecast(config: QuestionConfig, *, seed: int | None = None,
     names += [quantity_name("p_state_post", v) for v in config.variables]
     fit = StoredFit(
         path=Path("<prior draws>"),
-        key=f"prior-{config.input_hash()[:8]}-{seed}",
+        key=f"prior-{config.input_hash()[:8]}-{seed}" + (
+            "" if priors is None else "-" + _priors_hash(priors)),
         input_hash=config.input_hash(),
         params=params,
         state_loglr=evidence.state_loglr,
@@ -330,7 +342,7 @@ def prior_forecast(config: QuestionConfig, *, seed: int | None = None,
 
 def importance_forecast(config: QuestionConfig, items: list[NewsItem], *,
                         as_of: dt.date | None = None, seed: int | None = None,
-                        n: int = 20_000) -> Forecast:
+                        n: int = 20_000, priors: dict | None = None) -> Forecast:
     """The forecast by importance sampling: prior draws weighted by the news likelihood.
 
     The news bear on the parameters only through the marginal likelihood of the
@@ -348,7 +360,7 @@ def importance_forecast(config: QuestionConfig, items: list[NewsItem], *,
         With ``path == "importance"`` and the k-hat of the weights.
     """
     as_of = as_of or dt.date.today()
-    prior = prior_forecast(config, seed=seed, n=n, enumerate=False)
+    prior = prior_forecast(config, seed=seed, n=n, enumerate=False, priors=priors)
     evidence = evidence_from(config, items_as_of(items, as_of))
     values = enumerate_states(prior.fit.params, evidence.state_loglr, evidence.outcome_loglr)
     log_weights, khat = psis(values.loglik)  # the prior's own log likelihood of no news is 0

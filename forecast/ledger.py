@@ -58,7 +58,6 @@ from forecast.config import (
     format_validation_error,
     read_yaml,
 )
-from forecast.config import _UniqueKeyLoader as _Loader
 
 
 def _item_id(value: str) -> str:
@@ -260,11 +259,16 @@ def parse_item(data: Any, *, where: str = "item") -> NewsItem:
 
 def load_ledger(config: QuestionConfig, *, today: dt.date | None = None) -> list[NewsItem]:
     """Read and validate the question's ledger (an absent ledger is empty)."""
+    return read_ledger(config, today=today)[0]
+
+
+def read_ledger(config: QuestionConfig, *, today: dt.date | None = None
+                ) -> tuple[list[NewsItem], bytes]:
+    """The validated items of the ledger and the bytes they were read from."""
     path = ledger_path(config)
     if not path.exists():
-        return []
-    items, _ = _read(config, path, today=today)
-    return items
+        return [], b""
+    return _read(config, path, today=today)
 
 
 def _read(config, path, *, today=None) -> tuple[list[NewsItem], bytes]:
@@ -341,25 +345,113 @@ def _item_text(item: NewsItem, indent: str) -> str:
     return "".join(indent + line if line.strip() else line for line in body.splitlines(True))
 
 
+_EventLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _event_key(event: yaml.Event) -> tuple:
+    """What an event says, without where it sits in the file."""
+    return (type(event).__name__, getattr(event, "value", None), getattr(event, "tag", None),
+            getattr(event, "style", None), getattr(event, "implicit", None))
+
+
+_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+_FRAME = (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentStartEvent,
+          yaml.DocumentEndEvent)
+
+
+def _items_tail(text: str) -> tuple[int, list[list[tuple]]] | None:
+    """How many entries the top-level ``items`` list has, and the events of the last two.
+
+    ``None`` unless the document is one mapping whose last key is ``items``, a list.
+    Reads the event stream only (libyaml's parser, no object construction), which
+    is several times faster than loading the ledger.
+    """
+    depth, key_next, in_items, items_done, value_is_items = 0, True, False, False, False
+    count, current, last = 0, [], [[], []]
+    for event in yaml.parse(text, Loader=_EventLoader):
+        kind = type(event)
+        if kind in _FRAME:
+            continue
+        step = 1 if kind in _OPEN else -1 if kind in _CLOSE else 0
+        if in_items:
+            if depth == 2 and step < 0:  # the end of the items list
+                in_items, items_done, depth = False, True, 1
+                continue
+            if depth == 2:  # an entry starts
+                count, current = count + 1, []
+            current.append(_event_key(event))
+            depth += step
+            if depth == 2:
+                last = [last[1], current]
+        elif depth == 0:
+            if kind is not yaml.MappingStartEvent:
+                return None
+            depth = 1
+        elif depth == 1:
+            if step < 0:
+                depth = 0
+            elif items_done or (key_next and step):  # a key after the list, or a complex key
+                return None
+            elif key_next:
+                key_next = False
+                value_is_items = kind is yaml.ScalarEvent and event.value == "items"
+            else:
+                key_next = True
+                if value_is_items and kind is yaml.SequenceStartEvent:
+                    in_items, depth = True, 2
+                elif (value_is_items and kind is yaml.ScalarEvent and not event.style
+                      and event.value in ("", "~", "null")):
+                    items_done = True  # "items:" with nothing yet: an empty list
+                else:
+                    depth += step
+        else:
+            depth += step  # inside another key's value
+    return (count, last) if items_done else None
+
+
 def _appended(raw: bytes, item: NewsItem, old_ids: list[str], path: Path) -> bytes:
     """The old bytes followed by the item, in whichever list indentation the file uses.
 
-    Refuses to return anything that would not read back as the old items plus the new one.
+    Refuses to return anything that would not read back as the old items plus the
+    new one: the new file's ``items`` list must be its last key, hold one entry more
+    than before, and end with exactly the item's own YAML, the old last entry
+    unchanged (compared event by event). Bytes before the end cannot be reread
+    differently: a YAML parser decides them before it sees what follows.
     """
-    for indent in ("  ", ""):
-        new_raw = raw + _item_text(item, indent).encode("utf-8")
-        try:
-            check = Ledger.model_validate(yaml.load(new_raw.decode("utf-8"), Loader=_Loader))  # noqa: S506
-        except (yaml.YAMLError, ValidationError):
-            continue
-        if [i.id for i in check.items or []] == [*old_ids, item.id]:
-            return new_raw
+    standalone = [_event_key(e) for e in yaml.parse(_item_text(item, ""), Loader=_EventLoader)]
+    # the item alone is "- {...}": drop stream, document and sequence start/end events
+    expected = standalone[3:-3]
+    before = _items_tail(raw.decode("utf-8"))
+    n = len(old_ids)
+    if before is not None and before[0] == n:
+        for indent in _indents(raw):
+            new_raw = raw + _item_text(item, indent).encode("utf-8")
+            try:
+                after = _items_tail(new_raw.decode("utf-8"))
+            except yaml.YAMLError:
+                continue
+            # one entry more, the new one exactly the item, the old last one untouched
+            if (after is not None and after[0] == n + 1 and after[1][1] == expected
+                    and (n == 0 or after[1][0] == before[1][1])):
+                return new_raw
     raise LedgerError(f"{path}: the ledger's layout does not allow a safe append; "
                       "it must end with its 'items:' list")
 
 
+def _indents(raw: bytes) -> list[str]:
+    """The list indentations to try, the one the file's last entry uses first."""
+    for line in reversed(raw.decode("utf-8").splitlines()):
+        stripped = line.lstrip(" ")
+        if stripped.startswith("- "):
+            first = line[: len(line) - len(stripped)]
+            return [first, *(i for i in ("  ", "") if i != first)]
+    return ["  ", ""]
+
+
 def append_item(
-    config: QuestionConfig, item: NewsItem, *, today: dt.date | None = None
+    config: QuestionConfig, item: NewsItem, *, today: dt.date | None = None,
+    known: tuple[list[NewsItem], bytes] | None = None,
 ) -> list[NewsItem]:
     """Validate and append one item to the ledger, atomically and under a file lock.
 
@@ -367,6 +459,10 @@ def append_item(
     file in the same folder, flushed to disk and renamed over the ledger: a
     crash leaves either the old ledger or the new one, never a mix. Two
     concurrent appends are serialised by the lock and both land.
+
+    ``known`` may pass the items and bytes of an earlier :func:`read_ledger`: if
+    the file still holds exactly those bytes once the lock is held, they are not
+    parsed again (a large ledger then costs one read per update, not two).
 
     Returns
     -------
@@ -380,7 +476,12 @@ def append_item(
     """
     path = ledger_path(config)
     with FileLock(str(path) + ".lock", timeout=30):
-        existing, raw = _read(config, path, today=today) if path.exists() else ([], b"")
+        if not path.exists():
+            existing, raw = [], b""
+        elif known is not None and path.read_bytes() == known[1]:
+            existing, raw = list(known[0]), known[1]
+        else:
+            existing, raw = _read(config, path, today=today)
         if not existing:
             # Nothing to preserve: start from the canonical layout, whose items list comes last.
             raw = empty_ledger_text(config.id).encode()

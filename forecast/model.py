@@ -91,13 +91,16 @@ PARAMETER_VARS = ("p_state", "p_base", "beta")
 HEADLINE_VARS = ("p_keep", "p_all", "p_any")
 
 
-def prior_draws(config: QuestionConfig, n: int, seed: int) -> dict[str, np.ndarray]:
+def prior_draws(config: QuestionConfig, n: int, seed: int,
+                priors: dict | None = None) -> dict[str, np.ndarray]:
     """Independent draws of the parameters from the prior (no news), by NumPy.
 
     Used for the prior predictive and as the plain Monte Carlo reference the
-    sampled forecast is checked against.
+    sampled forecast is checked against. ``priors`` (the shape of
+    :func:`forecast.elicit.resolved_priors`) replaces the question's own priors,
+    e.g. a prior pushed to the end of its interval by the sensitivity analysis.
     """
-    priors = resolved_priors(config)
+    priors = resolved_priors(config) if priors is None else priors
     rng = np.random.default_rng(seed)
     ps, pb = priors["p_state"]["kwargs"], priors["p_base"]["kwargs"]
     mu = priors["effect_mu"]["kwargs"]

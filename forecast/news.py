@@ -25,6 +25,7 @@ from forecast.ledger import (
     item_weight,
     load_ledger,
     parse_item,
+    read_ledger,
 )
 
 if TYPE_CHECKING:
@@ -143,10 +144,10 @@ def update(
     today = today or dt.date.today()
     if not isinstance(item, NewsItem):
         item = parse_item(item, where=where)
-    existing = load_ledger(config, today=today)
+    existing, raw = read_ledger(config, today=today)
     check_item(config, item, existing, today=today, where=where)
     before = compute(config, existing, out=out, as_of=today, seed=seed, progressbar=progressbar)
-    ledger = append_item(config, item, today=today)
+    ledger = append_item(config, item, today=today, known=(existing, raw))
     reuse = [before.fit]  # the fit just used is the natural base for the fast path
     after = compute(config, ledger, out=out, as_of=today, seed=seed, reweight_from=reuse,
                     progressbar=progressbar)

@@ -29,8 +29,9 @@ CAPTIONS = {
     "scenarios": "{p} if evidence variables were settled (do(S=x)): the named scenarios of "
                  "scenarios.yaml, then each variable alone.",
     "tornado": "How far P({all}) moves when each input is pushed to the ends of its "
-               "interval (importance reweighting; rows with Pareto k-hat above the "
-               "threshold are not trusted).",
+               "interval (importance reweighting of the fit, or fresh draws from the changed "
+               "prior where the fit's draws are too few; rows with Pareto k-hat above the "
+               "threshold either way are not trusted).",
     "value_of_information": "Expected change in {p} from learning each variable's state.",
     "prior_sources": "The forecast with its base rates and linked effects elicited by the "
                      "analysts, derived from the historical reference class "

@@ -238,6 +238,45 @@ def test_sensitivity_reweighting_matches_direct_prior_draws(qdir, qconfig, prior
                                                                   direct["all"].mcse)
 
 
+def test_sensitivity_falls_back_to_fresh_prior_draws_where_reweighting_fails(
+        qdir, qconfig, qitems, news_fc, tmp_path):
+    """A tight prior pushed to its interval's end leaves the fit with too few draws there.
+
+    Such a row is redone from fresh draws of the changed prior, weighted by the news
+    (``method == "importance"``), and agrees with the same computation on a question
+    whose file states that prior, with other draws: 4 standard errors of the difference.
+    """
+    from forecast.analysis import sensitivity, shifted_priors
+    from forecast.config import load_question
+    from forecast.engine import importance_forecast
+
+    khat_max = qconfig.model.fast_path.khat_max
+    table = sensitivity(qconfig, qitems, forecast=news_fc, include_items=False)
+    fell_back = table[table["method"] == "importance"]
+    assert not fell_back.empty, table[["parameter", "end", "khat"]].drop_duplicates()
+    assert (fell_back["khat_reweighted"] > khat_max).all()
+    assert (fell_back["khat"] <= khat_max).all() and fell_back["trusted"].all()
+    reweighted = table[table["method"] == "reweighted"]
+    assert (reweighted["khat"] == reweighted["khat_reweighted"]).all()
+    # without the fallback, the same rows are refused, not guessed
+    bare = sensitivity(qconfig, qitems, forecast=news_fc, include_items=False, fallback_draws=0)
+    refused = bare.set_index(["parameter", "end", "outcome"]).loc[
+        fell_back.set_index(["parameter", "end", "outcome"]).index]
+    assert not refused["trusted"].any() and refused["p"].isna().all()
+
+    parameter, end = fell_back.iloc[0][["parameter", "end"]]
+    case = next(c for c in shifted_priors(qconfig)
+                if c["parameter"] == parameter and c["end"] == end)
+    changed = load_question(_question_with_prior(qdir, tmp_path, parameter, case["prior"]))
+    direct = importance_forecast(changed, qitems, as_of=TODAY, seed=SEED + 1).probabilities()
+    rows = fell_back[(fell_back["parameter"] == parameter)
+                     & (fell_back["end"] == end)].set_index("outcome")
+    for outcome, est in direct.items():
+        r = rows.loc[outcome]
+        tolerance = 4 * np.hypot(r["mcse"], est.mcse)
+        assert abs(r["p"] - est.mean) <= tolerance, (outcome, r["p"], est.mean, tolerance)
+
+
 def test_sensitivity_flags_untrusted_rows_and_covers_every_input(qconfig, qitems, news_fc):
     from forecast.analysis import sensitivity, tornado_table
 

@@ -153,6 +153,77 @@ def test_append_keeps_old_bytes_and_reads_back(tmp_path, question):
     assert after[-1].recorded is not None
 
 
+_ENTRY = ("{dash}id: {id}\n{pad}date: 2025-06-01\n{pad}headline: h\n{pad}source: s\n"
+          "{pad}reliability: A1\n{pad}bears_on: escalation\n{pad}lr: 2.0\n")
+
+
+def _entry(item_id: str, indent: str = "  ") -> str:
+    return _ENTRY.format(dash=indent + "- ", pad=indent + "  ", id=item_id)
+
+
+HEAD = "schema_version: 1\nquestion: russia_syria_bases\n"
+LAYOUTS = {
+    "indented list": HEAD + "items:\n" + _entry("a1") + _entry("a2"),
+    "flush list": HEAD + "items:\n" + _entry("a1", "") + _entry("a2", ""),
+    "trailing comment": HEAD + "items:\n" + _entry("a1") + "# last line is a comment\n",
+    "literal block notes last": HEAD + "items:\n" + _entry("a1")
+    + "    notes: |\n      first line\n\n      second line\n",
+    "no final newline": HEAD + "items:\n" + _entry("a1").rstrip("\n"),
+}
+REFUSED_LAYOUTS = {
+    "items not the last key": "schema_version: 1\nitems:\n" + _entry("a1")
+    + "question: russia_syria_bases\n",
+    "flow list": HEAD + "items: [{id: a1, date: 2025-06-01, headline: h, source: s, "
+    "reliability: A1, bears_on: escalation, lr: 2.0}]\n",
+    "document end marker": HEAD + "items:\n" + _entry("a1") + "...\n",
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=str)
+def test_append_to_any_block_layout_reads_back_exactly(tmp_path, question, layout):
+    """The new item follows the old bytes in the file's own list style; old items unchanged."""
+    q = tmp_path / "q"
+    shutil.copytree(question, q)
+    (q / "news.yaml").write_text(LAYOUTS[layout])
+    config = load_question(q)
+    old = load_ledger(config, today=TODAY)
+    append_item(config, _item(id="added", notes="a: colon, and\na second line"), today=TODAY)
+    new = load_ledger(config, today=TODAY)
+    assert (q / "news.yaml").read_text().startswith(LAYOUTS[layout].rstrip("\n"))
+    assert new[:-1] == old  # every old item, notes included, reads back unchanged
+    assert new[-1].id == "added" and new[-1].notes == "a: colon, and\na second line"
+
+
+@pytest.mark.parametrize("layout", REFUSED_LAYOUTS, ids=str)
+def test_append_refuses_a_layout_it_cannot_extend_safely(tmp_path, question, layout):
+    q = tmp_path / "q"
+    shutil.copytree(question, q)
+    (q / "news.yaml").write_text(REFUSED_LAYOUTS[layout])
+    config = load_question(q)
+    assert [i.id for i in load_ledger(config, today=TODAY)] == ["a1"]
+    before = (q / "news.yaml").read_bytes()
+    with pytest.raises(LedgerError, match="does not allow a safe append"):
+        append_item(config, _item(id="added"), today=TODAY)
+    assert (q / "news.yaml").read_bytes() == before
+
+
+def test_append_reuses_an_unchanged_read_and_rereads_a_changed_file(tmp_path, question):
+    """``known`` skips the second parse only while the file holds the bytes it came from."""
+    from forecast.ledger import read_ledger
+
+    q = tmp_path / "q"
+    shutil.copytree(question, q)
+    config = load_question(q)
+    items, raw = read_ledger(config, today=TODAY)
+    append_item(config, _item(id="first"), today=TODAY, known=(items, raw))
+    # the file changed since that read (another update landed): it is read again
+    after = append_item(config, _item(id="second"), today=TODAY, known=(items, raw))
+    assert [i.id for i in after][-2:] == ["first", "second"]
+    assert [i.id for i in load_ledger(config, today=TODAY)] == [i.id for i in after]
+    with pytest.raises(LedgerError, match="duplicate id"):
+        append_item(config, _item(id="first"), today=TODAY, known=(items, raw))
+
+
 def test_sequential_updates_equal_one_batch(tmp_path, fresh_question, fit_no_news):
     """Item by item through ``update`` ends where all items at once end."""
     out = tmp_path / "out"

@@ -79,7 +79,19 @@ def footer(fig: Figure, text: str) -> None:
     It is the figure's ``supxlabel``, so that constrained layout keeps room for
     it below everything else (legends placed outside the axes included).
     """
-    fig.supxlabel(text, x=0.0, ha="left", fontsize=8.5, color=PALETTE["grey"],
+    size = 8.5
+    # Break at the " | " separators so the line never runs past a narrow figure's edge
+    # (a tight bounding box would otherwise widen the saved image to the footer's length).
+    per_line = max(40, int(fig.get_figwidth() * 72 / (size * 0.56)))
+    lines, line = [], ""
+    for part in text.split(" | "):
+        candidate = f"{line} | {part}" if line else part
+        if line and len(candidate) > per_line:
+            lines.append(line)
+            candidate = part
+        line = candidate
+    lines.append(line)
+    fig.supxlabel("\n".join(lines), x=0.0, ha="left", fontsize=size, color=PALETTE["grey"],
                   fontweight="normal")
 
 

@@ -27,8 +27,9 @@ def plot_tornado(table: pd.DataFrame, *, outcome: str = "all", top: int = 14, ax
 
     One row per input (largest swing on top): the solid bar is the change with
     the input at the high end of its interval, the hatched bar at the low end.
-    Rows whose reweighting is not trusted (Pareto k-hat above the threshold) are
-    not drawn as bars but listed at the bottom with their k-hat.
+    Rows that no importance path can carry (Pareto k-hat above the threshold both
+    reweighting the fit and from fresh prior draws) are not drawn as bars but
+    listed at the bottom with their k-hat.
 
     Parameters
     ----------
