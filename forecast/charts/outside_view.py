@@ -69,11 +69,15 @@ def plot_reliability(calibration: pd.DataFrame, *, ax=None, title: str | None = 
         ax.set_aspect("equal")
         ax.set_xlabel("Predicted probability of keeping the bases (mean in bin)")
         ax.set_ylabel("Observed frequency kept")
-        legend = ax.legend(loc="upper left")
+        # Lower right: a calibrated model leaves that corner (forecast high, kept rarely) empty.
+        legend = ax.legend(loc="lower right", fontsize=9.5)
         for handle in legend.legend_handles:
             if hasattr(handle, "set_sizes"):
                 handle.set_sizes([60])
-        ax.set_title(title or "Calibration, leave-one-out", loc="left")
+        import textwrap
+
+        ax.set_title("\n".join(textwrap.wrap(title or "Calibration, leave-one-out", 48)),
+                     loc="left")
         if footer_text:
             footer(fig, footer_text)
     return fig
