@@ -254,7 +254,7 @@ def write_ledger(q: Path, items: list[dict]) -> None:
 def bench_ledger(work: Path, repeats: int, sizes: list[int]) -> dict:
     """`forecast update` and ledger read/validate cost against the ledger's length."""
     from forecast.config import load_question
-    from forecast.ledger import append_item, evidence_from, load_ledger, parse_item
+    from forecast.ledger import append_item, evidence_from, load_ledger, parse_item, read_ledger
 
     warm_env = fresh_cache(work, "warm")
     fit_out = ensure_warm_fit(work)
@@ -280,7 +280,7 @@ def bench_ledger(work: Path, repeats: int, sizes: list[int]) -> dict:
             # In process: read + validate, reduce, and one append (on the same copy).
             config = load_question(q)
             t0 = time.perf_counter()
-            loaded = load_ledger(config)
+            loaded, raw = read_ledger(config)
             t_read = time.perf_counter() - t0
             peak = None
             if i == 0:  # tracemalloc slows Python down: measure memory in a separate read
@@ -294,8 +294,9 @@ def bench_ledger(work: Path, repeats: int, sizes: list[int]) -> dict:
             item = parse_item({"id": f"extra-{i}", "date": TODAY.isoformat(), "headline": "x",
                                "source": "y", "reliability": "C3", "bears_on": "escalation",
                                "lr": 1.1})
+            # As `forecast update` appends: under the lock, after its own read of the ledger.
             t0 = time.perf_counter()
-            append_item(config, item)
+            append_item(config, item, known=(loaded, raw))
             t_append = time.perf_counter() - t0
             reads.append(t_read)
             size_kb = (q / "news.yaml").stat().st_size / 1024

@@ -763,8 +763,8 @@ def tornado_table(table: pd.DataFrame, outcome: str) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``parameter, label, kind, baseline, low_pp, high_pp, low_setting,
-        high_setting, swing_pp, khat, trusted``, largest swing first; untrusted
-        rows (either end) last.
+        high_setting, swing_pp, khat, trusted, method`` (of the two ends, e.g.
+        ``reweighted/importance``), largest swing first; untrusted rows (either end) last.
     """
     sub = table[table["outcome"] == outcome]
     rows = []
@@ -778,6 +778,7 @@ def tornado_table(table: pd.DataFrame, outcome: str) -> pd.DataFrame:
             "baseline": low["baseline"], "low_pp": low["change_pp"], "high_pp": high["change_pp"],
             "low_setting": low["setting"], "high_setting": high["setting"],
             "swing_pp": swing, "khat": max(low["khat"], high["khat"]), "trusted": trusted,
+            "method": "/".join(dict.fromkeys((low["method"], high["method"]))),
         })
     out = pd.DataFrame(rows)
     if out.empty:

@@ -8,12 +8,14 @@ field and the allowed values. Nothing here converts priors (see
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import hashlib
 import json
 import math
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -794,6 +796,23 @@ def read_text(path: Path, *, encoding: str = "utf-8") -> tuple[str, bytes]:
         raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a large file is parsed.
+
+    Parsing builds many small, acyclic objects (dicts, lists, strings); the collector
+    keeps re-scanning them as they accumulate, which made reading a 10,000-item ledger
+    cost ~1.7x per item what a 1,000-item one does. Paused, reading is linear.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def read_yaml(path: Path) -> tuple[Any, bytes]:
     """Read a YAML file safely, returning the parsed data and the raw bytes.
 
@@ -804,7 +823,8 @@ def read_yaml(path: Path) -> tuple[Any, bytes]:
     """
     text, raw = read_text(path)
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        with gc_paused():
+            data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
         raise ConfigError([f"{path}: invalid YAML: nested too deeply"]) from None
     except yaml.YAMLError as exc:

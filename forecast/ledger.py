@@ -56,6 +56,7 @@ from forecast.config import (
     ConfigError,
     QuestionConfig,
     format_validation_error,
+    gc_paused,
     read_yaml,
 )
 
@@ -280,7 +281,8 @@ def _read(config, path, *, today=None) -> tuple[list[NewsItem], bytes]:
         raise LedgerError(f"{path}: (top level): expected a mapping with schema_version, "
                           "question and items")
     try:
-        ledger = Ledger.model_validate(data)
+        with gc_paused():
+            ledger = Ledger.model_validate(data)
     except ValidationError as exc:
         raise LedgerError("\n".join(format_validation_error(path, exc))) from None
     if ledger.question != config.id:
@@ -367,9 +369,15 @@ def _items_tail(text: str) -> tuple[int, list[list[tuple]]] | None:
     Reads the event stream only (libyaml's parser, no object construction), which
     is several times faster than loading the ledger.
     """
+    with gc_paused():
+        return _walk_items(yaml.parse(text, Loader=_EventLoader))
+
+
+def _walk_items(events) -> tuple[int, list[list[tuple]]] | None:
+    """:func:`_items_tail` on an event stream."""
     depth, key_next, in_items, items_done, value_is_items = 0, True, False, False, False
     count, current, last = 0, [], [[], []]
-    for event in yaml.parse(text, Loader=_EventLoader):
+    for event in events:
         kind = type(event)
         if kind in _FRAME:
             continue

@@ -69,7 +69,10 @@ charts.plot_scenarios(scenario_table, footer_text=footer)
 # %% [markdown]
 # ## Sensitivity: a tornado by importance reweighting
 #
-# Rows whose Pareto k-hat exceeds the fast-path threshold are flagged and not used.
+# Each input is pushed to the ends of its interval and the posterior draws reweighted.
+# Where their Pareto k-hat exceeds the fast-path threshold, the case is recomputed from
+# fresh draws of the changed prior weighted by the news (`method`: `importance`); a row
+# neither path can carry is flagged and not used.
 
 # %%
 sensitivity_table = analysis.sensitivity(config, items, forecast=forecast)
