@@ -20,6 +20,7 @@ from forecast.ledger import LedgerError
 
 DEFAULT_QUESTION = Path("priors") / "russia_syria_bases"
 EXIT_INPUT, EXIT_UNCONVERGED = 2, 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a program killed by it
 
 
 def _date(text: str) -> dt.date:
@@ -590,10 +591,18 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``forecast`` command; return its exit status (2 bad input, 3 unconverged)."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # inside the try: a closed pipe is met here for short output
+        return code
     except (ConfigError, LedgerError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) closed the pipe: what was to be written is not wanted,
+        # and whatever the command recorded is already on disk. Silence the final flush.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

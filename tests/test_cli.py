@@ -26,6 +26,26 @@ def test_validate_ok(question, capsys):
     assert "5 evidence variables, 5 news items" in capsys.readouterr().out
 
 
+def test_a_reader_that_closes_the_pipe_gets_no_traceback(question):
+    """``forecast ... | head`` closing early: exit 141 (as a shell reports SIGPIPE), quietly."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written
+    try:
+        proc = subprocess.run([sys.executable, "-m", "forecast", "validate", str(question)],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                              timeout=120)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141, proc.stderr
+    assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr
+
+
 def test_run_json_has_the_documented_shape(question, fits_out, fit_news, capsys):
     assert main(["run", str(question), "--out", str(fits_out), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
