@@ -81,17 +81,25 @@ def _png_base64(fig, dpi: int = 110) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _table_html(df: pd.DataFrame, formats: Mapping[str, str] | None = None) -> str:
-    formats = formats or {}
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+def _table_html(df: pd.DataFrame, formats: Mapping[str, str] | None = None,
+                links: Mapping[str, str] | None = None) -> str:
+    """An HTML table; ``links`` maps a shown column to the (hidden) column of its web address."""
+    formats, links = formats or {}, links or {}
+    shown = [c for c in df.columns if c not in links.values()]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown)
     body = []
-    for row in df.itertuples(index=False):
+    for _, row in df.iterrows():
         cells = []
-        for col, value in zip(df.columns, row, strict=True):
+        for col in shown:
+            value = row[col]
             if col in formats and isinstance(value, int | float) and pd.notna(value):
                 cells.append(f'<td class="num">{formats[col].format(value)}</td>')
-            else:
-                cells.append(f"<td>{html.escape('' if value is None else str(value))}</td>")
+                continue
+            text = html.escape("" if value is None else str(value))
+            url = row[links[col]] if col in links else ""
+            if url:  # the ledger admits only http(s) addresses; a link loads nothing itself
+                text = f"<a href='{html.escape(url, quote=True)}' rel='noreferrer'>{text}</a>"
+            cells.append(f"<td>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -212,7 +220,8 @@ def render_html(b: Briefing, figures: Mapping, *, dpi: int = 110) -> str:
     if ledger.empty:
         parts.append("<p>No news items recorded yet: the forecast is the priors' alone.</p>")
     else:
-        parts.append(_table_html(ledger, {"weight": "{:.2f}", "log_lr": "{:+.3f}"}))
+        parts.append(_table_html(ledger, {"weight": "{:.2f}", "log_lr": "{:+.3f}"},
+                                 links={"source": "url"}))
     parts.append("<h2>Diagnostics</h2>")
     summary = pd.DataFrame([{k: v for k, v in diag.items()}])
     parts.append(_table_html(summary, {"r_hat_max": "{:.4f}", "ess_bulk_min": "{:.0f}",

@@ -149,7 +149,8 @@ def prior_table(config) -> pd.DataFrame:
 def ledger_table(config, items) -> pd.DataFrame:
     """The news ledger with each item's weight and the log ratio it contributes.
 
-    ``counted`` is False for an item whose cluster is represented by a stronger item.
+    ``counted`` is False for an item whose cluster is represented by a stronger item;
+    ``url`` is empty for an item recorded without one.
     """
     from forecast.ledger import evidence_from, item_weight
 
@@ -162,6 +163,7 @@ def ledger_table(config, items) -> pd.DataFrame:
             "id": item.id,
             "headline": item.headline,
             "source": item.source,
+            "url": item.url or "",
             "reliability": item.reliability,
             "bears_on": item.bears_on,
             "lr": lr,

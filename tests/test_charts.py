@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -188,8 +189,11 @@ def test_report_is_self_contained(briefing, figures, tmp_path):
     assert text.startswith("<!DOCTYPE html>")
     assert text.count("data:image/png;base64,") == len(CHARTS)
     lowered = text.lower()
-    assert "<script" not in lowered and "http://" not in lowered and "https://" not in lowered
+    # Nothing is loaded from elsewhere: web addresses appear only as links to sources.
+    assert "<script" not in lowered and "<link" not in lowered and "url(" not in lowered
     assert "src='//" not in lowered and 'src="//' not in lowered
+    assert not re.search(r"""src=['"]https?:""", lowered)
+    assert len(re.findall(r"https?://", lowered)) == lowered.count("<a href='http")
     for r in briefing.tables["headline"].query("stage == 'posterior'").itertuples():
         assert f"{r.p:.0%}" in text and r.word in text
     for item in NEWS:
@@ -210,6 +214,23 @@ def test_report_is_self_contained(briefing, figures, tmp_path):
     pdf = write_pdf(briefing, {"headline": figures["headline"]}, tmp_path / "b.pdf")
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and data.count(b"/Type /Page") >= 2
+
+
+def test_ledger_sources_link_to_their_reports_safely():
+    """A source with a web address becomes a link; the address cannot break out of it."""
+    import pandas as pd
+
+    from forecast.report import _table_html
+
+    table = pd.DataFrame([
+        {"id": "a", "source": "Reuters <wire>", "url": "https://example.org/x?a=1&b='2'"},
+        {"id": "b", "source": "local", "url": ""},
+    ])
+    html_text = _table_html(table, links={"source": "url"})
+    assert "<th>url</th>" not in html_text  # the address column is not shown on its own
+    assert ("<a href='https://example.org/x?a=1&amp;b=&#x27;2&#x27;' rel='noreferrer'>"
+            "Reuters &lt;wire&gt;</a>") in html_text
+    assert "<td>local</td>" in html_text
 
 
 def test_history_table_feeds_the_history_chart(briefing):
