@@ -179,13 +179,18 @@ REFUSED_LAYOUTS = {
 }
 
 
+def _question_with_ledger(tmp_path, question, text: str):
+    """A copy of the question whose ledger is ``text``: its directory and config."""
+    q = tmp_path / "q"
+    shutil.copytree(question, q)
+    (q / "news.yaml").write_text(text)
+    return q, load_question(q)
+
+
 @pytest.mark.parametrize("layout", LAYOUTS, ids=str)
 def test_append_to_any_block_layout_reads_back_exactly(tmp_path, question, layout):
     """The new item follows the old bytes in the file's own list style; old items unchanged."""
-    q = tmp_path / "q"
-    shutil.copytree(question, q)
-    (q / "news.yaml").write_text(LAYOUTS[layout])
-    config = load_question(q)
+    q, config = _question_with_ledger(tmp_path, question, LAYOUTS[layout])
     old = load_ledger(config, today=TODAY)
     append_item(config, _item(id="added", notes="a: colon, and\na second line"), today=TODAY)
     new = load_ledger(config, today=TODAY)
@@ -196,10 +201,7 @@ def test_append_to_any_block_layout_reads_back_exactly(tmp_path, question, layou
 
 @pytest.mark.parametrize("layout", REFUSED_LAYOUTS, ids=str)
 def test_append_refuses_a_layout_it_cannot_extend_safely(tmp_path, question, layout):
-    q = tmp_path / "q"
-    shutil.copytree(question, q)
-    (q / "news.yaml").write_text(REFUSED_LAYOUTS[layout])
-    config = load_question(q)
+    q, config = _question_with_ledger(tmp_path, question, REFUSED_LAYOUTS[layout])
     assert [i.id for i in load_ledger(config, today=TODAY)] == ["a1"]
     before = (q / "news.yaml").read_bytes()
     with pytest.raises(LedgerError, match="does not allow a safe append"):
