@@ -184,6 +184,20 @@ def cmd_run(args) -> int:
     return max(code for _, code, _ in outcomes)
 
 
+def item_id_for(date: dt.date, headline: str, width: int = 40) -> str:
+    """The id ``forecast update`` gives an item recorded without ``--id``.
+
+    The date, then the headline in lower-case words joined by hyphens, cut to ``width``
+    characters at a word boundary where one falls in the last three quarters.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", headline.lower()).strip("-")
+    if len(slug) > width:
+        cut = slug[: width + 1]  # the next character tells whether a word ends at ``width``
+        boundary = cut.rfind("-")
+        slug = cut[:boundary] if boundary > width // 4 else slug[:width]
+    return f"{date.isoformat()}-{slug.strip('-') or 'item'}"
+
+
 def _item_from_args(args):
     if args.item:
         from forecast.config import read_yaml
@@ -199,9 +213,8 @@ def _item_from_args(args):
                                                     "bears_on", "lr") if getattr(args, n) is None]
     if missing:
         raise LedgerError(f"item: give --item FILE or all of: {', '.join(missing)}")
-    slug = re.sub(r"[^a-z0-9]+", "-", args.headline.lower()).strip("-")[:40].strip("-")
     data = {
-        "id": args.id or f"{args.date.isoformat()}-{slug or 'item'}",
+        "id": args.id or item_id_for(args.date, args.headline),
         "date": args.date,
         "headline": args.headline,
         "source": args.source,

@@ -104,6 +104,28 @@ def test_update_json_and_refusals(tmp_path, fresh_question, fit_no_news, capsys)
     assert (_tree_hash(fresh_question), _tree_hash(out)) == before
 
 
+@pytest.mark.parametrize(("headline", "expected"), [
+    ("Reuters: Russian cargo flights to Khmeimim continue", "reuters-russian-cargo-flights-to"),
+    ("Militants breach the Khmeimim perimeter; two killed",
+     "militants-breach-the-khmeimim-perimeter"),
+    ("abcdefghij abcdefghij abcdefghij abcdefg more",  # a word ends exactly at the limit
+     "abcdefghij-abcdefghij-abcdefghij-abcdefg"),
+    ("Short headline", "short-headline"),
+    ("x" * 60, "x" * 40),  # no boundary: cut at the limit
+    ("!!!", "item"),
+])
+def test_items_recorded_without_an_id_get_a_readable_one(headline, expected):
+    import datetime as dt
+
+    from forecast.cli import item_id_for
+    from forecast.ledger import parse_item
+
+    item_id = item_id_for(dt.date(2026, 11, 28), headline)
+    assert item_id == f"2026-11-28-{expected}"
+    parse_item({"id": item_id, "date": "2026-11-28", "headline": headline, "source": "s",
+                "reliability": "B2", "bears_on": "escalation", "lr": 2})  # a valid id
+
+
 def test_update_from_item_file(tmp_path, fresh_question, fit_no_news, capsys):
     out = tmp_path / "out"
     (out / "russia_syria_bases" / "fits").mkdir(parents=True)
