@@ -168,11 +168,15 @@ def cmd_run(args) -> int:
         outcomes = [_run_one(Path(questions[0]), args.out, args.seed, args.json, bar,
                              args.prior_source)]
     else:
-        # One process per question, as many at once as there are cores.
+        # One process per question, as many at once as there are cores. Spawned, not
+        # forked: this process may already run threads (BLAS, compilers), and a fork
+        # copies their locks in whatever state they are, which can deadlock the child.
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         workers = min(len(questions), os.cpu_count() or 1)
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers,
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(_run_one, Path(q), args.out, args.seed, args.json, False,
                                    args.prior_source) for q in questions]
             outcomes = [f.result() for f in futures]
