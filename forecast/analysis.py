@@ -690,13 +690,13 @@ def sensitivity(
     seed = config.model.sampler.seed if fallback_seed is None else fallback_seed
 
     # Each case: its description, the log importance ratio from the fit's draws, the
-    # per-draw values under the case's news, and the (news, priors) to redo it from
-    # fresh prior draws if the fit's draws cannot carry it.
+    # per-draw values under the case's news, and the (news, changed PriorSpec or None) to
+    # redo it from fresh prior draws if the fit's draws cannot carry it.
     cases: list[tuple[dict[str, Any], np.ndarray, Enumerated, tuple]] = []
     for case in shifted_priors(config):
         log_ratio = now_loglik - base_loglik + log_prior_ratio(params, old, case["spec"],
                                                                    old_effect)
-        cases.append((case, log_ratio, fc.values, (known, case["spec"].to_priors())))
+        cases.append((case, log_ratio, fc.values, (known, case["spec"])))
     if include_items:
         for i, item in enumerate(known):
             for end, lr, text in _item_variants(item, config.model.sensitivity.point_lr_factor):
@@ -716,9 +716,9 @@ def sensitivity(
         if khat > khat_max and fallback_draws > 0:
             # The fit's draws cannot carry this change: draw afresh from the changed prior
             # and weight by the changed news instead (its own k-hat decides trust again).
-            news, priors = redo
-            alt = importance_forecast(config, news, as_of=fc.as_of, seed=seed,
-                                      n=fallback_draws, priors=priors)
+            news, spec = redo
+            alt = importance_forecast(config, news, as_of=fc.as_of, seed=seed, n=fallback_draws,
+                                      priors=None if spec is None else spec.to_priors())
             if alt.khat < khat:
                 method, khat, values = "importance", alt.khat, alt.values
                 weights, shape, ess = alt.weights, alt.fit.shape, alt.fit.ess_mean

@@ -430,26 +430,27 @@ def _appended(raw: bytes, item: NewsItem, old_ids: list[str], path: Path) -> byt
     standalone = [_event_key(e) for e in yaml.parse(_item_text(item, ""), Loader=_EventLoader)]
     # the item alone is "- {...}": drop stream, document and sequence start/end events
     expected = standalone[3:-3]
-    before = _items_tail(raw.decode("utf-8"))
+    text = raw.decode("utf-8")
+    before = _items_tail(text)
     n = len(old_ids)
     if before is not None and before[0] == n:
-        for indent in _indents(raw):
-            new_raw = raw + _item_text(item, indent).encode("utf-8")
+        for indent in _indents(text):
+            new_text = text + _item_text(item, indent)
             try:
-                after = _items_tail(new_raw.decode("utf-8"))
+                after = _items_tail(new_text)
             except yaml.YAMLError:
                 continue
             # one entry more, the new one exactly the item, the old last one untouched
             if (after is not None and after[0] == n + 1 and after[1][1] == expected
                     and (n == 0 or after[1][0] == before[1][1])):
-                return new_raw
+                return new_text.encode("utf-8")
     raise LedgerError(f"{path}: the ledger's layout does not allow a safe append; "
                       "it must end with its 'items:' list")
 
 
-def _indents(raw: bytes) -> list[str]:
+def _indents(text: str) -> list[str]:
     """The list indentations to try, the one the file's last entry uses first."""
-    for line in reversed(raw.decode("utf-8").splitlines()):
+    for line in reversed(text.splitlines()):
         stripped = line.lstrip(" ")
         if stripped.startswith("- "):
             first = line[: len(line) - len(stripped)]

@@ -19,6 +19,7 @@ from forecast.charts.theme import (
     new_axes,
     pct,
     style,
+    wrap,
 )
 
 #: How many news markers are named on the chart: the largest moves. The contributions
@@ -119,7 +120,7 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
                        zorder=0)
         ax.set_ylim(0, 1)
         ax.set_yticks(np.linspace(0, 1, 6), [f"{v:.0%}" for v in np.linspace(0, 1, 6)])
-        ax.set_ylabel(_wrap(ylabel))
+        ax.set_ylabel(wrap(ylabel))
         ax.set_xlim(pd.Timestamp(start) - pd.Timedelta(days=3), end)
         locator = mdates.AutoDateLocator(maxticks=7)
         ax.xaxis.set_major_locator(locator)
@@ -135,12 +136,6 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
         if text:
             footer(fig, text)
     return fig
-
-
-def _wrap(text: str, width: int = 44) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width))
 
 
 def _item_dates(data: pd.DataFrame, ledger: pd.DataFrame | None) -> dict:

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from forecast.charts.theme import PALETTE, footer, new_axes, style
+from forecast.charts.theme import PALETTE, footer, new_axes, style, wrap
 
 
 def plot_reliability(calibration: pd.DataFrame, *, ax=None, title: str | None = None,
@@ -74,10 +74,7 @@ def plot_reliability(calibration: pd.DataFrame, *, ax=None, title: str | None = 
         for handle in legend.legend_handles:
             if hasattr(handle, "set_sizes"):
                 handle.set_sizes([60])
-        import textwrap
-
-        ax.set_title("\n".join(textwrap.wrap(title or "Calibration, leave-one-out", 48)),
-                     loc="left")
+        ax.set_title(wrap(title or "Calibration, leave-one-out", 48), loc="left")
         if footer_text:
             footer(fig, footer_text)
     return fig

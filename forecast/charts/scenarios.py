@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from forecast.charts.theme import diverging_cmap, footer, new_axes, pct, style
+from forecast.charts.theme import diverging_cmap, footer, new_axes, pct, style, wrap
 
 
 def plot_scenarios(table: pd.DataFrame, *, outcomes: list[str] | None = None, ax=None,
@@ -54,7 +54,8 @@ def plot_scenarios(table: pd.DataFrame, *, outcomes: list[str] | None = None, ax
                 ax.text(j, i, text, ha="center", va="center", fontsize=9.5,
                         color="white" if strong else "black",
                         fontweight="bold" if i == 0 else "normal")
-        ax.set_xticks(np.arange(len(outcomes)), [_wrap(labels[o]) for o in outcomes])
+        ax.set_xticks(np.arange(len(outcomes)),
+                      [wrap(labels[o], 16, split_words=False) for o in outcomes])
         ax.xaxis.tick_top()
         ax.set_yticks(np.arange(len(names)), names)
         ax.tick_params(length=0)
@@ -77,14 +78,3 @@ def plot_scenarios(table: pd.DataFrame, *, outcomes: list[str] | None = None, ax
         if footer_text:
             footer(fig, footer_text)
     return fig
-
-
-def _wrap(text: str, width: int = 16) -> str:
-    words, lines, line = text.split(), [], ""
-    for w in words:
-        if line and len(line) + 1 + len(w) > width:
-            lines.append(line)
-            line = w
-        else:
-            line = f"{line} {w}".strip()
-    return "\n".join([*lines, line])

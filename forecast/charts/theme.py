@@ -143,6 +143,18 @@ def diverging_cmap():
         "forecast_diverging", [DOWN_COLOR, "#F7F7F7", UP_COLOR])
 
 
+def wrap(text: str, width: int = 44, *, split_words: bool = True) -> str:
+    """``text`` broken into lines of at most ``width`` characters (titles, axis labels).
+
+    ``split_words=False`` breaks only at spaces, never inside a word or at a hyphen
+    (short labels, where a split word reads worse than an overlong line).
+    """
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width, break_long_words=split_words,
+                                    break_on_hyphens=split_words))
+
+
 def pct(p: float) -> str:
     """A probability as a whole percentage, with '<1%'/'>99%' at the ends."""
     if p < 0.005:
