@@ -15,7 +15,7 @@ and summarised with the forecast's own estimator (so PSIS weights are honoured):
 ``value_of_information``
     The expected absolute change in P(keep) from learning each variable's state.
 ``contributions``
-    The news items added one at a time in date order: each one's move in points.
+    Each news item's Shapley credit (order-free), as a waterfall from no news.
 ``compare_prior_sources``
     The forecast with its base rates and linked effects from the elicited
     intervals, the reference class, or both pooled (``prior_source``).
@@ -162,7 +162,8 @@ def scenarios(
     for name, kind, intervention in plan:
         fix = _fix_indices(config, intervention)
         values = (forecast.values if not fix else
-                  enumerate_states(forecast.fit.params, ev.state_loglr, ev.outcome_loglr, fix=fix))
+                  enumerate_states(forecast.fit.params, *ev.per_draw(forecast.fit.params.n),
+                                   fix=fix))
         for outcome, draws in _per_draw(values, config).items():
             est = forecast.estimate(draws)
             if kind == "baseline":
@@ -324,9 +325,9 @@ def value_of_information(forecast: Forecast) -> pd.DataFrame:
     rows = []
     for k, spec in enumerate(config.evidence.variables):
         q = forecast.values.p_state[:, k]
-        yes = _per_draw(enumerate_states(params, ev.state_loglr, ev.outcome_loglr, fix={k: 1}),
+        yes = _per_draw(enumerate_states(params, *ev.per_draw(params.n), fix={k: 1}),
                         config)
-        no = _per_draw(enumerate_states(params, ev.state_loglr, ev.outcome_loglr, fix={k: 0}),
+        no = _per_draw(enumerate_states(params, *ev.per_draw(params.n), fix={k: 0}),
                        config)
         for outcome, p in now.items():
             voi = q * np.abs(yes[outcome] - p) + (1 - q) * np.abs(no[outcome] - p)
@@ -351,59 +352,66 @@ def value_of_information(forecast: Forecast) -> pd.DataFrame:
 
 
 def contributions(forecast: Forecast, items: Sequence[NewsItem]) -> pd.DataFrame:
-    """The news items added one at a time in date order, and how far each moved P(keep).
+    """The news credited by Shapley values (:mod:`forecast.attribution`), as a waterfall.
 
-    Every step is the forecast's fit reweighted exactly (in the likelihood, by
-    PSIS) to the items known so far; step 0 is no news. Items in one cluster
-    count once (:func:`forecast.ledger.evidence_from`), so a repeat adds nothing
-    unless it is stronger than the item it joins. A step whose Pareto k-hat
-    exceeds ``fast_path.khat_max`` is flagged ``trusted=False``.
-
-    Parameters
-    ----------
-    forecast
-        The forecast whose draws are reweighted (its fit).
-    items
-        The ledger; only items dated on or before ``forecast.as_of`` are used.
+    Step 0 is the forecast with no news; then one step per item, grouped by
+    thread (or by the variable it bears on), groups in order of the size of
+    their credit, each step's move its Shapley credit. The steps add up exactly
+    to the forecast given all the news, and no item's credit depends on its
+    date or the order of recording (the date-ordered waterfall this replaces
+    did: the same evidence got different credit when dates changed).
 
     Returns
     -------
     pandas.DataFrame
-        One row per (step, outcome): ``step, item, date, headline, bears_on, outcome,
-        label, before, after, change_pp, lower, upper, khat, trusted``. Step 0 has
-        ``item="prior"``; its ``before`` equals its ``after``.
+        One row per (step, outcome): ``step, item, date, headline, bears_on, group,
+        group_label, outcome, label, before, after, change_pp, lower, upper, khat,
+        trusted``. Step 0 has ``item="prior"``; its ``before`` equals its ``after``;
+        ``lower``/``upper`` are given for step 0 and the last step.
     """
+    from forecast.attribution import shapley
+
     config = forecast.config
-    known = sorted(items_as_of(list(items), forecast.as_of), key=lambda i: (i.date, i.id))
-    khat_max = config.model.fast_path.khat_max
+    table = shapley(forecast, items)
     labels = outcome_labels(forecast)
+    khat = forecast.khat
+    trusted = bool(khat is None or khat <= config.model.fast_path.khat_max)
+    shown = [o for o in config.headline_outcomes]
+    none = reweight(config, forecast.fit, evidence_from(config, []), forecast.as_of)
+    start = {k: e for k, e in none.probabilities().items()}
+    final = forecast.probabilities()
+    order: list[str] = []
+    if not table.empty:
+        size = table.assign(a=table["item_pp"].abs(), g=table["group_pp"].abs())
+        groups = size.groupby("group")["g"].sum().sort_values(ascending=False).index
+        for group in groups:
+            members = size[size["group"] == group].groupby("item")["a"].sum()
+            order += list(members.sort_values(ascending=False, kind="stable").index)
     rows = []
-    previous: dict[str, float] = {}
-    for step in range(len(known) + 1):
-        subset = known[:step]
-        fc = reweight(config, forecast.fit, evidence_from(config, subset), forecast.as_of)
-        item = known[step - 1] if step else None
-        for outcome, est in fc.probabilities().items():
-            if outcome not in config.headline_outcomes:
-                continue
-            before = previous.get(outcome, est.mean)
-            rows.append({
-                "step": step,
-                "item": item.id if item else "prior",
-                "date": item.date if item else None,
-                "headline": item.headline if item else "Before any news",
-                "bears_on": item.bears_on if item else "",
-                "outcome": outcome,
-                "label": labels[outcome],
-                "before": before,
-                "after": est.mean,
-                "change_pp": 100 * (est.mean - before),
-                "lower": est.lower,
-                "upper": est.upper,
-                "khat": fc.khat,
-                "trusted": bool(fc.khat <= khat_max),
-            })
-            previous[outcome] = est.mean
+    running = {o: start[o].mean for o in shown}
+    for o in shown:
+        rows.append({"step": 0, "item": "prior", "date": None, "headline": "Before any news",
+                     "bears_on": "", "group": "", "group_label": "", "outcome": o,
+                     "label": labels[o], "before": running[o], "after": running[o],
+                     "change_pp": 0.0, "lower": start[o].lower, "upper": start[o].upper,
+                     "khat": khat, "trusted": trusted})
+    by_item = table.set_index(["item", "outcome"]) if not table.empty else None
+    for step, item_id in enumerate(order, start=1):
+        for o in shown:
+            r = by_item.loc[(item_id, o)]
+            before = running[o]
+            after = before + r["item_pp"] / 100
+            last = step == len(order)
+            rows.append({"step": step, "item": item_id, "date": r["date"],
+                         "headline": r["headline"], "bears_on": r["bears_on"],
+                         "group": r["group"], "group_label": r["group_label"], "outcome": o,
+                         "label": labels[o], "before": before,
+                         "after": final[o].mean if last else after,
+                         "change_pp": r["item_pp"],
+                         "lower": final[o].lower if last else np.nan,
+                         "upper": final[o].upper if last else np.nan,
+                         "khat": khat, "trusted": trusted})
+            running[o] = after
     return pd.DataFrame(rows)
 
 
@@ -624,6 +632,45 @@ def _item_variants(item: NewsItem, factor: float) -> list[tuple[str, float, str]
             ("high", min(item.lr * factor, hi), f"LR {item.lr:g} x {factor:g}")]
 
 
+def _thread_variants(config: QuestionConfig, known: list[NewsItem]):
+    """Sensitivity cases per thread: its dependence at 0 and 1, all its items at their ends.
+
+    Yields ``(case, evidence, items)``; a dependence case changes the question's
+    threads, not its items, so it yields ``None`` for them (no fresh-draw fallback).
+    """
+    from forecast.config import Dependence, Thread, Threads
+
+    threads = sorted({i.thread for i in known if i.thread})
+    factor = config.model.sensitivity.point_lr_factor
+    for thread in threads:
+        spec = config.threads.get(thread) if config.threads is not None else None
+        name = spec.label if spec is not None else thread
+        now = config.threads.dependence(thread)
+        for end, rho in (("low", 0.0), ("high", 1.0)):
+            if rho == now:
+                continue
+            dep = Dependence(value=rho, rationale="sensitivity", source="sensitivity")
+            declared = [t for t in config.threads.threads if t.id != thread]
+            declared.append(Thread(id=thread, label=name[:60], description="sensitivity",
+                                   dependence=dep))
+            pushed = config.model_copy(update={"threads": Threads(
+                schema_version=1, default_dependence=config.threads.default_dependence,
+                threads=declared)})
+            yield ({"parameter": f"dependence[{thread}]", "kind": "thread dependence",
+                    "label": f"Dependence: {name}", "end": end,
+                    "setting": f"rho {rho:g} (elicited {now:g})"},
+                   evidence_from(pushed, known), None)
+        members = [i for i in known if i.thread == thread]
+        for end in ("low", "high"):
+            pick = 0 if end == "low" else 1
+            changed = [item.model_copy(update={"lr": _item_variants(item, factor)[pick][1]})
+                       if item.thread == thread else item for item in known]
+            yield ({"parameter": f"thread[{thread}]", "kind": "thread as a whole",
+                    "label": f"Thread: {name} ({len(members)} items)", "end": end,
+                    "setting": f"every item at the {end} end of its ratio"},
+                   evidence_from(config, changed), changed)
+
+
 def sensitivity(
     config: QuestionConfig,
     items: Sequence[NewsItem],
@@ -702,10 +749,13 @@ def sensitivity(
             for end, lr, text in _item_variants(item, config.model.sensitivity.point_lr_factor):
                 changed = [*known[:i], item.model_copy(update={"lr": lr}), *known[i + 1:]]
                 ev = evidence_from(config, changed)
-                values = enumerate_states(params, ev.state_loglr, ev.outcome_loglr)
+                values = enumerate_states(params, *ev.per_draw(params.n))
                 case = {"parameter": f"news[{item.id}]", "kind": "news item likelihood ratio",
                         "label": f"News: {item.headline}", "end": end, "setting": text}
                 cases.append((case, values.loglik - base_loglik, values, (changed, None)))
+        for case, ev, changed in _thread_variants(config, known):
+            values = enumerate_states(params, *ev.per_draw(params.n))
+            cases.append((case, values.loglik - base_loglik, values, (changed, None)))
 
     labels = outcome_labels(fc)
     rows = []
@@ -713,7 +763,7 @@ def sensitivity(
         log_weights, khat = psis(log_ratio)
         method, khat_reweighted = "reweighted", khat
         weights, shape, ess = np.exp(log_weights), fit.shape, fit.ess_mean
-        if khat > khat_max and fallback_draws > 0:
+        if khat > khat_max and fallback_draws > 0 and redo[0] is not None:
             # The fit's draws cannot carry this change: draw afresh from the changed prior
             # and weight by the changed news instead (its own k-hat decides trust again).
             news, spec = redo

@@ -10,13 +10,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import re
 import sys
+import textwrap
+import warnings
 from pathlib import Path
 
 from forecast.config import ConfigError, load_question, placeholders
-from forecast.ledger import LedgerError
+from forecast.ledger import LR_BOUNDS, LedgerError
 
 DEFAULT_QUESTION = Path("priors") / "russia_syria_bases"
 EXIT_INPUT, EXIT_UNCONVERGED = 2, 3
@@ -27,20 +30,87 @@ def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: write YYYY-MM-DD, e.g. 2026-11-20") from None
+
+
+class _TypedRatio(float):
+    """A ``--lr`` number that remembers how the user typed it (for error messages)."""
+
+    typed: str
+
+
+class _TypedInterval(dict):
+    """A ``--lr`` interval ``{lower, upper}`` that remembers how the user typed it."""
+
+    typed: str
+
+
+#: What ``--lr`` takes, in the syntax of the command line.
+LR_RULE = (f"give a likelihood ratio between {LR_BOUNDS[0]:g} and {LR_BOUNDS[1]:g} (1 = no "
+           "update), like 3, or an interval LOW:HIGH of two such numbers with LOW below HIGH, "
+           "like 2:5")
 
 
 def _lr(text: str):
-    """``3`` or ``2:5`` (an interval)."""
+    """``3`` or ``2:5`` (an interval), remembering the text as typed."""
     try:
         if ":" in text:
             lo, hi = text.split(":", 1)
-            return {"lower": float(lo), "upper": float(hi)}
-        return float(text)
+            value = _TypedInterval(lower=float(lo), upper=float(hi))
+        else:
+            value = _TypedRatio(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a likelihood ratio: {text!r} (a number like 3, or an interval like 2:5)"
-        ) from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not a likelihood ratio: {LR_RULE}"
+                                         ) from None
+    value.typed = text
+    return value
+
+
+def _lr_refusal(value) -> str:
+    """Why the item's validator refused ``--lr``, said in the syntax the user typed."""
+    lo, hi = LR_BOUNDS
+    typed = getattr(value, "typed", str(value))
+    if isinstance(value, dict):
+        low, high = (s.strip() for s in typed.split(":", 1))
+        bad = [s for s, k in ((low, "lower"), (high, "upper"))
+               if not (math.isfinite(value[k]) and lo <= value[k] <= hi)]
+        if bad:
+            why = (f"{' and '.join(bad)} {'are' if len(bad) > 1 else 'is'} not between "
+                   f"{lo:g} and {hi:g}")
+        elif value["lower"] > value["upper"]:
+            why = f"the low end comes first (did you mean {high}:{low}?)"
+        elif value["lower"] == value["upper"]:
+            why = f"the two ends are equal; for a single value write {low}"
+        else:
+            why = "not a usable interval"
+    elif not math.isfinite(value):
+        why = "not a finite number"
+    else:
+        why = f"not between {lo:g} and {hi:g}" if value > 0 else "a ratio must be above 0"
+    return f"--lr {typed}: {why}; {LR_RULE}"
+
+
+#: Item fields and the flags of ``forecast update`` that give them.
+_FLAGS = {"id": "--id", "date": "--date", "headline": "--headline", "source": "--source",
+          "url": "--url", "reliability": "--reliability", "bears_on": "--bears-on",
+          "lr": "--lr", "cluster": "--cluster", "notes": "--notes"}
+
+
+def _as_flags(message: str, where: str, args) -> str:
+    """An item's error lines, with its fields named by the flags that gave them."""
+    lines = []
+    for line in message.splitlines():
+        field, sep, rest = line.removeprefix(f"{where}: ").partition(": ")
+        if not line.startswith(f"{where}: ") or not sep or field not in _FLAGS:
+            lines.append(line)
+        elif field == "lr":
+            lines.append(f"{where}: {_lr_refusal(args.lr)}")
+        elif field == "id" and args.id is None:  # the id was made from --date and --headline
+            lines.append(f"{line}; give the item another with --id")
+        else:
+            lines.append(f"{where}: {_FLAGS[field]}: {rest}")
+    return "\n".join(lines)
 
 
 def _pct(p: float) -> str:
@@ -92,6 +162,9 @@ def cmd_validate(args) -> int:
         print(f"reference_priors.yaml: current (generated {config.linked.generated})")
     for problem in config.link_problems:  # unused by this prior source, but say so
         print(f"note: reference_priors.yaml is not usable: {problem}")
+    from forecast.elicit import check_intervals
+
+    check_intervals(config)  # near-point intervals: main prints them as "warning: ..." lines
     todo = placeholders(config.directory)
     if todo:
         print(f"{'error' if args.strict else 'warning'}: {len(todo)} value(s) still marked "
@@ -127,10 +200,11 @@ def _run_one(question: Path, out: Path, seed: int | None, as_json: bool,
     from forecast.charts.theme import footer_text
     from forecast.engine import compute, prior_forecast
     from forecast.ledger import atomic_write, load_ledger
+    from forecast.store import results_dir
     from forecast.tables import headline_table
 
     config = load_question(question)
-    target = Path(out) / config.id
+    target = results_dir(out, config, claim=True)
     if prior_source is not None and prior_source != config.prior_source:
         # Another source than model.yaml's: its own folder, never over the default results.
         config = config.with_prior_source(prior_source)
@@ -150,7 +224,12 @@ def _run_one(question: Path, out: Path, seed: int | None, as_json: bool,
     save(fig, target, "headline", formats=("png",))
     text = io.StringIO()
     if not as_json:
+        from forecast.findings import key_judgements
+
         _print_forecast(fc, table, stream=text)
+        print("", file=text)
+        for paragraph in str(key_judgements(fc, items)).split("\n\n"):
+            print(textwrap.fill(paragraph, 96), file=text)
         print(f"wrote {target}/: posterior.nc, forecast.json, headline.csv, headline.png",
               file=text)
     return result, 0 if fc.fit.diagnostics["passed"] else EXIT_UNCONVERGED, text.getvalue()
@@ -159,10 +238,13 @@ def _run_one(question: Path, out: Path, seed: int | None, as_json: bool,
 def cmd_run(args) -> int:
     """``forecast run``: fit (or reuse) each question's posterior and write its files."""
     questions = args.questions or [DEFAULT_QUESTION]
+    from forecast.elicit import check_intervals
     from forecast.ledger import load_ledger
 
     for q in questions:  # validate everything before writing anything
-        load_ledger(load_question(q, prior_source=args.prior_source))
+        config = load_question(q, prior_source=args.prior_source)
+        load_ledger(config)
+        check_intervals(config)  # warnings, printed once here (not by the worker processes)
     bar = not args.json and sys.stderr.isatty()
     if len(questions) == 1:
         outcomes = [_run_one(Path(questions[0]), args.out, args.seed, args.json, bar,
@@ -175,7 +257,7 @@ def cmd_run(args) -> int:
         from concurrent.futures import ProcessPoolExecutor
 
         workers = min(len(questions), os.cpu_count() or 1)
-        with ProcessPoolExecutor(max_workers=workers,
+        with ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker,
                                  mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(_run_one, Path(q), args.out, args.seed, args.json, False,
                                    args.prior_source) for q in questions]
@@ -238,8 +320,14 @@ def cmd_update(args) -> int:
 
     config = load_question(args.question)
     where = str(args.item) if args.item else "item (from the command line)"
-    result = update(config, _item_from_args(args), out=args.out, seed=args.seed,
-                    progressbar=False, where=where)
+    item = _item_from_args(args)
+    try:
+        result = update(config, item, out=args.out, seed=args.seed, progressbar=False,
+                        where=where)
+    except LedgerError as exc:
+        if args.item:
+            raise
+        raise LedgerError(_as_flags(str(exc), where, args)) from None  # say it as typed
     after = result.after
     # The item is recorded either way; a refit that failed its gate is said loudly.
     code = 0 if after.fit.diagnostics["passed"] else EXIT_UNCONVERGED
@@ -502,113 +590,218 @@ def cmd_score(args) -> int:
     return 0
 
 
+#: What the tool is, after the module docstring's first sentence, in ``forecast --help``.
+_ABOUT = ("It forecasts a question's outcomes from elicited priors and dated news items, "
+          "with a Bayesian model.")
+
+
+def _plain(text: str) -> str:
+    """Docstring markup (double backquotes, ``:func:`` roles) as plain text for --help."""
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", text)
+    return " ".join(re.sub(r"``([^`]+)``", r"\1", text).split())
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``forecast`` argument parser, one sub-command per job."""
-    parser = argparse.ArgumentParser(prog="forecast", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="forecast", description=_plain(__doc__.split("\n\n")[0]) + " " + _ABOUT,
+        epilog="Run 'forecast COMMAND --help' for a command's options. Bad input: a "
+               "message naming the file and field, exit status 2, nothing written.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name, text, **kw):
+        """A sub-command whose --help opens with the same sentence the command list shows."""
+        return sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".",
+                              **kw)
 
     def question_arg(p, nargs="?"):
         p.add_argument("question", nargs=nargs, type=Path, default=DEFAULT_QUESTION,
+                       metavar="QUESTION_DIR",
                        help=f"question directory (default: {DEFAULT_QUESTION})")
 
-    p = sub.add_parser("validate", help="check a question's prior files and news ledger")
+    def out_arg(p, what="where fits are stored and reused"):
+        p.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
+                       help=f"{what} (default: out)")
+
+    def seed_arg(p):
+        p.add_argument("--seed", type=_seed, default=None, metavar="N",
+                       help="sampler seed, 0 to 2**32-1 (default: model.yaml's sampler.seed)")
+
+    def json_arg(p, what="print the result as JSON instead of a table"):
+        p.add_argument("--json", action="store_true", help=what)
+
+    p = add("validate", "check a question's prior files and news ledger")
     question_arg(p)
     p.add_argument("--strict", action="store_true",
                    help="also refuse values still marked TODO (exit 2)")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("run", help="fit the model and write the forecast, posterior and chart")
-    p.add_argument("questions", nargs="*", type=Path, help="question directories")
-    p.add_argument("--out", type=Path, default=Path("out"))
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--seed", type=_seed, default=None,
-                   help="sampler seed (default: model.yaml)")
+    p = add("run", "fit the model and write the forecast, posterior and chart")
+    p.add_argument("questions", nargs="*", type=Path, metavar="QUESTION_DIR",
+                   help=f"question directories, fitted in parallel (default: "
+                        f"{DEFAULT_QUESTION})")
+    out_arg(p, "folder for the results and the stored fits")
+    json_arg(p, "print the forecast as one JSON object (a list for several questions)")
+    seed_arg(p)
     p.add_argument("--prior-source", dest="prior_source", default=None,
                    choices=["elicited", "reference_class", "both"],
                    help="override model.yaml's prior_source (results go to a subfolder)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("update", help="record a news item and show how it moved the forecast")
+    p = add("update", "record a news item and show how it moved the forecast",
+            epilog="Give the item either as --item FILE or through the flags: --date, "
+                   "--headline, --source, --reliability, --bears-on and --lr are then "
+                   "required. Nothing is recorded when the item is refused.")
     question_arg(p)
-    p.add_argument("--item", help="a YAML file holding one news item")
-    p.add_argument("--id")
-    p.add_argument("--date", type=_date)
-    p.add_argument("--headline")
-    p.add_argument("--source")
-    p.add_argument("--url")
-    p.add_argument("--reliability", help="Admiralty code, e.g. B2")
-    p.add_argument("--bears-on", dest="bears_on", help="evidence variable or base id")
-    p.add_argument("--lr", type=_lr, help="likelihood ratio, e.g. 3, or an interval 2:5")
-    p.add_argument("--cluster")
-    p.add_argument("--notes")
-    p.add_argument("--out", type=Path, default=Path("out"))
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--seed", type=_seed, default=None)
+    p.add_argument("--item", metavar="FILE",
+                   help="a YAML file holding one news item, with the fields of a news.yaml "
+                        "entry (used instead of the flags below)")
+    p.add_argument("--id", help="the item's unique id: letters, digits, '_', '.', '-' "
+                                "(default: the date and the headline, e.g. "
+                                "2026-11-20-ships-leave-tartus)")
+    p.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
+                   help="when it happened or was reported; not after today")
+    p.add_argument("--headline", metavar="TEXT", help="what the report says, in one line")
+    p.add_argument("--source", metavar="TEXT",
+                   help="who reported it, e.g. Reuters or satellite imagery")
+    p.add_argument("--url", help="where to read it (optional; http:// or https://)")
+    p.add_argument("--reliability", metavar="CODE",
+                   help="Admiralty code: a source letter A-F (A completely reliable ... E "
+                        "unreliable, F cannot be judged) and an information digit 1-6 (1 "
+                        "confirmed ... 5 improbable, 6 cannot be judged), e.g. B2; "
+                        "case-insensitive (b2 is B2); F or 6 means no update")
+    p.add_argument("--bears-on", dest="bears_on", metavar="ID",
+                   help="the id of the evidence variable (evidence.yaml) or of the outcome "
+                        "(question.yaml, e.g. a base) the report bears on")
+    p.add_argument("--lr", type=_lr, metavar="RATIO",
+                   help="likelihood ratio of the report: P(report | state or outcome true, "
+                        "report accurate) / P(report | false); for an item bearing on a base, "
+                        "P(report | kept) / P(report | not kept). A number like 3 (above 1 "
+                        "supports, below 1 counts against, 1 = no update) or an interval "
+                        f"LOW:HIGH like 2:5; between {LR_BOUNDS[0]:g} and {LR_BOUNDS[1]:g}. "
+                        "The reliability code then discounts it")
+    p.add_argument("--cluster", metavar="ID",
+                   help="optional: a name shared by items repeating one origin (e.g. one wire "
+                        "story); they count once per variable")
+    p.add_argument("--notes", metavar="TEXT", help="optional: why this ratio")
+    out_arg(p)
+    json_arg(p, "print the item, the forecast before and after it, and the diagnostics as "
+                "JSON")
+    seed_arg(p)
     p.set_defaults(func=cmd_update)
 
-    p = sub.add_parser("history", help="the forecast after each ledger date")
+    p = add("history", "the forecast after each ledger date")
     question_arg(p)
     fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true")
-    fmt.add_argument("--csv", action="store_true")
-    p.add_argument("--out", type=Path, default=Path("out"))
-    p.add_argument("--seed", type=_seed, default=None)
+    json_arg(fmt, "print the history as JSON records")
+    fmt.add_argument("--csv", action="store_true",
+                     help="print the history as CSV: one row per date and outcome")
+    out_arg(p)
+    seed_arg(p)
     p.set_defaults(func=cmd_history)
 
-    p = sub.add_parser("charts", help="write the briefing chart set")
+    p = add("charts", "write the briefing chart set")
     question_arg(p)
-    p.add_argument("--out", type=Path, required=True, help="folder for the charts")
-    p.add_argument("--format", type=_formats, default=("png",), help="e.g. png,svg,pdf")
-    p.add_argument("--dpi", type=_dpi, default=None)
-    p.add_argument("--fits", type=Path, default=Path("out"), help="where fits are stored")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="folder for the charts and their index charts.csv")
+    p.add_argument("--format", type=_formats, default=("png",), metavar="LIST",
+                   help="comma-separated file formats: png, svg, pdf (default: png)")
+    p.add_argument("--dpi", type=_dpi, default=None, metavar="N",
+                   help="raster resolution, 10 to 1200 (default: the theme's)")
+    p.add_argument("--fits", type=Path, default=Path("out"), metavar="DIR",
+                   help="where fits are stored and reused (default: out)")
     p.set_defaults(func=cmd_charts)
 
-    p = sub.add_parser("report", help="write a one-file HTML briefing")
+    p = add("report", "write a one-file HTML briefing")
     question_arg(p)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--fits", type=Path, default=Path("out"), help="where fits are stored")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="folder for the HTML briefing (and its PDF)")
+    p.add_argument("--fits", type=Path, default=Path("out"), metavar="DIR",
+                   help="where fits are stored and reused (default: out)")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("new", help="scaffold a new question directory from the template")
-    p.add_argument("name", help="snake_case name of the question")
-    p.add_argument("--root", type=Path, default=Path("priors"))
+    p = add("new", "scaffold a new question directory from the template")
+    p.add_argument("name", help="snake_case name of the question, e.g. port_access")
+    p.add_argument("--root", type=Path, default=Path("priors"), metavar="DIR",
+                   help="folder to create it in (default: priors)")
     p.set_defaults(func=cmd_new)
 
-    p = sub.add_parser("reference", help="the outside view: the historical reference class")
+    p = add("reference", "the outside view: the historical reference class")
     p.add_argument("action", choices=["predict", "backtest", "link", "compare"],
-                   help="predict new cases; back-test; link: derive a question's priors "
-                        "from the reference class (writes reference_priors.yaml); compare: "
-                        "the question's forecast under each prior source")
-    p.add_argument("path", nargs="?", type=Path,
+                   help="predict: the chance of retention for the cases of CASES.csv; "
+                        "backtest: leave-one-out scores of the reference class; link: derive "
+                        "a question's priors from the reference class (writes "
+                        "reference_priors.yaml); compare: the question's forecast under each "
+                        "prior source")
+    p.add_argument("path", nargs="?", type=Path, metavar="PATH",
                    help=f"CASES.csv (predict) or QUESTION_DIR (link, compare; default "
                         f"{DEFAULT_QUESTION})")
-    p.add_argument("--train", type=Path, default=None,
+    p.add_argument("--train", type=Path, default=None, metavar="CSV",
                    help="fit on this CSV instead of the shipped cases (predict, backtest)")
-    p.add_argument("--out", type=Path, default=Path("out"),
+    p.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
                    help="where fits are stored and reused (the reference fit under "
-                        "OUT/reference_class/)")
-    p.add_argument("--json", action="store_true")
+                        "OUT/reference_class/; default: out)")
+    json_arg(p)
     p.set_defaults(func=cmd_reference)
 
-    p = sub.add_parser("resolve", help="record how a question resolved")
+    p = add("resolve", "record how a question resolved")
     question_arg(p)
-    p.add_argument("--outcome", type=_outcomes, required=True, help="e.g. khmeimim=1,tartus=0")
-    p.add_argument("--date", type=_date, required=True)
+    p.add_argument("--outcome", type=_outcomes, required=True, metavar="BASE=0|1,...",
+                   help="every outcome's resolution, 1 = yes, 0 = no, e.g. "
+                        "khmeimim=1,tartus=0")
+    p.add_argument("--date", type=_date, required=True, metavar="YYYY-MM-DD",
+                   help="the date it resolved; not before the question's created date")
     p.set_defaults(func=cmd_resolve)
 
-    p = sub.add_parser("score", help="Brier and log scores of the forecast's history")
+    p = add("score", "Brier and log scores of the forecast's history")
     question_arg(p)
-    p.add_argument("--out", type=Path, default=Path("out"))
-    p.add_argument("--json", action="store_true")
+    out_arg(p)
+    json_arg(p)
     p.set_defaults(func=cmd_score)
     return parser
+
+
+def _warnings_as_lines() -> None:
+    """Show the library's warnings about the input as ``warning: ...`` lines on stderr.
+
+    Each is shown once per command, however often the library meets the interval
+    again; other warnings are shown as Python shows them. Call inside
+    ``warnings.catch_warnings()``, which restores the previous handling.
+    """
+    from forecast.elicit import DegenerateIntervalWarning
+
+    shown: set[str] = set()
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, DegenerateIntervalWarning):
+            return default(message, category, filename, lineno, file, line)
+        if str(message) not in shown:
+            shown.add(str(message))
+            print(f"warning: {message}", file=sys.stderr)
+        return None
+
+    warnings.simplefilter("always", DegenerateIntervalWarning)
+    warnings.showwarning = show
+
+
+def _quiet_worker() -> None:
+    """A ``forecast run`` worker process: the parent has already shown the input's warnings."""
+    from forecast.elicit import DegenerateIntervalWarning
+
+    warnings.simplefilter("ignore", DegenerateIntervalWarning)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``forecast`` command; return its exit status (2 bad input, 3 unconverged)."""
     args = build_parser().parse_args(argv)
+    # Charts are files here: no screen, whatever the desktop offers (the library itself
+    # never picks a backend, so that notebooks show charts inline).
+    os.environ.setdefault("MPLBACKEND", "Agg")
     try:
-        code = args.func(args)
+        with warnings.catch_warnings():
+            _warnings_as_lines()
+            code = args.func(args)
         sys.stdout.flush()  # inside the try: a closed pipe is met here for short output
         return code
     except (ConfigError, LedgerError) as exc:

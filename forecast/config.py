@@ -42,8 +42,10 @@ LINK_FILE = "reference_priors.yaml"
 SCENARIOS_FILE = "scenarios.yaml"
 #: Optional: the question coded as a case of the historical reference class.
 CASE_FILE = "reference_case.yaml"
+#: The optional declaration of threads of dependent reports.
+THREADS_FILE = "threads.yaml"
 #: Files a question may have besides QUESTION_FILES and the ledger.
-OPTIONAL_FILES = (SCENARIOS_FILE, CASE_FILE, LINK_FILE)
+OPTIONAL_FILES = (SCENARIOS_FILE, CASE_FILE, LINK_FILE, THREADS_FILE)
 #: The binary features of a reference-class case (``priors/reference_class/cases.csv``),
 #: in model order; see its DATA_DICTIONARY.md.
 REFERENCE_FEATURES: tuple[str, ...] = (
@@ -398,27 +400,80 @@ class LinkedPriors(_Strict):
 
 
 class Reliability(_Strict):
-    """Admiralty-code weights: how much of an item's log likelihood ratio survives."""
+    """Admiralty codes as credibility: the probability ``h`` that a report so coded is accurate.
 
-    schema_version: Literal[1]
+    ``h = source[letter] * information[digit]``: the chance that the source reports
+    accurately, times the chance that information so assessed is true. A report's
+    stated ratio is its diagnosticity *if accurate*; it enters as Schum's mixture
+    with an uninformative report, ``h * LR + (1 - h)`` (see :mod:`forecast.ledger`).
+    F (reliability cannot be judged) and 6 (truth cannot be judged) carry ``h = 0``:
+    no update.
+    """
+
+    schema_version: Literal[2]
     source: dict[Literal["A", "B", "C", "D", "E", "F"], float]
     information: dict[Literal[1, 2, 3, 4, 5, 6], float]
     lr_interval_mass: float = Field(gt=0.5, lt=1.0)
     rationale: Text
+    reference: Text
 
     @field_validator("source", "information")
     @classmethod
     def _weights(cls, v: dict, info: ValidationInfo) -> dict:
         keys, void = (set("ABCDEF"), "F") if info.field_name == "source" else (set(range(1, 7)), 6)
         if set(v) != keys:
-            raise ValueError(f"give a weight for each of {', '.join(map(str, sorted(keys)))}")
+            raise ValueError(f"give a credibility for each of {', '.join(map(str, sorted(keys)))}")
         for key, w in v.items():
             if not 0.0 <= w <= 1.0:
-                raise ValueError(f"weight for {key} must be in [0, 1] (got {w})")
+                raise ValueError(f"credibility for {key} must be a probability in [0, 1] "
+                                 f"(got {w})")
         if v[void] != 0:
-            raise ValueError(f"{void} must have weight 0: it means the item cannot be judged, "
-                             f"so no update (got {v[void]})")
+            raise ValueError(f"{void} must have credibility 0: it means the item cannot be "
+                             f"judged, so no update (got {v[void]})")
         return v
+
+
+class Dependence(_Strict):
+    """An elicited dependence between the reports of one thread, with why and from where."""
+
+    value: float = Field(ge=0.0, le=1.0)
+    rationale: Text
+    source: Text
+
+
+class Thread(_Strict):
+    """One process or storyline whose reports are not independent evidence."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    label: Text = Field(max_length=60)
+    description: Text
+    dependence: Dependence
+
+
+class Threads(_Strict):
+    """``threads.yaml``: the question's threads and the dependence of an undeclared one."""
+
+    schema_version: Literal[1]
+    default_dependence: Dependence
+    threads: list[Thread] = Field(default_factory=list, max_length=40)
+
+    @field_validator("threads")
+    @classmethod
+    def _unique(cls, v: list[Thread]) -> list[Thread]:
+        ids = [t.id for t in v]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"thread ids must be unique; repeated: {', '.join(dupes)}")
+        return v
+
+    def get(self, thread: str) -> Thread | None:
+        """The declared thread of that id, or None."""
+        return next((t for t in self.threads if t.id == thread), None)
+
+    def dependence(self, thread: str) -> float:
+        """The thread's dependence, or the default for an undeclared thread."""
+        t = self.get(thread)
+        return (t.dependence if t is not None else self.default_dependence).value
 
 
 class Scenario(_Strict):
@@ -506,6 +561,8 @@ class QuestionConfig(BaseModel):
     scenarios: tuple[Scenario, ...] = ()
     #: The question as a reference-class case (``reference_case.yaml``), if coded.
     reference_case: ReferenceCase | None = None
+    #: Threads of dependent reports (``threads.yaml``), if declared.
+    threads: Threads | None = None
 
     @property
     def wording(self) -> Wording:
@@ -828,11 +885,39 @@ def read_yaml(path: Path) -> tuple[Any, bytes]:
     except RecursionError:
         raise ConfigError([f"{path}: invalid YAML: nested too deeply"]) from None
     except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError([f"{path}: invalid YAML{at}: {problem}"]) from None
+        raise ConfigError([f"{path}: invalid YAML{_yaml_problem(exc)}"]) from None
     return data, raw
+
+
+#: Constructs the parser reads to their end: left open, the parser notices only later.
+_OPENERS = {
+    "while parsing a flow sequence": "the '[' opened here is not closed",
+    "while parsing a flow mapping": "the '{' opened here is not closed",
+    "while scanning a quoted scalar": "the quoted text that starts here is not closed",
+}
+
+
+def _at(mark) -> str:
+    """A PyYAML mark (0-based) as an editor shows it: ``line N, column M``, 1-based."""
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """`` at line N, column M: what is wrong`` for a PyYAML error.
+
+    The location is where the mistake is: PyYAML's ``problem_mark`` is where it
+    noticed one, which for an unclosed ``[``, ``{`` or quote is a later line (the
+    next key, or the end of the file); then the opening is named first.
+    """
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    problem = problem.replace("end of stream", "end of the file")
+    where = getattr(exc, "problem_mark", None)
+    context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if where is None:
+        return f": {problem}"
+    if context in _OPENERS and opened is not None and opened.line < where.line:
+        return f" at {_at(opened)}: {_OPENERS[context]} ({problem} at {_at(where)})"
+    return f" at {_at(where)}: {problem}"
 
 
 def placeholders(directory: str | Path) -> list[str]:
@@ -860,12 +945,46 @@ def placeholders(directory: str | Path) -> list[str]:
     return found
 
 
-def format_validation_error(path: Path, exc: ValidationError) -> list[str]:
-    """Turn a pydantic error into ``file: field: message (got value)`` lines."""
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def _entry_name(entries: Any, index: int) -> str:
+    """``[id]`` for ``entries[index]`` when it has an id that names it alone, else ``[index]``."""
+    if isinstance(entries, list) and 0 <= index < len(entries):
+        entry = entries[index]
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        ids = [e.get("id") for e in entries if isinstance(e, dict)]
+        if isinstance(ident, str) and _PLAIN_ID.fullmatch(ident) and ids.count(ident) == 1:
+            return f"[{ident}]"
+    return f"[{index}]"
+
+
+def _field_path(loc: tuple, data: Any = None) -> str:
+    """A pydantic location as ``outcomes[tartus].baseline.elicited.upper``.
+
+    An entry of a list is named by its ``id`` in ``data`` (the file as read) when it
+    has a plain, unique one, else by its position: ``outcomes[1]``.
+    """
+    parts: list[str] = []
+    for p in loc:
+        if isinstance(p, int):
+            parts.append(_entry_name(data, p))
+            data = data[p] if isinstance(data, list) and 0 <= p < len(data) else None
+        else:
+            parts.append(f".{p}")
+            data = data.get(p) if isinstance(data, dict) else None
+    return "".join(parts).removeprefix(".")
+
+
+def format_validation_error(path: Path, exc: ValidationError, data: Any = None) -> list[str]:
+    """Turn a pydantic error into ``file: field: message (got value)`` lines.
+
+    With ``data`` (what was validated, as read from the file), entries of lists are
+    named by their ids: ``outcomes[tartus].baseline`` rather than ``outcomes[1].baseline``.
+    """
     lines = []
     for err in exc.errors():
-        field = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in err["loc"])
-        field = field.replace(".[", "[") or "(top level)"
+        field = _field_path(err["loc"], data) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         got = ""
         if err["type"] not in {"missing", "value_error", "assertion_error"} and "input" in err:
@@ -884,7 +1003,7 @@ def _parse(path: Path, schema: type[BaseModel]) -> tuple[BaseModel, str]:
     try:
         return schema.model_validate(data), hashlib.sha256(raw).hexdigest()
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(path, exc)) from None
+        raise ConfigError(format_validation_error(path, exc, data)) from None
 
 
 def load_question(directory: str | Path, prior_source: str | None = None) -> QuestionConfig:
@@ -935,6 +1054,8 @@ def load_question(directory: str | Path, prior_source: str | None = None) -> Que
     model = parsed["model.yaml"]
     scenarios = _load_scenarios(directory, evidence)
     reference_case = _load_case(directory, evidence)
+    threads = _parse(directory / THREADS_FILE, Threads)[0] if (
+        directory / THREADS_FILE).exists() else None
     linked, link_problems = _load_link(directory, question, evidence)
     if model.prior_source != "elicited":
         if linked is None:
@@ -951,5 +1072,6 @@ def load_question(directory: str | Path, prior_source: str | None = None) -> Que
         link_problems=tuple(link_problems),
         scenarios=scenarios,
         reference_case=reference_case,
+        threads=threads,
     )
     return config if prior_source is None else config.with_prior_source(prior_source)

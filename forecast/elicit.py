@@ -11,10 +11,35 @@ PreliZ is imported lazily: it costs seconds, and only fitting needs it.
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from forecast.config import EffectPrior, ProbabilityPrior, QuestionConfig
+from forecast.config import EffectPrior, Interval, ProbabilityPrior, QuestionConfig
+
+#: An interval whose odds (probability) or value (odds ratio) span less than this factor
+#: is a fixed number in disguise; see :class:`DegenerateIntervalWarning`.
+DEGENERATE_FACTOR = 1.05
+
+
+class DegenerateIntervalWarning(UserWarning):
+    """An elicited interval so narrow that its prior acts as a fixed number.
+
+    The rule: the interval spans less than a factor :data:`DEGENERATE_FACTOR` (1.05)
+    on the scale the model uses. For a probability that is the odds,
+    ``logit(upper) - logit(lower) < log(1.05)``: near 0.5, ``upper - lower`` below
+    about 0.012 (e.g. ``{lower: 0.5, upper: 0.5001}``); near 0.01, a relative width
+    below about 5% (``{lower: 0.0100, upper: 0.0104}``), while ``{lower: 0.001,
+    upper: 0.008}`` is a wide belief, not a point. For an odds ratio it is
+    ``upper / lower < 1.05``. The rule ignores ``mass``, and the sensitivity
+    analysis (which moves an interval, keeping its width on that scale) never
+    turns a sound interval into a degenerate one.
+
+    The prior is still built: a warning, not an error, because a value that is
+    truly known may be written so; but neither the sensitivity analysis nor the
+    news can then move it.
+    """
 
 
 @lru_cache(maxsize=512)
@@ -31,19 +56,64 @@ def _maxent(family: str, lower: float, upper: float, mass: float) -> dict[str, f
     return params
 
 
-def probability_prior(prior: ProbabilityPrior) -> dict[str, Any]:
-    """A Beta prior dict for a probability."""
+def _log_width(e: Interval, probability: bool) -> float:
+    """The interval's width on the model's scale: log odds, or log odds ratio."""
+    if probability:
+        return math.log(e.upper / (1 - e.upper)) - math.log(e.lower / (1 - e.lower))
+    return math.log(e.upper) - math.log(e.lower)
+
+
+def warn_if_degenerate(e: Interval | None, *, probability: bool, where: str | None = None
+                       ) -> bool:
+    """Warn (:class:`DegenerateIntervalWarning`) if ``e`` is a point in disguise.
+
+    ``where`` names the interval, e.g. ``question.yaml: outcomes[tartus].baseline.elicited``.
+    Returns whether it warned.
+    """
+    if e is None or _log_width(e, probability) >= math.log(DEGENERATE_FACTOR):
+        return False
+    factor = math.exp(_log_width(e, probability))
+    ends = "the odds at its ends differ" if probability else "its ends differ"
+    warnings.warn(DegenerateIntervalWarning(
+        f"{where or 'an elicited interval'}: [{e.lower:g}, {e.upper:g}] is so narrow "
+        f"({ends} by a factor of {factor:.4f}, under {DEGENERATE_FACTOR:g}) that it acts "
+        "as a fixed number, not a belief: neither the news nor the sensitivity analysis can "
+        "move it; widen it to the range you would really bet on"), stacklevel=3)
+    return True
+
+
+def elicited_intervals(config: QuestionConfig
+                       ) -> Iterator[tuple[str, Interval | None, bool]]:
+    """Every elicited interval of the question: ``(where, interval or None, is_probability)``."""
+    question, evidence = config.directory / "question.yaml", config.directory / "evidence.yaml"
+    for o in config.question.outcomes:
+        yield f"{question}: outcomes[{o.id}].baseline.elicited", o.baseline.elicited, True
+    for v in config.evidence.variables:
+        yield f"{evidence}: variables[{v.id}].prior.elicited", v.prior.elicited, True
+        yield f"{evidence}: variables[{v.id}].effect.elicited", v.effect.elicited, False
+
+
+def check_intervals(config: QuestionConfig) -> int:
+    """Warn about every degenerate elicited interval (no fitting); return how many."""
+    return sum(warn_if_degenerate(e, probability=p, where=where)
+               for where, e, p in elicited_intervals(config))
+
+
+def probability_prior(prior: ProbabilityPrior, *, where: str | None = None) -> dict[str, Any]:
+    """A Beta prior dict for a probability (``where`` names it in a warning)."""
     if prior.dist is not None:
         return {"dist": "Beta", "kwargs": dict(prior.dist.kwargs)}
     e = prior.elicited
+    warn_if_degenerate(e, probability=True, where=where)
     return {"dist": "Beta", "kwargs": _maxent("Beta", e.lower, e.upper, e.mass)}
 
 
-def effect_prior(prior: EffectPrior) -> dict[str, Any]:
-    """A Normal prior dict on the log odds ratio."""
+def effect_prior(prior: EffectPrior, *, where: str | None = None) -> dict[str, Any]:
+    """A Normal prior dict on the log odds ratio (``where`` names it in a warning)."""
     if prior.dist is not None:
         return {"dist": "Normal", "kwargs": dict(prior.dist.kwargs)}
     e = prior.elicited
+    warn_if_degenerate(e, probability=False, where=where)
     return {
         "dist": "Normal",
         "kwargs": _maxent("Normal", math.log(e.lower), math.log(e.upper), e.mass),
@@ -116,9 +186,14 @@ def resolved_priors(config: QuestionConfig) -> dict[str, Any]:
         ``{"p_state": {...}, "p_base": {...}, "effect_mu": {...}, "effect_sd": {...}}``
         where vector parameters are lists in the order of the ``dims`` coordinate.
     """
-    state = [probability_prior(v.prior)["kwargs"] for v in config.evidence.variables]
-    base = [probability_prior(o.baseline)["kwargs"] for o in config.question.outcomes]
-    effect = [effect_prior(v.effect)["kwargs"] for v in config.evidence.variables]
+    where = config.directory / "evidence.yaml"
+    state = [probability_prior(v.prior, where=f"{where}: variables[{v.id}].prior.elicited")
+             ["kwargs"] for v in config.evidence.variables]
+    base = [probability_prior(o.baseline, where=f"{config.directory / 'question.yaml'}: "
+                              f"outcomes[{o.id}].baseline.elicited")["kwargs"]
+            for o in config.question.outcomes]
+    effect = [effect_prior(v.effect, where=f"{where}: variables[{v.id}].effect.elicited")
+              ["kwargs"] for v in config.evidence.variables]
     linked = config.linked if config.prior_source != "elicited" else None
     if linked is not None:
         base = _linked(config, "p_base", base,

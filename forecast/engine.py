@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from forecast import fmt
 from forecast.config import QuestionConfig
 from forecast.exact import Enumerated, Params, enumerate_states, log_likelihood, quantity_name
 from forecast.ledger import Evidence, NewsItem, evidence_from, items_as_of
@@ -35,6 +36,7 @@ from forecast.store import (
     fit_key,
     fit_path,
     load_fit,
+    results_dir,
     save_fit,
 )
 
@@ -58,9 +60,13 @@ class Estimate:
     ess: float
 
 
-@dataclass
+@dataclass(repr=False)
 class Forecast:
-    """A forecast: per-draw probabilities under the news known ``as_of``, and how it was had."""
+    """A forecast: per-draw probabilities under the news known ``as_of``, and how it was had.
+
+    Printed, it is one line per outcome (``repr``); in a notebook, a small table
+    (``_repr_html_``), never its arrays.
+    """
 
     config: QuestionConfig
     as_of: dt.date
@@ -71,6 +77,34 @@ class Forecast:
     log_weights: np.ndarray | None = None  # normalised PSIS log weights, or None
     khat: float | None = None
     notes: list[str] = field(default_factory=list)
+
+    def summary_rows(self) -> list[tuple[str, str, str, str]]:
+        """(label, probability, interval, estimative word) per headline outcome."""
+        names = {o.id: o.name for o in self.config.question.outcomes}
+        names.update(all=self.config.wording.all, any=self.config.wording.any)
+        rows = []
+        for key, est in self.probabilities().items():
+            if key in self.config.headline_outcomes:
+                rows.append((names[key], fmt.pct(est.mean), fmt.interval(est.lower, est.upper),
+                             fmt.estimative_word(est.mean)))
+        return rows
+
+    def __repr__(self) -> str:
+        body = "; ".join(f"{label} {p} [{ci}]" for label, p, ci, _ in self.summary_rows())
+        return (f"<Forecast {self.config.id} as of {self.as_of} ({self.path}, "
+                f"{len(self.evidence.item_ids)} items): {body}>")
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        mass = f"{self.config.model.credible_mass:.0%}"
+        rows = "".join(f"<tr><td>{escape(a)}</td><td>{b}</td><td>{c}</td><td>{escape(d)}</td></tr>"
+                       for a, b, c, d in self.summary_rows())
+        return (f"<p><b>{escape(self.config.question.title)}</b><br>as of {self.as_of}, "
+                f"horizon {self.config.question.horizon} · {len(self.evidence.item_ids)} news "
+                f"items · path: {escape(self.path)}</p><table><tr><th></th>"
+                f"<th>{escape(self.config.wording.probability)}</th><th>{mass} interval</th>"
+                f"<th>word</th></tr>{rows}</table>")
 
     @property
     def weights(self) -> np.ndarray | None:
@@ -189,14 +223,23 @@ def psis(log_ratio: np.ndarray) -> tuple[np.ndarray, float]:
 
 def reweight(config, fit: StoredFit, evidence: Evidence, as_of) -> Forecast:
     """Reweight a stored fit to other news, exactly in the likelihood, by PSIS."""
-    target = enumerate_states(fit.params, evidence.state_loglr, evidence.outcome_loglr)
+    target = enumerate_states(fit.params, *evidence.per_draw(fit.params.n))
     base = log_likelihood(fit.params, fit.state_loglr, fit.outcome_loglr)
     log_weights, khat = psis(target.loglik - base)
     return Forecast(config, as_of, evidence, "reweighted", fit, target, log_weights, khat)
 
 
 def from_fit(config, fit: StoredFit, evidence: Evidence, as_of, path: str) -> Forecast:
-    """The forecast of a stored fit under its own news (no weights)."""
+    """The forecast of a stored fit under its own news.
+
+    The sampler sees each ratio at its centre; where ratios are uncertain
+    intervals, each draw's own ratios (:meth:`Evidence.per_draw`) enter by
+    exact importance weights on top, checked by Pareto k-hat.
+    """
+    if evidence.terms is not None and evidence.terms.uncertain:
+        fc = reweight(config, fit, evidence, as_of)
+        fc.path = path
+        return fc
     values = enumerate_states(fit.params, evidence.state_loglr, evidence.outcome_loglr)
     return Forecast(config, as_of, evidence, path, fit, values)
 
@@ -205,6 +248,7 @@ def run_fit(config, evidence, *, out: Path, seed: int, progressbar: bool = False
     """Sample, diagnose and store a fit; return it loaded back from disk."""
     from forecast.sampling import diagnose, sample
 
+    results_dir(out, config, claim=True)  # refuses a folder of another question directory
     tree = sample(config, evidence, seed=seed, progressbar=progressbar)
     diagnostics = diagnose(tree, config)
     key = fit_key(config, evidence, seed)
@@ -362,6 +406,6 @@ def importance_forecast(config: QuestionConfig, items: list[NewsItem], *,
     as_of = as_of or dt.date.today()
     prior = prior_forecast(config, seed=seed, n=n, enumerate=False, priors=priors)
     evidence = evidence_from(config, items_as_of(items, as_of))
-    values = enumerate_states(prior.fit.params, evidence.state_loglr, evidence.outcome_loglr)
+    values = enumerate_states(prior.fit.params, *evidence.per_draw(prior.fit.params.n))
     log_weights, khat = psis(values.loglik)  # the prior's own log likelihood of no news is 0
     return Forecast(config, as_of, evidence, "importance", prior.fit, values, log_weights, khat)

@@ -105,9 +105,10 @@ def enumerate_states(
     params
         Parameter draws.
     state_loglr
-        ``(K,)`` summed log likelihood ratio of the news bearing on each state.
+        ``(K,)`` summed log likelihood ratio of the news bearing on each state, or
+        ``(n, K)``: one row per draw (uncertain ratios, :meth:`Evidence.per_draw`).
     outcome_loglr
-        ``(B,)`` summed log likelihood ratio of the news bearing on each base's outcome.
+        ``(B,)`` or ``(n, B)``: the same for the news bearing on each base's outcome.
     fix
         Optional intervention ``{variable index: 0 or 1}``: only states with those
         values are summed over (``do(S_k = x)``; the states are exogenous, so this
@@ -120,8 +121,6 @@ def enumerate_states(
     """
     n_var = params.p_state.shape[1]
     states = state_matrix(n_var)  # (M, K)
-    state_loglr = np.asarray(state_loglr, dtype=float)
-    outcome_loglr = np.asarray(outcome_loglr, dtype=float)
     mask = np.ones(len(states), dtype=bool)
     for k, value in (fix or {}).items():
         mask &= states[:, k] == value
@@ -130,10 +129,18 @@ def enumerate_states(
     n_states, n_base = len(states), params.p_base.shape[1]
     chunk = max(1, _CHUNK_ELEMENTS // (n_states * (n_base + 1)))
     parts = [
-        _enumerate_chunk(params.take(slice(i, i + chunk)), states, state_loglr, outcome_loglr)
+        _enumerate_chunk(params.take(slice(i, i + chunk)), states,
+                         *_rows(state_loglr, outcome_loglr, slice(i, i + chunk)))
         for i in range(0, params.n, chunk)
     ]
     return Enumerated(*(np.concatenate(arrays) for arrays in zip(*parts, strict=True)))
+
+
+def _rows(state_loglr, outcome_loglr, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+    """The news log ratios for a chunk of draws: ``(K,)``/``(B,)`` as given, or per draw."""
+    u = np.asarray(state_loglr, dtype=float)
+    v = np.asarray(outcome_loglr, dtype=float)
+    return (u[rows] if u.ndim == 2 else u), (v[rows] if v.ndim == 2 else v)
 
 
 def _joint_chunk(params, states, u, v):
@@ -150,7 +157,7 @@ def _joint_chunk(params, states, u, v):
     log_joint = np.log(p) @ states.T + np.log1p(-np.minimum(params.p_state, 1 - 1e-16)) @ (
         1.0 - states
     ).T  # (n, M): log prior of each joint state
-    log_joint += (states @ u)[None, :]
+    log_joint += (u @ states.T) if u.ndim == 2 else (states @ u)[None, :]
     alpha = np.log(params.p_base) - np.log1p(-params.p_base)  # logit, (n, B)
     # One 2-D product (n*B, K) @ (K, M): much faster than a batched one with K this small.
     eta = (params.beta.reshape(n * n_base, n_var) @ states.T).reshape(n, n_base, -1)
@@ -160,12 +167,13 @@ def _joint_chunk(params, states, u, v):
         q = np.exp(np.negative(eta, out=eta), out=eta)
     q += 1.0
     np.reciprocal(q, out=q)
-    gain = np.expm1(v)  # (B,): e^v - 1
+    v = np.broadcast_to(v, (n, n_base)) if v.ndim == 1 else v  # (n, B): per draw
+    gain = np.expm1(v)  # e^v - 1
     news = None  # product over bases of f
-    for b in np.flatnonzero(gain):
-        f = q[:, b, :] * gain[b]
+    for b in np.flatnonzero(np.any(gain != 0, axis=0)):
+        f = q[:, b, :] * gain[:, b, None]
         f += 1.0  # f = q0 e^v + 1 - q0 > 0
-        q[:, b, :] *= np.exp(v[b])
+        q[:, b, :] *= np.exp(v[:, b, None])
         q[:, b, :] /= f
         news = f if news is None else np.multiply(news, f, out=news)
     if news is not None:
@@ -203,9 +211,10 @@ def log_likelihood(params: Params, state_loglr: np.ndarray, outcome_loglr: np.nd
     v = np.asarray(outcome_loglr, dtype=float)
     if not np.any(v):
         pi = params.p_state
-        return np.sum(np.log1p(pi * np.expm1(u)[None, :]), axis=1)
+        return np.sum(np.log1p(pi * np.expm1(u if u.ndim == 2 else u[None, :])), axis=1)
     states = state_matrix(params.p_state.shape[1])
     chunk = max(1, _CHUNK_ELEMENTS // (len(states) * (params.p_base.shape[1] + 1)))
     return np.concatenate([
-        _logsumexp(_joint_chunk(params.take(slice(i, i + chunk)), states, u, v)[0], axis=1)
+        _logsumexp(_joint_chunk(params.take(slice(i, i + chunk)), states,
+                                *_rows(u, v, slice(i, i + chunk)))[0], axis=1)
         for i in range(0, params.n, chunk)])

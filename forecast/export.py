@@ -19,6 +19,7 @@ from forecast import analysis, charts
 from forecast.charts.theme import FORMATS, footer_text, save
 from forecast.config import QuestionConfig, load_question
 from forecast.engine import Forecast, compute, prior_forecast
+from forecast.findings import Findings, key_judgements
 from forecast.ledger import NewsItem, load_ledger
 from forecast.news import history
 from forecast.reference import OutsideView, outside_view
@@ -42,6 +43,7 @@ class Briefing:
     prior: Forecast
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     outside: OutsideView | None = None
+    findings: Findings | None = None
 
 
 def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out",
@@ -76,6 +78,7 @@ def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out"
     b.tables["history"] = history(config, out=forecast_out, today=fc.as_of)
     b.tables["ledger"] = ledger_table(config, items)
     b.tables["contributions"] = analysis.contributions(fc, items)
+    b.findings = key_judgements(fc, items)
     if interventions is None:
         interventions = config.interventions()
     b.tables["scenarios"] = analysis.scenarios(fc, interventions)
@@ -147,8 +150,6 @@ def write_charts(figures: Mapping[str, Figure], out_dir: str | Path,
     Names may not contain path separators (:func:`forecast.charts.theme.save`
     refuses them), so nothing is written outside ``out_dir``.
     """
-    import matplotlib.pyplot as plt
-
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise ValueError(f"unknown format(s) {bad}; allowed: {', '.join(FORMATS)}")
@@ -159,7 +160,6 @@ def write_charts(figures: Mapping[str, Figure], out_dir: str | Path,
             data = path.read_bytes()
             rows.append({"chart": name, "format": path.suffix[1:], "path": path.name,
                          "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
-        plt.close(fig)
     index = pd.DataFrame(rows, columns=["chart", "format", "path", "bytes", "sha256"])
     index.to_csv(out_dir / "charts.csv", index=False)
     return index

@@ -1,23 +1,39 @@
 """The news ledger: dated news items, how much each one weighs, and safe appends.
 
 One job: read, validate and append news items, and reduce them to the
-evidence the model uses: one summed log likelihood ratio per evidence state and
-per base outcome (:class:`Evidence`). Those sums are sufficient statistics: the
-order of items cannot matter, and an item with ratio 1 adds exactly nothing.
+evidence the model uses (:class:`Evidence`). Weighing an item (documented, with
+sources, in ``README.md``, "How an item is weighed"):
 
-Weighing an item (documented in ``README.md``):
+1. **The ratio if accurate.** ``lr`` is P(report | state true, report accurate)
+   / P(report | state false, report accurate): the report's diagnosticity were
+   its source right. An interval ``{lower, upper}`` is centred on its geometric
+   midpoint ``sqrt(lower * upper)``; its width is the analyst's uncertainty about
+   the ratio, split evenly between P(report | true) and P(report | false) (each
+   log-normal, ``lr_interval_mass`` of the ratio's belief in the interval).
+   Integrated over, the ratio is exactly the midpoint; per posterior draw it
+   varies (:meth:`Evidence.per_draw`), which widens the forecast's interval and
+   leaves its centre where the midpoint puts it.
+2. **Credibility, counted once.** The Admiralty code gives ``h``, the
+   probability that the report is accurate (``reliability.yaml``). An
+   inaccurate report is uninformative, so the report's ratio is Schum's
+   mixture ``h * LR + (1 - h)``: 1 at ``h = 0``, ``LR`` at ``h = 1``, always
+   between them.
+3. **Clusters.** Items sharing a ``cluster`` (one origin repeated by several
+   outlets) and a ``bears_on`` count once: the item whose log ratio is largest
+   in magnitude stands for the cluster (ties go to the smallest id).
+4. **Threads.** The counted items of one ``thread`` (one process or storyline,
+   declared in ``threads.yaml`` with a ``dependence`` rho) bearing on one target
+   are equicorrelated evidence: their summed log ratio is scaled by Kish's
+   design effect, to the effective number of independent reports
+   ``n / (1 + (n - 1) rho)`` out of ``n``. rho = 0 is the independent sum; rho = 1
+   counts the thread as one report (the mean of its items); ``n`` identical
+   items add up to at most ``1 / rho`` reports however many arrive. The
+   analysts' uncertainty about the thread's ratios is correlated in the same
+   way (rho), so a report split into identical items of a rho = 1 thread is
+   exactly the one report.
 
-1. ``lr`` is P(report | state true) / P(report | state false). A value is used as
-   given. An interval ``{lower, upper}`` is read as a log-normal belief about the
-   ratio holding ``lr_interval_mass`` (``reliability.yaml``) of its mass, and is
-   integrated over: the ratio that enters is its expectation.
-2. The Admiralty code discounts the ratio toward 1: ``LR ** w`` with
-   ``w = source_weight * information_weight`` from ``reliability.yaml``; F or 6
-   gives ``w = 0``, no update. With an interval, the expectation of ``LR ** w``
-   is taken: ``w * mu + (w * sigma) ** 2 / 2`` on the log scale.
-3. Items sharing a ``cluster`` (one origin repeated by several outlets) and a
-   ``bears_on`` count once: the item whose weighted log ratio is largest in
-   magnitude stands for the cluster (ties go to the smallest id).
+The result does not depend on the order of the items, and an item with ratio 1
+or credibility 0 adds exactly nothing.
 """
 
 from __future__ import annotations
@@ -69,10 +85,13 @@ def _item_id(value: str) -> str:
 
 
 def _admiralty(value: str) -> str:
-    if not re.fullmatch(r"[A-F][1-6]", value):
-        raise ValueError(f"{value!r} is not an Admiralty code: a source letter A-F and an "
-                         "information digit 1-6, e.g. B2")
-    return value
+    """An Admiralty code such as ``B2``, read case-insensitively and stored upper-case."""
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-F][1-6]", code):
+        raise ValueError(f"{value!r} is not an Admiralty code: a source letter A-F (how "
+                         "reliable the source is) and an information digit 1-6 (how credible "
+                         "the report is), e.g. B2; case does not matter")
+    return code
 
 
 def _url(value: str) -> str:
@@ -153,6 +172,7 @@ class NewsItem(BaseModel):
                   PlainSerializer(lambda v: v.model_dump() if isinstance(v, LRInterval) else v,
                                   return_type=Any)]
     cluster: ItemId | None = None
+    thread: ItemId | None = None
     notes: Text | None = None
     recorded: Moment | None = None
 
@@ -176,25 +196,91 @@ class LedgerError(ValueError):
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """What the news says, reduced to the model's sufficient statistics."""
+class Terms:
+    """The counted items' terms, for drawing their uncertain ratios (arrays of length I).
 
-    state_loglr: np.ndarray  # (K,)
+    ``target`` indexes the K evidence states then the B outcomes; ``mu`` and
+    ``sigma`` are the log ratio's centre and spread (0 for a point ratio); ``h``
+    the credibility; ``group`` the thread group, whose power ``scale`` (Kish) and
+    dependence ``rho`` are arrays over groups.
+    """
+
+    target: np.ndarray
+    mu: np.ndarray
+    sigma: np.ndarray
+    h: np.ndarray
+    group: np.ndarray
+    scale: np.ndarray
+    rho: np.ndarray
+    ids: tuple[str, ...] = ()
+    group_names: tuple[str, ...] = ()
+
+    @property
+    def uncertain(self) -> bool:
+        """Whether any counted item's ratio is an interval (so per-draw ratios vary)."""
+        return bool(np.any(self.sigma > 0))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the news says: the centre log ratio per state and per outcome, and the terms."""
+
+    state_loglr: np.ndarray  # (K,) at the centre of every ratio
     outcome_loglr: np.ndarray  # (B,)
     item_ids: tuple[str, ...]  # items included (sorted)
-    item_loglr: dict[str, float]  # each item's own weighted log ratio, before clustering
+    item_loglr: dict[str, float]  # each item's own log ratio (credibility-mixed), alone
     counted: tuple[str, ...]  # items that stand for themselves or their cluster
+    entered: dict[str, float]  # what each item adds after clusters and threads (0: none)
+    terms: Terms | None = None
 
     def key(self) -> str:
-        """A hash of the sufficient statistics and the items behind them."""
+        """A hash of the evidence: its centre, its items and their terms."""
+        t = self.terms
         blob = json.dumps(
             {
                 "u": [round(x, 12) for x in self.state_loglr.tolist()],
                 "v": [round(x, 12) for x in self.outcome_loglr.tolist()],
                 "items": list(self.item_ids),
+                "terms": None if t is None else [
+                    np.round(a, 12).tolist() for a in (t.target, t.mu, t.sigma, t.h, t.group,
+                                                       t.scale, t.rho)],
             }
         ).encode()
         return hashlib.sha256(blob).hexdigest()
+
+    def per_draw(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The log ratios per state and per outcome for ``n`` draws, ``(n, K)`` and ``(n, B)``.
+
+        Each uncertain item's log ratio, were the report accurate, is drawn as
+        ``mu - sigma**2 / 2 + sigma * z`` (the half of its uncertainty that lies in
+        P(report | false) shifts it, so that ``E[e^d]`` is exactly the midpoint),
+        with ``z`` correlated rho within a thread; credibility and the thread's
+        power then apply per draw. Deterministic: the same evidence and ``n``
+        give the same draws. Without uncertain items every row is the centre.
+        """
+        k, b = self.state_loglr.size, self.outcome_loglr.size
+        t = self.terms
+        if t is None or not t.uncertain:
+            return (np.broadcast_to(self.state_loglr, (n, k)),
+                    np.broadcast_to(self.outcome_loglr, (n, b)))
+        # Common random numbers: each item's and each thread's normal draws are keyed by
+        # its own name, so adding or changing one item leaves every other item's draws
+        # as they were (Shapley credit and sensitivity rows compare like with like).
+        shared = np.column_stack([_normal(name, n) for name in t.group_names])
+        own = np.column_stack([_normal(f"item:{i}", n) for i in t.ids])
+        rho = t.rho[t.group]
+        z = np.sqrt(rho) * shared[:, t.group] + np.sqrt(1 - rho) * own
+        d = t.mu - t.sigma**2 / 2 + t.sigma * z
+        ell = np.log1p(t.h * np.expm1(d)) * t.scale[t.group]
+        out = np.zeros((n, k + b))
+        np.add.at(out, (slice(None), t.target), ell)  # one column per target
+        return out[:, :k], out[:, k:]
+
+
+def _normal(name: str, n: int) -> np.ndarray:
+    """``n`` standard normal draws keyed by ``name`` (the same name, the same draws)."""
+    seed = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
+    return np.random.default_rng([seed, n]).standard_normal(n)
 
 
 def ledger_path(config: QuestionConfig) -> Path:
@@ -202,21 +288,34 @@ def ledger_path(config: QuestionConfig) -> Path:
     return config.directory / LEDGER_FILE
 
 
-def item_weight(config: QuestionConfig, code: str) -> float:
-    """The discount ``w`` in ``LR ** w`` for an Admiralty code such as ``"B2"``."""
+def item_credibility(config: QuestionConfig, code: str) -> float:
+    """The credibility ``h`` of an Admiralty code such as ``"B2"``: P(the report is accurate)."""
     rel = config.reliability
     return rel.source[code[0]] * rel.information[int(code[1])]
 
 
-def item_loglr(config: QuestionConfig, item: NewsItem) -> float:
-    """The log likelihood ratio an item contributes, discounted and integrated."""
-    w = item_weight(config, item.reliability)
+def lr_centre(config: QuestionConfig, item: NewsItem) -> tuple[float, float]:
+    """The log ratio's centre (log of the geometric midpoint) and spread ``sigma``."""
     if isinstance(item.lr, LRInterval):
-        lo, hi = np.log(item.lr.lower), np.log(item.lr.upper)
+        lo, hi = math.log(item.lr.lower), math.log(item.lr.upper)
         z = NormalDist().inv_cdf(0.5 + config.reliability.lr_interval_mass / 2)
-        mu, sigma = (lo + hi) / 2, (hi - lo) / (2 * z)
-        return float(w * mu + (w * sigma) ** 2 / 2)
-    return float(w * np.log(item.lr))
+        return (lo + hi) / 2, (hi - lo) / (2 * z)
+    return math.log(item.lr), 0.0
+
+
+def item_loglr(config: QuestionConfig, item: NewsItem) -> float:
+    """The log ratio an item contributes alone: ``log(h * LR + 1 - h)`` at its midpoint."""
+    h = item_credibility(config, item.reliability)
+    mu, _ = lr_centre(config, item)
+    return float(math.log1p(h * math.expm1(mu)))
+
+
+def thread_dependence(config: QuestionConfig, thread: str) -> float:
+    """The elicited dependence of a thread (``threads.yaml``; default for an undeclared one)."""
+    if config.threads is None:
+        raise LedgerError(f"thread: {thread!r} needs {config.directory / 'threads.yaml'}, "
+                          "which declares threads and the default_dependence of others")
+    return config.threads.dependence(thread)
 
 
 def check_item(
@@ -246,6 +345,10 @@ def check_item(
         raise LedgerError(f"{where}: id: duplicate id {item.id!r}; it is already in the ledger")
     if item.date > today:
         raise LedgerError(f"{where}: date: {item.date} is after today ({today})")
+    if item.thread is not None and config.threads is None:
+        raise LedgerError(
+            f"{where}: thread: {item.thread!r} needs {config.directory / 'threads.yaml'}, "
+            "which declares the question's threads and the default_dependence of others")
 
 
 def parse_item(data: Any, *, where: str = "item") -> NewsItem:
@@ -304,9 +407,9 @@ def items_as_of(items: list[NewsItem], as_of: dt.date | None) -> list[NewsItem]:
 
 
 def evidence_from(config: QuestionConfig, items: list[NewsItem]) -> Evidence:
-    """Reduce items to summed log likelihood ratios per state and per outcome."""
+    """Reduce items to the evidence: clusters counted once, threads by Kish's design effect."""
     variables, bases = config.variables, config.bases
-    u, v = np.zeros(len(variables)), np.zeros(len(bases))
+    targets = variables + bases
     own = {item.id: item_loglr(config, item) for item in items}
     chosen: dict[tuple[str, str], NewsItem] = {}
     counted: list[NewsItem] = []
@@ -319,17 +422,44 @@ def evidence_from(config: QuestionConfig, items: list[NewsItem]) -> Evidence:
         if best is None or abs(own[item.id]) > abs(own[best.id]):
             chosen[key] = item
     counted.extend(chosen.values())
+    counted.sort(key=lambda i: i.id)
+    groups: dict[tuple[str, str], list[NewsItem]] = {}
     for item in counted:
-        if item.bears_on in variables:
-            u[variables.index(item.bears_on)] += own[item.id]
-        else:
-            v[bases.index(item.bears_on)] += own[item.id]
+        name = f"thread:{item.thread}" if item.thread else f"item:{item.id}"
+        groups.setdefault((name, item.bears_on), []).append(item)
+    names = sorted(groups)
+    rho = np.array([thread_dependence(config, g[0].removeprefix("thread:"))
+                    if g[0].startswith("thread:") else 0.0 for g in names])
+    size = np.array([len(groups[g]) for g in names], dtype=float)
+    scale = 1.0 / (1.0 + (size - 1.0) * rho)  # Kish: n_eff / n
+    index = {g: j for j, g in enumerate(names)}
+    rows = [(item, index[(f"thread:{item.thread}" if item.thread else f"item:{item.id}",
+                          item.bears_on)]) for item in counted]
+    centre = np.zeros(len(targets))
+    entered = dict.fromkeys(own, 0.0)
+    for item, g in rows:
+        entered[item.id] = own[item.id] * float(scale[g])
+        centre[targets.index(item.bears_on)] += entered[item.id]
+    spreads = [lr_centre(config, item) for item, _ in rows]
+    terms = Terms(
+        target=np.array([targets.index(i.bears_on) for i, _ in rows], dtype=int),
+        mu=np.array([m for m, _ in spreads], dtype=float),
+        sigma=np.array([sd for _, sd in spreads], dtype=float),
+        h=np.array([item_credibility(config, i.reliability) for i, _ in rows], dtype=float),
+        group=np.array([g for _, g in rows], dtype=int),
+        scale=scale,
+        rho=rho,
+        ids=tuple(i.id for i, _ in rows),
+        group_names=tuple(f"{g[0]}|{g[1]}" for g in names),
+    )
     return Evidence(
-        state_loglr=u,
-        outcome_loglr=v,
+        state_loglr=centre[: len(variables)],
+        outcome_loglr=centre[len(variables):],
         item_ids=tuple(sorted(own)),
         item_loglr=own,
-        counted=tuple(sorted(i.id for i in counted)),
+        counted=tuple(i.id for i in counted),
+        entered=entered,
+        terms=terms,
     )
 
 

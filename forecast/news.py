@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from forecast import fmt
 from forecast.config import QuestionConfig, load_question
 from forecast.engine import Forecast, compute, reweight
 from forecast.ledger import (
@@ -21,8 +22,8 @@ from forecast.ledger import (
     append_item,
     check_item,
     evidence_from,
+    item_credibility,
     item_loglr,
-    item_weight,
     load_ledger,
     parse_item,
     read_ledger,
@@ -32,13 +33,35 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-@dataclass
+@dataclass(repr=False)
 class UpdateResult:
     """The forecast before and after one news item, and the item's own contribution."""
 
     item: NewsItem
     before: Forecast
     after: Forecast
+
+    def __repr__(self) -> str:
+        moves = "; ".join(
+            f"{r['outcome']} {fmt.pct(r['before'])} -> {fmt.pct(r['after'])} "
+            f"({fmt.pp(r['change_pp'])})" for r in self.contribution_rows())
+        return f"<UpdateResult {self.item.id} ({self.after.path}): {moves}>"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        names = {o.id: o.name for o in self.after.config.question.outcomes}
+        names.update(all=self.after.config.wording.all, any=self.after.config.wording.any)
+        rows = "".join(
+            f"<tr><td>{escape(names[r['outcome']])}</td><td>{fmt.pct(r['before'])}</td>"
+            f"<td>{fmt.pct(r['after'])}</td><td>{fmt.pp(r['change_pp'])}</td>"
+            f"<td>{fmt.interval(r['after_lower'], r['after_upper'])}</td></tr>"
+            for r in self.contribution_rows())
+        item = self.item
+        return (f"<p><b>{escape(item.headline)}</b> ({item.date}, {escape(item.source)}, "
+                f"{item.reliability}, bears on {escape(item.bears_on)}) · path: "
+                f"{escape(self.after.path)}</p><table><tr><th></th><th>before</th>"
+                f"<th>after</th><th>change</th><th>interval after</th></tr>{rows}</table>")
 
     def contributions(self) -> pd.DataFrame:
         """Per base and joint outcome: before, after, change in points and in log-odds."""
@@ -70,8 +93,9 @@ class UpdateResult:
         out["before"] = self.before.to_dict()
         cfg = self.after.config
         item = self.item.model_dump(mode="json", exclude_none=True)
-        item["weight"] = item_weight(cfg, self.item.reliability)
-        item["effective_log_lr"] = item_loglr(cfg, self.item)
+        item["credibility"] = item_credibility(cfg, self.item.reliability)
+        item["effective_log_lr"] = self.after.evidence.entered.get(self.item.id, 0.0)
+        item["alone_log_lr"] = item_loglr(cfg, self.item)
         item["counted"] = self.item.id in self.after.evidence.counted
         item["contribution"] = {
             row["outcome"]: {"pp": row["change_pp"], "logodds": row["change_logodds"]}

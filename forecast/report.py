@@ -25,7 +25,9 @@ from forecast.tables import estimative_word
 CAPTIONS = {
     "headline": "{p} per outcome, all and any: prior (grey) beside posterior (blue).",
     "history": "The forecast after each ledger date, from the items known by then.",
-    "contributions": "Each news item's move, in percentage points, in date order.",
+    "contributions": "Each news item's share of the move from no news, in percentage points "
+                     "(Shapley values over threads and variables, split within a thread by "
+                     "each item's weight): the same whatever the order of the news.",
     "scenarios": "{p} if evidence variables were settled (do(S=x)): the named scenarios of "
                  "scenarios.yaml, then each variable alone.",
     "tornado": "How far P({all}) moves when each input is pushed to the ends of its "
@@ -49,8 +51,14 @@ METHOD = (
     "Each base's retention is modelled as a logistic function of a baseline and of binary "
     "evidence variables (states of the world by the horizon date), each with an elicited prior "
     "probability and an elicited effect on the odds, shared by the bases with partial pooling. "
-    "News items enter as likelihood ratios discounted by their Admiralty reliability codes; "
-    "items repeating one origin count once. The evidence states are summed out exactly over "
+    "A news item states its likelihood ratio were the report accurate; its Admiralty code "
+    "gives the probability that it is (credibility h), and it enters as h x LR + (1 - h) "
+    "(Schum). An interval is centred on its geometric midpoint, its width widening the "
+    "interval rather than moving the forecast. Items repeating one origin count once; the "
+    "reports of one thread (one negotiation, one exchange) count as Kish's effective number "
+    "of independent reports, n / (1 + (n - 1) rho), for their elicited dependence rho. "
+    "News credit is by Shapley values, independent of the order of the news. "
+    "The evidence states are summed out exactly over "
     "all joint states, the continuous parameters are sampled with NUTS (nutpie, fixed seeds) "
     "and new news is folded in by Pareto-smoothed importance reweighting while the Pareto "
     "k-hat allows, else by refitting. Scenarios, sensitivity and value of information are "
@@ -196,6 +204,7 @@ def render_html(b: Briefing, figures: Mapping, *, dpi: int = 110) -> str:
         f"{q.horizon.isoformat()} · {len(fc.evidence.item_ids)} news items · inputs "
         f"{cfg.input_hash()[:8]} · fit {fc.fit.key[:8]} ({html.escape(fc.path)}) · written "
         f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}</p>",
+        "<h2>Key judgements</h2>", b.findings.html() if b.findings else "",
         "<h2>Bottom line</h2>", _headline_sentences(b),
     ]
     if not diag.get("converged", True):
@@ -220,7 +229,8 @@ def render_html(b: Briefing, figures: Mapping, *, dpi: int = 110) -> str:
     if ledger.empty:
         parts.append("<p>No news items recorded yet: the forecast is the priors' alone.</p>")
     else:
-        parts.append(_table_html(ledger, {"weight": "{:.2f}", "log_lr": "{:+.3f}"},
+        parts.append(_table_html(ledger, {"credibility": "{:.2f}", "log_lr": "{:+.3f}",
+                                          "entered": "{:+.3f}"},
                                  links={"source": "url"}))
     parts.append("<h2>Diagnostics</h2>")
     summary = pd.DataFrame([{k: v for k, v in diag.items()}])
@@ -237,8 +247,8 @@ def write_pdf(b: Briefing, figures: Mapping, path: Path) -> Path:
     """A multi-page PDF: a text page (headline, method), then one chart per page."""
     import textwrap
 
-    import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
 
     from forecast.charts.theme import style
 
@@ -252,11 +262,10 @@ def write_pdf(b: Briefing, figures: Mapping, path: Path) -> Path:
     lines += ["", *textwrap.wrap(METHOD.format(mass=b.config.model.credible_mass), 95)]
     tmp = path.with_name(f".{path.name}.tmp")
     with style(), PdfPages(tmp) as pdf:
-        page = plt.figure(figsize=(8.27, 11.69))
+        page = Figure(figsize=(8.27, 11.69))  # a text page, never displayed
         page.text(0.06, 0.95, "\n".join(lines), va="top", ha="left", fontsize=10,
                   family="DejaVu Sans", wrap=True)
         pdf.savefig(page)
-        plt.close(page)
         for fig in figures.values():
             pdf.savefig(fig, bbox_inches="tight")
     tmp.replace(path)
@@ -291,8 +300,6 @@ def write_report(question_dir: str | Path, out_dir: str | Path, *,
     pathlib.Path
         The HTML file.
     """
-    import matplotlib.pyplot as plt
-
     b = briefing or build_briefing(question_dir, forecast_out=forecast_out,
                                    interventions=interventions)
     figures = chart_figures(b)
@@ -302,6 +309,4 @@ def write_report(question_dir: str | Path, out_dir: str | Path, *,
     atomic_write(path, render_html(b, figures, dpi=dpi).encode("utf-8"))
     if pdf:
         write_pdf(b, figures, path.with_suffix(".pdf"))
-    for fig in figures.values():
-        plt.close(fig)
     return path

@@ -1,6 +1,6 @@
 """Save and load posteriors as DataTree netCDF files that carry their provenance.
 
-One job: a fit is written atomically to ``<out>/<question>/fits/fit-<key>.nc``
+One job: a fit is written atomically to ``<out>/<question dir>/fits/fit-<key>.nc``
 with root attributes holding the validated config, the package versions, the
 hash of every input file, the news items it saw and the seed. Loading checks
 the stored key against the one expected and refuses a stale or corrupted file
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forecast.config import QuestionConfig
+from forecast.config import ConfigError, QuestionConfig
 from forecast.exact import Params
 from forecast.ledger import Evidence
 
@@ -72,9 +72,52 @@ def fit_key(config: QuestionConfig, evidence: Evidence, seed: int) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
+#: The file in a results folder naming the question directory whose results it holds.
+OWNER_FILE = ".question-directory"
+
+
+def results_dir(out: str | Path, config: QuestionConfig, *, claim: bool = False) -> Path:
+    """The folder of one question's results under the results root ``out``.
+
+    Named after the question's directory, not its ``id``: a copy of a question
+    keeps the original's id, and keying by id let ``forecast run`` on the copy
+    overwrite the original's ``forecast.json``. Two directories with the same
+    name are told apart by :data:`OWNER_FILE`, which records the directory the
+    folder belongs to; a folder claimed by another directory is refused.
+
+    Parameters
+    ----------
+    out
+        The results root (``--out`` of every command; default ``out/``).
+    config
+        The question.
+    claim
+        Record this question as the folder's owner (when about to write into it).
+
+    Raises
+    ------
+    forecast.config.ConfigError
+        If the folder holds another question directory's results.
+    """
+    target = Path(out) / config.directory.name
+    owner = target / OWNER_FILE
+    mine = str(config.directory.resolve())
+    if owner.exists():
+        held = owner.read_text(encoding="utf-8").strip()
+        if held != mine:
+            raise ConfigError([
+                f"{target}: holds the results of the question in {held}, not of {mine}; "
+                "give this question another results root with --out"])
+    elif claim:
+        from forecast.ledger import atomic_write
+
+        atomic_write(owner, (mine + "\n").encode("utf-8"))
+    return target
+
+
 def fits_dir(out: Path, config: QuestionConfig) -> Path:
-    """The folder of a question's stored fits."""
-    return Path(out) / config.id / "fits"
+    """The folder of a question's stored fits (inside :func:`results_dir`)."""
+    return results_dir(out, config) / "fits"
 
 
 def fit_path(out: Path, config: QuestionConfig, key: str) -> Path:

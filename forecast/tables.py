@@ -10,27 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.engine import Forecast
-
-#: ICD 203 estimative language: (upper bound of the band, word).
-ICD203 = (
-    (0.05, "almost no chance"),
-    (0.20, "very unlikely"),
-    (0.45, "unlikely"),
-    (0.55, "roughly even chance"),
-    (0.80, "likely"),
-    (0.95, "very likely"),
-    (1.00, "almost certain"),
-)
-
-
-def estimative_word(p: float) -> str:
-    """The ICD 203 word for a probability, e.g. 0.62 -> "likely"."""
-    if not 0.0 <= p <= 1.0 or np.isnan(p):
-        raise ValueError(f"not a probability: {p}")
-    for upper, word in ICD203:
-        if p <= upper:
-            return word
-    return ICD203[-1][1]
+from forecast.fmt import ICD203, estimative_word  # noqa: F401  (re-exported)
 
 
 def outcome_labels(forecast: Forecast) -> dict[str, str]:
@@ -147,12 +127,14 @@ def prior_table(config) -> pd.DataFrame:
 
 
 def ledger_table(config, items) -> pd.DataFrame:
-    """The news ledger with each item's weight and the log ratio it contributes.
+    """The news ledger: each item's credibility, thread and the log ratio it enters with.
 
-    ``counted`` is False for an item whose cluster is represented by a stronger item;
+    ``log_lr`` is the item's log ratio alone (credibility-mixed, at its midpoint);
+    ``entered`` what it adds after clusters and its thread's dependence (0 for a
+    repeat its cluster does not count); ``counted`` is False for such a repeat;
     ``url`` is empty for an item recorded without one.
     """
-    from forecast.ledger import evidence_from, item_weight
+    from forecast.ledger import evidence_from, item_credibility
 
     evidence = evidence_from(config, items)
     rows = []
@@ -166,9 +148,11 @@ def ledger_table(config, items) -> pd.DataFrame:
             "url": item.url or "",
             "reliability": item.reliability,
             "bears_on": item.bears_on,
+            "thread": item.thread or "",
             "lr": lr,
-            "weight": item_weight(config, item.reliability),
+            "credibility": item_credibility(config, item.reliability),
             "log_lr": evidence.item_loglr[item.id],
+            "entered": evidence.entered[item.id],
             "cluster": item.cluster or "",
             "counted": item.id in evidence.counted,
         })

@@ -9,12 +9,12 @@ from conftest import ROOT
 PACKAGE = ROOT / "forecast"
 #: Lower layers first; a module may import only modules of its own or lower layers.
 LAYERS = [
-    {"config"},
+    {"config", "fmt"},
     {"elicit", "ledger", "exact", "psis", "scaffold"},
     {"model", "store", "reference"},
     {"sampling", "reference_priors", "reference_store"},
     {"engine"},
-    {"news", "tables", "analysis", "scoring"},
+    {"news", "tables", "analysis", "attribution", "scoring", "display", "findings"},
     {"charts"},
     {"export", "report"},
     {"cli", "__main__"},

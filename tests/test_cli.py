@@ -68,15 +68,15 @@ def test_run_json_has_the_documented_shape(question, fits_out, fit_news, capsys)
         e.ess for e in fit_news.probabilities().values()))
     assert out["bases"]["khmeimim"]["p_keep"] == pytest.approx(
         fit_news.probabilities()["khmeimim"].mean)
-    target = fits_out / "russia_syria_bases"
+    target = fits_out / "question"
     for name in ("posterior.nc", "forecast.json", "headline.png", "headline.csv"):
         assert (target / name).stat().st_size > 0
 
 
 def test_update_json_and_refusals(tmp_path, fresh_question, fit_no_news, capsys):
     out = tmp_path / "out"
-    (out / "russia_syria_bases" / "fits").mkdir(parents=True)
-    shutil.copy(fit_no_news.fit.path, out / "russia_syria_bases" / "fits")
+    (out / "question" / "fits").mkdir(parents=True)
+    shutil.copy(fit_no_news.fit.path, out / "question" / "fits")
     args = ["update", str(fresh_question), "--out", str(out), "--date", "2025-05-20",
             "--headline", "Perimeter attack", "--source", "wire", "--reliability", "B2",
             "--bears-on", "escalation", "--lr", "2:6"]
@@ -128,8 +128,8 @@ def test_items_recorded_without_an_id_get_a_readable_one(headline, expected):
 
 def test_update_from_item_file(tmp_path, fresh_question, fit_no_news, capsys):
     out = tmp_path / "out"
-    (out / "russia_syria_bases" / "fits").mkdir(parents=True)
-    shutil.copy(fit_no_news.fit.path, out / "russia_syria_bases" / "fits")
+    (out / "question" / "fits").mkdir(parents=True)
+    shutil.copy(fit_no_news.fit.path, out / "question" / "fits")
     item = tmp_path / "item.yaml"
     item.write_text(json.dumps(NEWS[0]))  # JSON is YAML
     assert main(["update", str(fresh_question), "--item", str(item), "--out", str(out)]) == 0

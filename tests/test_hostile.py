@@ -121,10 +121,20 @@ def _assert_refused(code, out, err, *, file: str | Path, fields: list[str]) -> N
     assert any(f in err for f in fields), f"none of {fields} named:\n{err}"
 
 
-def _fmt(path: tuple) -> str:
-    """A YAML path as :func:`forecast.config.format_validation_error` prints it."""
-    text = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path)
-    return text.replace(".[", "[")
+def _fmt(path: tuple, data: Any = None) -> str:
+    """A YAML path as :func:`forecast.config.format_validation_error` prints it.
+
+    With ``data`` (the file's content), a list entry that has an id is named by it:
+    ``outcomes[tartus]`` rather than ``outcomes[1]``.
+    """
+    names = []
+    for p in path:
+        entry = data[p] if isinstance(p, int) and isinstance(data, list) else None
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        names.append(f"[{ident}]" if isinstance(ident, str) else
+                      f"[{p}]" if isinstance(p, int) else str(p))
+        data = entry if entry is not None else data.get(p) if isinstance(data, dict) else None
+    return ".".join(names).replace(".[", "[")
 
 
 def _leaves(data: Any, path: tuple = ()) -> list[tuple[tuple, Any]]:
@@ -159,11 +169,16 @@ def _get(data: Any, path: tuple) -> Any:
     return data
 
 
-def _field_forms(path: tuple) -> list[str]:
-    """Ways a message may name the field at ``path`` (``a.b[0].c`` or ``a.b[0]: c``)."""
-    forms = [_fmt(path)]
-    if len(path) > 1:
-        forms.append(f"{_fmt(path[:-1])}: {path[-1]}")
+def _field_forms(path: tuple, data: Any = None) -> list[str]:
+    """Ways a message may name the field at ``path`` (``a.b[0].c`` or ``a.b[0]: c``).
+
+    With ``data``, also with list entries named by their ids (``a.b[id].c``).
+    """
+    forms = []
+    for d in (None, data) if data is not None else (None,):
+        forms.append(_fmt(path, d))
+        if len(path) > 1:
+            forms.append(f"{_fmt(path[:-1], d)}: {path[-1]}")
     return forms
 
 
@@ -251,15 +266,16 @@ def _apply_prior_defect(q: Path, name: str, kind: str, where, extra) -> list[str
     data = yaml.safe_load(path.read_text())
     if kind == "leaf":
         _set(data, where, extra)
-        fields = _field_forms(where)
+        fields = _field_forms(where, data)
     elif kind == "unknown_key":
         _get(data, where)[extra] = 1.0
-        fields = [_fmt(where[:i]) for i in range(1, len(where) + 1)] or [extra]
+        fields = [_fmt(where[:i], d) for i in range(1, len(where) + 1)
+                  for d in (None, data)] or [extra]
         fields = [*fields, extra]
     else:  # reverse an interval
         interval = _get(data, where)
         interval["lower"], interval["upper"] = interval["upper"], interval["lower"]
-        fields = [_fmt(where)]
+        fields = [_fmt(where), _fmt(where, data)]
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     return fields
 
@@ -438,7 +454,7 @@ def test_a_bad_likelihood_ratio_on_the_command_line_is_refused(lr, capsys):
 
 @pytest.mark.parametrize(("option", "value", "field"), [
     ("--reliability", "Z9", "reliability"), ("--reliability", "B7", "reliability"),
-    ("--bears-on", "damascus", "bears_on"), ("--date", "2026-02-30", "--date"),
+    ("--bears-on", "damascus", "--bears-on"), ("--date", "2026-02-30", "--date"),
     ("--date", (TODAY + dt.timedelta(days=2)).isoformat(), "date"),
     ("--url", "ftp://x", "url"), ("--id", "../../etc/passwd", "id"),
     ("--headline", "   ", "headline"),

@@ -57,7 +57,7 @@ def test_neutral_item_changes_nothing(config, items, fit_news, neutral):
     np.testing.assert_array_equal(ev.state_loglr, fit_news.evidence.state_loglr)
     fc = reweight(config, fit_news.fit, ev, TODAY)
     np.testing.assert_allclose(fc.values.p_keep, fit_news.values.p_keep, atol=0)
-    assert fc.khat == 0.0
+    np.testing.assert_array_equal(fc.log_weights, fit_news.log_weights)
 
 
 @pytest.mark.parametrize("variable", ["assad_extradition", "escalation", "basing_agreement"])
@@ -77,19 +77,38 @@ def test_larger_ratio_never_moves_the_forecast_the_other_way(config, fit_no_news
         previous = (p, state)
 
 
-def test_interval_ratio_is_integrated_over():
-    """log E[LR^w] for a log-normal LR equals the Monte Carlo integral (3 SE)."""
+def test_an_interval_enters_at_its_geometric_midpoint_mixed_by_credibility():
+    """The analyst's uncertainty split evenly between P(report | true) and P(report | false),
+    each log-normal, integrates to ``h * sqrt(lower * upper) + 1 - h`` (checked here by
+    Monte Carlo, 3 SE). The old rule, ``E[LR ** w]``, gave 2.10 for this C2 item; the
+    midpoint rule gives 2.93 (h = 0.595), and for {0.5, 2} the old rule gave 1.09, not 1."""
     from statistics import NormalDist
 
     question = load_question(__import__("conftest").DEFAULT_QUESTION)
     item = _item(lr={"lower": 1.5, "upper": 12.0}, reliability="C2")
-    w = question.reliability.source["C"] * question.reliability.information[2]
+    h = question.reliability.source["C"] * question.reliability.information[2]
     z = NormalDist().inv_cdf(0.95)
     mu, sigma = (np.log(1.5) + np.log(12.0)) / 2, (np.log(12.0) - np.log(1.5)) / (2 * z)
     rng = np.random.default_rng(3)
-    draws = np.exp(w * rng.normal(mu, sigma, size=1_000_000))
-    mc, se = draws.mean(), draws.std() / np.sqrt(draws.size)
-    assert abs(np.exp(item_loglr(question, item)) - mc) < 3 * se
+    # P(report | true) = a, P(report | false) = b, each with half the variance of log(a / b)
+    a = np.exp(mu / 2 + rng.normal(0, sigma / np.sqrt(2), size=2_000_000))
+    b = np.exp(-mu / 2 + rng.normal(0, sigma / np.sqrt(2), size=2_000_000))
+    num, den = h * a + (1 - h) * b, b
+    ratio = num.mean() / den.mean()
+    se = ratio * np.sqrt(num.var() / num.mean() ** 2 + den.var() / den.mean() ** 2
+                         - 2 * np.cov(num, den)[0, 1] / (num.mean() * den.mean())) / np.sqrt(a.size)
+    got = np.exp(item_loglr(question, item))
+    assert got == pytest.approx(h * np.sqrt(1.5 * 12.0) + 1 - h)
+    assert abs(got - ratio) < 3 * se
+    # per draw the ratio varies, and its draws integrate to the same centre
+    ev = evidence_from(question, [item])
+    u, _ = ev.per_draw(400_000)
+    k = question.variables.index("escalation")
+    draws = np.exp(u[:, k])
+    assert draws.std() > 0.5
+    assert abs(draws.mean() - got) < 3 * draws.std() / np.sqrt(draws.size)
+    assert np.exp(item_loglr(question, _item(lr={"lower": 0.5, "upper": 2.0}))) == \
+        pytest.approx(1.0)
 
 
 def test_cluster_counts_once_by_its_strongest_item(config):
@@ -98,7 +117,7 @@ def test_cluster_counts_once_by_its_strongest_item(config):
     c = _item(id="c", lr=1.2, cluster="wire")
     ev = evidence_from(config, [a, b, c])
     k = config.variables.index("escalation")
-    assert ev.state_loglr[k] == pytest.approx(np.log(5.0))
+    assert ev.state_loglr[k] == pytest.approx(item_loglr(config, b))
     assert ev.counted == ("b",)
     # Another outlet repeating the story adds nothing.
     more = evidence_from(config, [a, b, c, _item(id="d", lr=2.0, cluster="wire")])
@@ -114,8 +133,8 @@ def test_one_origin_reporting_two_facts_counts_once_per_fact(config):
     ev = evidence_from(config, [talks, deal, again])
     i, j = config.variables.index("assad_extradition"), config.variables.index(
         "basing_agreement")
-    assert ev.state_loglr[i] == pytest.approx(np.log(0.4))
-    assert ev.state_loglr[j] == pytest.approx(np.log(0.45))  # the stronger of the two
+    assert ev.state_loglr[i] == pytest.approx(item_loglr(config, talks))
+    assert ev.state_loglr[j] == pytest.approx(item_loglr(config, again))  # the stronger
     assert set(ev.counted) == {"talks", "again"}
 
 
@@ -229,7 +248,7 @@ def test_append_reuses_an_unchanged_read_and_rereads_a_changed_file(tmp_path, qu
 def test_sequential_updates_equal_one_batch(tmp_path, fresh_question, fit_no_news):
     """Item by item through ``update`` ends where all items at once end."""
     out = tmp_path / "out"
-    fits = out / "russia_syria_bases" / "fits"
+    fits = out / "question" / "fits"
     fits.mkdir(parents=True)
     shutil.copy(fit_no_news.fit.path, fits)  # the only fit to reuse: no sampling here
     config = load_question(fresh_question)
@@ -245,8 +264,8 @@ def test_sequential_updates_equal_one_batch(tmp_path, fresh_question, fit_no_new
 
 def test_update_reports_before_after_and_contribution(tmp_path, fresh_question, fit_no_news):
     out = tmp_path / "out"
-    (out / "russia_syria_bases" / "fits").mkdir(parents=True)
-    shutil.copy(fit_no_news.fit.path, out / "russia_syria_bases" / "fits")
+    (out / "question" / "fits").mkdir(parents=True)
+    shutil.copy(fit_no_news.fit.path, out / "question" / "fits")
     result = update(fresh_question, NEWS[1], out=out, today=TODAY)
     table = result.contributions()
     assert list(table["outcome"]) == ["khmeimim", "tartus", "all", "any"]

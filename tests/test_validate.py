@@ -20,15 +20,20 @@ BAD = ROOT / "tests" / "fixtures" / "bad_priors"
 
 #: case -> (file, field as printed after the file name, a word the explanation must hold)
 EXPECTED = {
-    "yaml_syntax_error": ("question.yaml", "invalid YAML at line 6", "expected"),
+    # the unclosed '[' is on line 5; PyYAML notices it on line 6, said second
+    "yaml_syntax_error": ("question.yaml", "invalid YAML at line 5, column 8", "not closed"),
     "missing_required_field": ("question.yaml", "horizon", "required"),
     "unknown_extra_field": ("question.yaml", "colour", "not permitted"),
     "wrong_schema_version": ("model.yaml", "schema_version", "should be 1"),
-    "probability_above_one": ("evidence.yaml", "variables[0].prior.elicited.upper", "less than 1"),
-    "reversed_interval": ("evidence.yaml", "variables[1].prior.elicited", "lower must be below"),
-    "mass_outside": ("question.yaml", "outcomes[0].baseline.elicited.mass", "greater than 0.5"),
-    "odds_ratio_not_positive": ("evidence.yaml", "variables[0].effect.elicited.lower",
-                                "greater than 0"),
+    # entries of lists are named by their ids
+    "probability_above_one": ("evidence.yaml", "variables[assad_extradition].prior.elicited"
+                              ".upper", "less than 1"),
+    "reversed_interval": ("evidence.yaml", "variables[escalation].prior.elicited",
+                          "lower must be below"),
+    "mass_outside": ("question.yaml", "outcomes[khmeimim].baseline.elicited.mass",
+                     "greater than 0.5"),
+    "odds_ratio_not_positive": ("evidence.yaml", "variables[assad_extradition].effect.elicited"
+                                ".lower", "greater than 0"),
     "duplicate_variable_id": ("evidence.yaml", "variables", "duplicate id 'assad_extradition'"),
     "unknown_dist_name": ("model.yaml", "effect_pooling.dist", "unknown dist 'HalfCauchy'"),
     "wrong_dist_kwargs": ("model.yaml", "effect_pooling.dist", "needs exactly the kwargs"),
@@ -39,9 +44,10 @@ EXPECTED = {
     "empty_file": ("model.yaml", "(top level)", "got empty"),
     "too_many_evidence_variables": ("evidence.yaml", "variables", "at most 12"),
     "evidence_id_clashes_with_outcome": ("evidence.yaml", "variables", "also outcome ids"),
-    "reliability_f_weight_not_zero": ("reliability.yaml", "source", "weight 0"),
-    "nan_probability": ("question.yaml", "outcomes[1].baseline.elicited.lower", "finite"),
-    "infinite_odds_ratio": ("evidence.yaml", "variables[3].effect.elicited.upper", "finite"),
+    "reliability_f_weight_not_zero": ("reliability.yaml", "source", "credibility 0"),
+    "nan_probability": ("question.yaml", "outcomes[tartus].baseline.elicited.lower", "finite"),
+    "infinite_odds_ratio": ("evidence.yaml", "variables[basing_agreement].effect.elicited.upper",
+                            "finite"),
     "python_object_tag": ("question.yaml", "invalid YAML at line 5", "python/object/apply"),
     "duplicate_key": ("model.yaml", "invalid YAML at line 13", "duplicate key 'draws'"),
     "not_utf8": ("question.yaml", "not UTF-8 text", "byte"),

@@ -6,7 +6,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from forecast.charts.theme import DOWN_COLOR, PALETTE, PRIOR_COLOR, UP_COLOR, footer, pct, style
+from forecast.charts.theme import (
+    DOWN_COLOR,
+    PALETTE,
+    PRIOR_COLOR,
+    UP_COLOR,
+    footer,
+    pct,
+    style,
+    subplots,
+)
 from forecast.tables import estimative_word
 
 
@@ -37,8 +46,6 @@ def plot_contributions(table: pd.DataFrame, *, outcomes: list[str] | None = None
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
-
     if outcomes is None:
         outcomes = [o for o in dict.fromkeys(table["outcome"]) if o not in ("all", "any")]
     steps = table.drop_duplicates("step").sort_values("step")
@@ -46,8 +53,8 @@ def plot_contributions(table: pd.DataFrame, *, outcomes: list[str] | None = None
         _label(r) for r in steps.iloc[1:].itertuples()] + ["After all news"]
     with style():
         if ax is None:
-            fig, axes = plt.subplots(1, len(outcomes), sharey=True, layout="constrained",
-                                     figsize=(4.2 * len(outcomes) + 3.0, 1.6 + 0.5 * len(names)))
+            fig, axes = subplots(1, len(outcomes), sharey=True,
+                                 figsize=(4.2 * len(outcomes) + 3.0, 1.6 + 0.5 * len(names)))
             axes = np.atleast_1d(axes)
         else:
             fig, axes = ax.figure, np.array([ax])

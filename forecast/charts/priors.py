@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from forecast.charts.theme import PALETTE, config_footer, footer, style
+from forecast.charts.theme import PALETTE, config_footer, footer, style, subplots
 
 
 def plot_priors(table: pd.DataFrame, *, config=None, ax=None, title: str | None = None,
@@ -31,8 +31,6 @@ def plot_priors(table: pd.DataFrame, *, config=None, ax=None, title: str | None 
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
-
     if "density" not in table.columns:
         if config is None:
             raise ValueError("plot_priors needs prior_densities(config), or config with a "
@@ -45,8 +43,7 @@ def plot_priors(table: pd.DataFrame, *, config=None, ax=None, title: str | None 
     n_rows = max(probs["parameter"].nunique(), effects["parameter"].nunique())
     with style():
         if ax is None:
-            fig, axes = plt.subplots(1, 2, layout="constrained",
-                                     figsize=(12.0, 1.4 + 0.62 * n_rows))
+            fig, axes = subplots(1, 2, figsize=(12.0, 1.4 + 0.62 * n_rows))
         else:
             axes = np.atleast_1d(ax)
             fig = axes[0].figure

@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")  # charts are files; never need a screen
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
@@ -65,12 +63,27 @@ def style() -> Iterator[None]:
         yield
 
 
+def subplots(nrows: int = 1, ncols: int = 1, *, figsize=None, **kwargs):
+    """A new figure and its axes, owned by the caller rather than by pyplot.
+
+    No backend is chosen here: under Jupyter's inline backend the returned Figure
+    displays once, as the cell's result (an open pyplot figure would also be shown
+    by the backend at the end of the cell, twice in all); headless, matplotlib
+    falls back to Agg by itself. The figure is closed in pyplot's registry at
+    once, so a briefing's many charts never pile up as open windows, while
+    drawing and saving it still work.
+    """
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize or RC["figure.figsize"],
+                             layout="constrained", **kwargs)
+    plt.close(fig)
+    return fig, axes
+
+
 def new_axes(ax=None, figsize=None):
-    """Use the given axes, or make a figure with one."""
+    """Use the given axes, or make a figure with one (:func:`subplots`)."""
     if ax is not None:
         return ax.figure, ax
-    fig, ax = plt.subplots(figsize=figsize or RC["figure.figsize"], layout="constrained")
-    return fig, ax
+    return subplots(figsize=figsize)
 
 
 def footer(fig: Figure, text: str) -> None:
