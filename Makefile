@@ -29,7 +29,7 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 
 forecast: check-python $(VENV)/.installed
 	$(VENV)/bin/forecast run --out $(OUT)
-	$(VENV)/bin/forecast charts --out $(OUT)/russia_syria_bases/charts --format png,svg,pdf --fits $(OUT)
+	$(VENV)/bin/forecast charts --out $(OUT) --format png,svg,pdf
 
 test: check-python $(VENV)/.installed-dev
 	$(PY) -m pytest -q

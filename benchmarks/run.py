@@ -356,9 +356,9 @@ def question_with_k(work: Path, k: int, sampler: dict) -> Path:
 def bench_evidence(work: Path, ks: list[int], fit: bool, repeats: int) -> dict:
     """Exact enumeration per draw (NumPy), a 6,000-draw reweighting, and a fit, against K."""
     from forecast.config import load_question
+    from forecast.elicit import prior_draws
     from forecast.engine import psis
     from forecast.exact import Params, enumerate_states, log_likelihood
-    from forecast.model import prior_draws
 
     sampler = {"chains": 2, "draws": 1000, "tune": 500}
     summary = {}

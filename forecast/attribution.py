@@ -18,8 +18,9 @@ entered log likelihood ratio magnitude (a repeat of one origin, not counted,
 gets none). A date-ordered waterfall (the rule this replaces) credited the
 same item differently when it arrived earlier or later.
 
-Every value is the forecast's own draws reweighted exactly in the likelihood
-(:func:`forecast.engine.reweight`), so ``v(all groups)`` is the forecast itself.
+Every value is computed on the forecast's own draws, weighted exactly by the
+coalition's likelihood (see :func:`shapley`), and the credits add up exactly to
+the move from no news to the forecast itself.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.engine import Forecast, reweight
+from forecast.exact import enumerate_states, log_likelihood
 from forecast.ledger import NewsItem, evidence_from, items_as_of
 from forecast.tables import outcome_labels
 
@@ -57,14 +59,16 @@ def group_label(config, group: str) -> str:
     return f"news on {names.get(name, name)}"
 
 
-def _values(forecast: Forecast, items: list[NewsItem]) -> dict[str, float]:
-    fc = reweight(forecast.config, forecast.fit, evidence_from(forecast.config, items),
-                  forecast.as_of)
-    return {k: e.mean for k, e in fc.probabilities().items()}
-
-
-def shapley(forecast: Forecast, items: Sequence[NewsItem]) -> pd.DataFrame:
+def shapley(forecast: Forecast, items: Sequence[NewsItem], *, draws: int = 4_000
+            ) -> pd.DataFrame:
     """Each group's and each item's Shapley credit for the move from no news, per outcome.
+
+    The ``2**G`` coalitions are evaluated on the first ``draws`` of the forecast's
+    draws (each coalition's news added group by group, every group's per-draw log
+    ratios computed once), weighted exactly by the coalition's likelihood; the
+    Monte Carlo residual against the full draws' total move is then shared out in
+    proportion to the credits' sizes, so the credits sum exactly to the
+    forecast's move from no news.
 
     Returns
     -------
@@ -90,12 +94,21 @@ def shapley(forecast: Forecast, items: Sequence[NewsItem]) -> pd.DataFrame:
         raise ValueError(f"{g} groups of news: Shapley credit enumerates 2**{g} sets; "
                          f"group the items into threads (at most {MAX_GROUPS} groups)")
     shown = config.headline_outcomes
+    fit = forecast.fit
+    n = fit.params.n
+    m = min(n, int(draws))
+    params = fit.params.take(slice(0, m))
+    base = log_likelihood(params, fit.state_loglr, fit.outcome_loglr)
+    parts = []
+    for name in names:
+        u, v = evidence_from(config, groups[name]).per_draw(n)
+        parts.append((np.asarray(u)[:m], np.asarray(v)[:m]))
     value: dict[frozenset, dict[str, float]] = {}
     for r in range(g + 1):
         for subset in itertools.combinations(range(g), r):
-            chosen = [i for j in subset for i in groups[names[j]]]
-            value[frozenset(subset)] = _values(forecast, chosen)
-    everyone = frozenset(range(g))
+            u = sum((parts[j][0] for j in subset), np.zeros((m, len(config.variables))))
+            v = sum((parts[j][1] for j in subset), np.zeros((m, len(config.bases))))
+            value[frozenset(subset)] = _weighted(config, params, u, v, base)
     credit = {name: dict.fromkeys(shown, 0.0) for name in names}
     for j, name in enumerate(names):
         others = [k for k in range(g) if k != j]
@@ -105,13 +118,21 @@ def shapley(forecast: Forecast, items: Sequence[NewsItem]) -> pd.DataFrame:
                 s = frozenset(subset)
                 for outcome in shown:
                     credit[name][outcome] += w * (value[s | {j}][outcome] - value[s][outcome])
+    none = reweight(config, fit, evidence_from(config, []), forecast.as_of).probabilities()
+    full = forecast.probabilities()
+    for outcome in shown:  # share the Monte Carlo residual: the credits add up exactly
+        residual = (full[outcome].mean - none[outcome].mean) - sum(
+            credit[name][outcome] for name in names)
+        sizes = np.array([abs(credit[name][outcome]) for name in names])
+        share = sizes / sizes.sum() if sizes.sum() > 0 else np.full(g, 1.0 / max(g, 1))
+        for name, f in zip(names, share, strict=True):
+            credit[name][outcome] += residual * f
     evidence = evidence_from(config, known)
     labels = outcome_labels(forecast)
     rows = []
     for name in names:
         members = groups[name]
-        size = {i.id: abs(evidence.item_loglr[i.id]) if i.id in evidence.counted else 0.0
-                for i in members}
+        size = {i.id: abs(evidence.entered[i.id]) for i in members}
         total = sum(size.values())
         for item in members:
             share = size[item.id] / total if total > 0 else 1.0 / len(members)
@@ -122,12 +143,22 @@ def shapley(forecast: Forecast, items: Sequence[NewsItem]) -> pd.DataFrame:
                     "bears_on": item.bears_on, "outcome": outcome, "label": labels[outcome],
                     "group_pp": 100 * credit[name][outcome],
                     "item_pp": 100 * credit[name][outcome] * share, "share": share,
-                    "no_news": value[frozenset()][outcome],
-                    "with_news": value[everyone][outcome],
+                    "no_news": none[outcome].mean, "with_news": full[outcome].mean,
                 })
     columns = ["group", "group_label", "item", "date", "headline", "bears_on", "outcome",
                "label", "group_pp", "item_pp", "share", "no_news", "with_news"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _weighted(config, params, u, v, base) -> dict[str, float]:
+    """P(keep), both and either under news ``(u, v)``: draws weighted by the likelihood ratio."""
+    values = enumerate_states(params, u, v)
+    lw = values.loglik - base
+    w = np.exp(lw - lw.max())
+    w /= w.sum()
+    out = {b: float(w @ values.p_keep[:, i]) for i, b in enumerate(config.bases)}
+    out.update(all=float(w @ values.p_all), any=float(w @ values.p_any))
+    return out
 
 
 def group_credits(table: pd.DataFrame) -> pd.DataFrame:

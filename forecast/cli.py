@@ -94,7 +94,7 @@ def _lr_refusal(value) -> str:
 #: Item fields and the flags of ``forecast update`` that give them.
 _FLAGS = {"id": "--id", "date": "--date", "headline": "--headline", "source": "--source",
           "url": "--url", "reliability": "--reliability", "bears_on": "--bears-on",
-          "lr": "--lr", "cluster": "--cluster", "notes": "--notes"}
+          "lr": "--lr", "cluster": "--cluster", "thread": "--thread", "notes": "--notes"}
 
 
 def _as_flags(message: str, where: str, args) -> str:
@@ -138,11 +138,16 @@ def _print_forecast(fc, table, stream=sys.stdout) -> None:
         )
     d = fc.diagnostics()
     gate = "PASSED" if d["converged"] else "FAILED: " + "; ".join(fc.fit.diagnostics["failures"])
-    print(
-        f"diagnostics: R-hat max {d['r_hat_max']:.4f} | bulk ESS min {d['ess_bulk_min']:.0f} | "
-        f"divergences {d['divergences']} | gate {gate}",
-        file=stream,
-    )
+    if fc.engine == "exact":
+        print(f"engine: exact ({fc.fit.shape[1]:,} prior draws weighted by the news) | "
+              f"Pareto k-hat {d.get('pareto_khat', 0.0):.2f} | effective draws "
+              f"{d['ess_bulk_min']:,.0f} | gate {gate}", file=stream)
+    else:
+        print(
+            f"engine: nuts | R-hat max {d['r_hat_max']:.4f} | bulk ESS min "
+            f"{d['ess_bulk_min']:.0f} | divergences {d['divergences']} | gate {gate}",
+            file=stream,
+        )
     for note in fc.notes:
         print(f"note: {note}", file=stream)
 
@@ -191,8 +196,23 @@ def _link(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
+def _save_posterior(fc, path: Path) -> None:
+    """``posterior.nc``: the NUTS fit (linked), or the exact engine's weighted draws."""
+    if fc.engine == "nuts":
+        _link(fc.fit.path, path)
+        return
+    from forecast.store import save_draws
+
+    v = fc.values
+    save_draws(path, config=fc.config, evidence=fc.evidence, key=fc.fit.key, seed=fc.fit.seed,
+               diagnostics=fc.fit.diagnostics, log_weights=fc.log_weights,
+               draws={"p_keep": (("base",), v.p_keep), "p_all": ((), v.p_all),
+                      "p_any": ((), v.p_any), "p_state_post": (("evidence",), v.p_state)})
+
+
 def _run_one(question: Path, out: Path, seed: int | None, as_json: bool,
-             progressbar: bool, prior_source: str | None = None) -> tuple[dict, int, str]:
+             progressbar: bool, prior_source: str | None = None,
+             engine: str | None = None) -> tuple[dict, int, str]:
     """Fit one question and write its files; return its JSON, exit code and printed text."""
     import io
 
@@ -211,11 +231,11 @@ def _run_one(question: Path, out: Path, seed: int | None, as_json: bool,
         target = target / f"prior_source-{prior_source}"
     items = load_ledger(config)
     fc = compute(config, items, out=out, seed=seed, allow_reweight=False,
-                 progressbar=progressbar)
+                 progressbar=progressbar, engine=engine)
     prior = prior_forecast(config, seed=seed)
     table = headline_table(fc, prior=prior)
     target.mkdir(parents=True, exist_ok=True)
-    _link(fc.fit.path, target / "posterior.nc")
+    _save_posterior(fc, target / "posterior.nc")
     result = fc.to_dict()
     atomic_write(target / "forecast.json", (json.dumps(result, indent=2) + "\n").encode())
     atomic_write(target / "headline.csv", table.to_csv(index=False).encode())
@@ -248,7 +268,7 @@ def cmd_run(args) -> int:
     bar = not args.json and sys.stderr.isatty()
     if len(questions) == 1:
         outcomes = [_run_one(Path(questions[0]), args.out, args.seed, args.json, bar,
-                             args.prior_source)]
+                             args.prior_source, args.engine)]
     else:
         # One process per question, as many at once as there are cores. Spawned, not
         # forked: this process may already run threads (BLAS, compilers), and a fork
@@ -260,7 +280,7 @@ def cmd_run(args) -> int:
         with ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker,
                                  mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(_run_one, Path(q), args.out, args.seed, args.json, False,
-                                   args.prior_source) for q in questions]
+                                   args.prior_source, args.engine) for q in questions]
             outcomes = [f.result() for f in futures]
     for _, _, text in outcomes:
         print(text, end="")
@@ -308,7 +328,7 @@ def _item_from_args(args):
         "bears_on": args.bears_on,
         "lr": args.lr,
     }
-    for name in ("url", "cluster", "notes"):
+    for name in ("url", "cluster", "thread", "notes"):
         if getattr(args, name):
             data[name] = getattr(args, name)
     return data
@@ -323,7 +343,7 @@ def cmd_update(args) -> int:
     item = _item_from_args(args)
     try:
         result = update(config, item, out=args.out, seed=args.seed, progressbar=False,
-                        where=where)
+                        where=where, engine=args.engine)
     except LedgerError as exc:
         if args.item:
             raise
@@ -342,6 +362,7 @@ def cmd_update(args) -> int:
           f"bears on {result.item.bears_on})")
     khat = f" (Pareto k-hat {after.khat:.2f})" if after.khat is not None else ""
     print(f"path: {after.path}{khat}")
+    print(_entered_text(config, result))
     labels = {o.id: o.name for o in config.question.outcomes} | {
         "all": config.wording.all, "any": config.wording.any}
     for r in result.contribution_rows():
@@ -350,6 +371,29 @@ def cmd_update(args) -> int:
     for note in after.notes:
         print(f"note: {note}")
     return code
+
+
+def _entered_text(config, result) -> str:
+    """How the item entered: credibility, its ratio alone, and its thread's discount."""
+    import math
+
+    from forecast.ledger import item_credibility, item_loglr
+
+    item, ev = result.item, result.after.evidence
+    h = item_credibility(config, item.reliability)
+    alone, entered = item_loglr(config, item), ev.entered.get(item.id, 0.0)
+    text = (f"entered: credibility h = {h:.2f} ({item.reliability}), ratio alone "
+            f"{math.exp(alone):.3g}")
+    if item.id not in ev.counted:
+        return text + f"; a repeat of cluster {item.cluster!r}: counted by a stronger item"
+    if item.thread:
+        n = sum(1 for i in result.ledger if i.thread == item.thread
+                and i.bears_on == item.bears_on and i.id in ev.counted)
+        rho = config.threads.dependence(item.thread)
+        text += (f"; thread {item.thread} (rho {rho:g}): its {n} reports on {item.bears_on} "
+                 f"count as {n / (1 + (n - 1) * rho):.2f}, so this one adds "
+                 f"{math.exp(entered):.3g}")
+    return text + ". The move below is this item's effect given the rest of the ledger."
 
 
 def cmd_history(args) -> int:
@@ -428,20 +472,24 @@ def _formats(text: str) -> tuple[str, ...]:
 def cmd_charts(args) -> int:
     """``forecast charts``: write the briefing chart set and its index."""
     from forecast.export import export_charts
+    from forecast.store import results_dir
 
-    load_question(args.question)  # refuse bad input before writing anything
-    index = export_charts(args.question, args.out, formats=args.format, dpi=args.dpi,
-                          forecast_out=args.fits)
-    print(f"wrote {len(index)} files to {args.out} (index: {Path(args.out) / 'charts.csv'})")
+    config = load_question(args.question)  # refuse bad input before writing anything
+    target = results_dir(args.out, config, claim=True) / "charts"
+    index = export_charts(args.question, target, formats=args.format, dpi=args.dpi,
+                          forecast_out=args.out)
+    print(f"wrote {len(index)} files to {target} (index: {target / 'charts.csv'})")
     return 0
 
 
 def cmd_report(args) -> int:
     """``forecast report``: write the self-contained HTML (and PDF) briefing."""
     from forecast.report import write_report
+    from forecast.store import results_dir
 
-    load_question(args.question)
-    path = write_report(args.question, args.out, forecast_out=args.fits)
+    config = load_question(args.question)
+    target = results_dir(args.out, config, claim=True) / "report"
+    path = write_report(args.question, target, forecast_out=args.out)
     print(f"wrote {path}")
     return 0
 
@@ -646,6 +694,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prior-source", dest="prior_source", default=None,
                    choices=["elicited", "reference_class", "both"],
                    help="override model.yaml's prior_source (results go to a subfolder)")
+    p.add_argument("--engine", choices=["exact", "nuts"], default=None,
+                   help="exact: prior draws weighted by the exact news likelihood, in a "
+                        "second (falls back to NUTS, loudly, if its weights fail the gate); "
+                        "nuts: sample the PyMC model, the cross-check (default: engine.default "
+                        "in model.yaml)")
     p.set_defaults(func=cmd_run)
 
     p = add("update", "record a news item and show how it moved the forecast",
@@ -678,12 +731,21 @@ def build_parser() -> argparse.ArgumentParser:
                         "report accurate) / P(report | false); for an item bearing on a base, "
                         "P(report | kept) / P(report | not kept). A number like 3 (above 1 "
                         "supports, below 1 counts against, 1 = no update) or an interval "
-                        f"LOW:HIGH like 2:5; between {LR_BOUNDS[0]:g} and {LR_BOUNDS[1]:g}. "
-                        "The reliability code then discounts it")
+                        f"LOW:HIGH like 2:5 (centred on its geometric midpoint; its width "
+                        f"widens the forecast's interval); between {LR_BOUNDS[0]:g} and "
+                        f"{LR_BOUNDS[1]:g}. The reliability code sets its credibility h: it "
+                        "enters as h x LR + (1 - h)")
     p.add_argument("--cluster", metavar="ID",
                    help="optional: a name shared by items repeating one origin (e.g. one wire "
                         "story); they count once per variable")
+    p.add_argument("--thread", metavar="ID",
+                   help="optional: the storyline the report belongs to (threads.yaml), e.g. "
+                        "basing-negotiation: reports of one process that would recur whether "
+                        "or not the state comes true count as n / (1 + (n - 1) rho) reports")
     p.add_argument("--notes", metavar="TEXT", help="optional: why this ratio")
+    p.add_argument("--engine", choices=["exact", "nuts"], default=None,
+                   help="how the before and after forecasts are computed (default: "
+                        "engine.default in model.yaml)")
     out_arg(p)
     json_arg(p, "print the item, the forecast before and after it, and the diagnostics as "
                 "JSON")
@@ -702,22 +764,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("charts", "write the briefing chart set")
     question_arg(p)
-    p.add_argument("--out", type=Path, required=True, metavar="DIR",
-                   help="folder for the charts and their index charts.csv")
+    out_arg(p, "the results root: the charts go to DIR/<question dir>/charts/ with their "
+               "index charts.csv; stored fits there are reused")
     p.add_argument("--format", type=_formats, default=("png",), metavar="LIST",
                    help="comma-separated file formats: png, svg, pdf (default: png)")
     p.add_argument("--dpi", type=_dpi, default=None, metavar="N",
                    help="raster resolution, 10 to 1200 (default: the theme's)")
-    p.add_argument("--fits", type=Path, default=Path("out"), metavar="DIR",
-                   help="where fits are stored and reused (default: out)")
     p.set_defaults(func=cmd_charts)
 
     p = add("report", "write a one-file HTML briefing")
     question_arg(p)
-    p.add_argument("--out", type=Path, required=True, metavar="DIR",
-                   help="folder for the HTML briefing (and its PDF)")
-    p.add_argument("--fits", type=Path, default=Path("out"), metavar="DIR",
-                   help="where fits are stored and reused (default: out)")
+    out_arg(p, "the results root: the briefing goes to DIR/<question dir>/report/ (HTML "
+               "and PDF); stored fits there are reused")
     p.set_defaults(func=cmd_report)
 
     p = add("new", "scaffold a new question directory from the template")

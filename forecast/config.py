@@ -313,12 +313,21 @@ class SensitivitySettings(_Strict):
     rationale: Text
 
 
+class EngineSettings(_Strict):
+    """How the posterior is computed by default, and the exact engine's number of draws."""
+
+    default: Literal["exact", "nuts"]
+    draws: int = Field(ge=1_000, le=2_000_000)
+    rationale: Text
+
+
 class ModelSettings(_Strict):
-    """``model.yaml``: pooling prior, sampler, gate, fast path, prior source, sensitivity."""
+    """``model.yaml``: pooling, engine, sampler, gate, fast path, prior source, sensitivity."""
 
     schema_version: Literal[1]
     effect_pooling: ScalePrior
     credible_mass: float = Field(gt=0.5, lt=1.0)
+    engine: EngineSettings
     sampler: Sampler
     gate: Gate
     fast_path: FastPath

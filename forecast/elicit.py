@@ -5,16 +5,23 @@ distribution of the right family with that mass in that interval, found by
 PreliZ (``pz.maxent``): a Beta for a probability, a Normal on the log scale for
 an odds ratio. Priors given directly as ``dist`` pass through unchanged.
 
-PreliZ is imported lazily: it costs seconds, and only fitting needs it.
+PreliZ is imported lazily and its fits are cached on disk (see :func:`_maxent`): it costs
+seconds, and a forecast from the exact engine otherwise needs a fraction of one.
+:func:`prior_draws` gives independent draws of the parameters from these priors.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import warnings
 from collections.abc import Iterator
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from forecast.config import EffectPrior, Interval, ProbabilityPrior, QuestionConfig
 
@@ -42,8 +49,45 @@ class DegenerateIntervalWarning(UserWarning):
     """
 
 
+def _cache_file() -> Path | None:
+    """The on-disk cache of maxent fits, keyed by PreliZ's version (None: no home to keep it)."""
+    try:
+        from importlib.metadata import version
+
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        return root / "forecast" / f"maxent-preliz-{version('preliz')}.json"
+    except Exception:  # no home directory, no metadata: fit every time
+        return None
+
+
 @lru_cache(maxsize=512)
 def _maxent(family: str, lower: float, upper: float, mass: float) -> dict[str, float]:
+    """PreliZ's maxent fit, cached on disk: importing PreliZ alone costs about 2 s, which
+    would be most of an exact forecast's time; a fit depends only on these four numbers
+    and PreliZ's version, which names the cache file."""
+    key = f"{family}|{lower!r}|{upper!r}|{mass!r}"
+    path = _cache_file()
+    stored: dict = {}
+    if path is not None and path.exists():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            stored = {}
+        if isinstance(stored, dict) and isinstance(stored.get(key), dict):
+            return {k: float(v) for k, v in stored[key].items()}
+    params = _fit_maxent(family, lower, upper, mass)
+    if path is not None:
+        try:
+            from forecast.ledger import atomic_write
+
+            stored = stored if isinstance(stored, dict) else {}
+            atomic_write(path, json.dumps({**stored, key: params}, sort_keys=True).encode())
+        except OSError:
+            pass  # a read-only home: the fit is still right, only not kept
+    return params
+
+
+def _fit_maxent(family: str, lower: float, upper: float, mass: float) -> dict[str, float]:
     import preliz as pz
 
     dist = getattr(pz, family)()
@@ -220,3 +264,26 @@ def resolved_priors(config: QuestionConfig) -> dict[str, Any]:
         },
         "effect_sd": {"dist": pooling.dist, "kwargs": dict(pooling.kwargs)},
     }
+
+
+def prior_draws(config: QuestionConfig, n: int, seed: int,
+                priors: dict | None = None) -> dict[str, np.ndarray]:
+    """Independent draws of the parameters from the prior (no news), by NumPy.
+
+    The exact engine's proposal and the prior predictive; the PyMC model
+    (:mod:`forecast.model`) states the same distribution, and a test checks the
+    two against ``pm.sample_prior_predictive``. ``priors`` (the shape of
+    :func:`resolved_priors`) replaces the question's own priors, e.g. a prior
+    pushed to the end of its interval by the sensitivity analysis.
+    """
+    priors = resolved_priors(config) if priors is None else priors
+    rng = np.random.default_rng(seed)
+    ps, pb = priors["p_state"]["kwargs"], priors["p_base"]["kwargs"]
+    mu = priors["effect_mu"]["kwargs"]
+    k, b = len(config.variables), len(config.bases)
+    p_state = rng.beta(ps["alpha"], ps["beta"], size=(n, k))
+    p_base = rng.beta(pb["alpha"], pb["beta"], size=(n, b))
+    effect_mu = rng.normal(mu["mu"], mu["sigma"], size=(n, k))
+    effect_sd = np.abs(rng.normal(0.0, priors["effect_sd"]["kwargs"]["sigma"], size=(n, 1, 1)))
+    beta = effect_mu[:, None, :] + effect_sd * rng.normal(size=(n, b, k))
+    return {"p_state": p_state, "p_base": p_base, "beta": beta}

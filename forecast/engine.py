@@ -1,24 +1,29 @@
 """Compute a forecast for a set of news items, by the cheapest path that can be trusted.
 
 One job: given a question and the items known on a date, return a
-:class:`Forecast`: per-draw probabilities and their estimates. Three paths:
+:class:`Forecast`: per-draw probabilities and their estimates. Two engines:
 
-``cached``
-    A stored fit made from exactly these inputs exists; its draws are used.
-``reweighted``
-    A stored fit made from the same prior files but other news exists. Each
-    draw is weighted by the change in the news likelihood (computed exactly by
-    :mod:`forecast.exact`), smoothed by Pareto-smoothed importance sampling
-    (ArviZ's ``psislw``). Used only while the Pareto k-hat stays at or below
-    ``fast_path.khat_max`` in ``model.yaml``. No compile, no sampling.
-``fit``
-    Otherwise the model is sampled (seconds to a minute) and stored.
+``exact`` (the default, ``engine`` in ``model.yaml``)
+    Independent draws of the parameters from the question's prior, weighted by
+    the news likelihood that :mod:`forecast.exact` computes exactly, the
+    weights Pareto-smoothed and checked (k-hat, effective sample size, MCSE).
+    The news bear on the parameters only through a bounded, smooth marginal
+    likelihood, so the posterior stays close enough to the prior for this to be
+    exact up to Monte Carlo error: no compile, no sampling, a fraction of a
+    second. Where the weights fail the gate, NUTS takes over, and says so.
+``nuts``
+    The PyMC model sampled with NUTS (the cross-check and the fallback), by
+    three paths: ``cached`` (a stored fit of exactly these inputs), ``reweighted``
+    (a stored fit of the same priors with other news, PSIS-reweighted while the
+    k-hat stays at or below ``fast_path.khat_max``) or ``fit`` (sampled and stored).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +44,13 @@ from forecast.store import (
     results_dir,
     save_fit,
 )
+
+#: The engines :func:`compute` offers.
+ENGINES = ("exact", "nuts")
+
+
+class EngineFallbackWarning(UserWarning):
+    """The exact engine's weights failed the gate and NUTS was used instead."""
 
 
 class NeedsRefitError(RuntimeError):
@@ -77,6 +89,11 @@ class Forecast:
     log_weights: np.ndarray | None = None  # normalised PSIS log weights, or None
     khat: float | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def engine(self) -> str:
+        """``exact`` (prior draws weighted by the exact likelihood) or ``nuts`` (sampled)."""
+        return "exact" if self.path in ("exact", "prior", "importance") else "nuts"
 
     def summary_rows(self) -> list[tuple[str, str, str, str]]:
         """(label, probability, interval, estimative word) per headline outcome."""
@@ -118,6 +135,8 @@ class Forecast:
         fit stored for that quantity instead of recomputing it with ArviZ.
         """
         ess = self.fit.ess_mean.get(name) if name else None
+        if ess is None and self.engine == "exact":
+            ess = float(values.size)  # independent draws: no autocorrelation to estimate
         return estimate(values, self.weights, self.fit.shape, self.config.model.credible_mass,
                         ess=ess)
 
@@ -149,9 +168,10 @@ class Forecast:
         d = self.fit.diagnostics
         n = self.fit.shape[0] * self.fit.shape[1]
         bulk = float(d.get("ess_bulk_min", n))
-        if self.log_weights is not None:
-            bulk *= float(1.0 / (n * np.sum(self.weights**2)))
+        if self.log_weights is not None and d.get("engine") != "exact":
+            bulk *= float(1.0 / (n * np.sum(self.weights**2)))  # the exact engine's is scaled
         out = {
+            "engine": self.engine,
             "r_hat_max": d["r_hat_max"],
             "ess_bulk_min": bulk,
             "ess_mean_min": min(e.ess for e in self.probabilities().values()),
@@ -159,6 +179,8 @@ class Forecast:
             "converged": d["passed"],
             "path": self.path,
         }
+        if d.get("failures"):
+            out["failures"] = list(d["failures"])
         if self.khat is not None:
             out["pareto_khat"] = self.khat
         return out
@@ -268,6 +290,7 @@ def compute(
     allow_reweight: bool = True,
     allow_fit: bool = True,
     progressbar: bool = False,
+    engine: str | None = None,
 ) -> Forecast:
     """The forecast given the items known on ``as_of`` (default: today).
 
@@ -275,6 +298,10 @@ def compute(
     ----------
     config, items
         The validated question and its ledger.
+    engine
+        ``"exact"`` or ``"nuts"`` (default: ``engine.default`` in ``model.yaml``). The
+        exact engine falls back to NUTS, with an :class:`EngineFallbackWarning`,
+        when its weights fail the gate.
     out
         Where fits are stored (``<out>/<question>/fits``).
     seed
@@ -287,10 +314,23 @@ def compute(
     out = Path(out)
     as_of = as_of or dt.date.today()
     seed = config.model.sampler.seed if seed is None else seed
+    engine = engine or config.model.engine.default
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
+    notes: list[str] = []
+    if engine == "exact":
+        fc = exact_forecast(config, items, as_of=as_of, seed=seed)
+        if fc.fit.diagnostics["passed"]:
+            return fc
+        message = ("the exact engine's weights FAILED the gate ("
+                   + "; ".join(fc.fit.diagnostics["failures"]) + "): falling back to NUTS")
+        if not allow_fit and not allow_reweight:
+            raise NeedsRefitError(message)
+        warnings.warn(message, EngineFallbackWarning, stacklevel=2)
+        notes.append(message)
     evidence = evidence_from(config, items_as_of(items, as_of))
     key = fit_key(config, evidence, seed)
     path = fit_path(out, config, key)
-    notes: list[str] = []
     if path.exists():
         try:
             return from_fit(config, load_fit(path, expected_key=key), evidence, as_of, "cached")
@@ -350,9 +390,9 @@ def prior_forecast(config: QuestionConfig, *, seed: int | None = None,
     shape so that the same estimates apply, unless ``n`` is given; no MCMC is
     involved. ``enumerate=False`` leaves ``values`` as None (for callers that
     only need the draws). ``priors`` replaces the question's priors
-    (:func:`forecast.model.prior_draws`).
+    (:func:`forecast.elicit.prior_draws`).
     """
-    from forecast.model import prior_draws
+    from forecast.elicit import prior_draws
 
     s = config.model.sampler
     seed = s.seed if seed is None else seed
@@ -409,3 +449,45 @@ def importance_forecast(config: QuestionConfig, items: list[NewsItem], *,
     values = enumerate_states(prior.fit.params, *evidence.per_draw(prior.fit.params.n))
     log_weights, khat = psis(values.loglik)  # the prior's own log likelihood of no news is 0
     return Forecast(config, as_of, evidence, "importance", prior.fit, values, log_weights, khat)
+
+
+def exact_forecast(config: QuestionConfig, items: list[NewsItem], *,
+                   as_of: dt.date | None = None, seed: int | None = None,
+                   n: int | None = None) -> Forecast:
+    """The default engine: ``engine.draws`` prior draws weighted by the exact news likelihood.
+
+    The weights' diagnostics are the gate: Pareto k-hat at most
+    ``fast_path.khat_max``, an effective sample size (``n / (n sum w^2)`` of the
+    draws) of at least ``gate.ess_bulk_min``, and each headline MCSE at most
+    ``gate.mcse_max``. They are in ``forecast.fit.diagnostics`` (``passed``,
+    ``failures``) and so in ``forecast run --json`` and the chart footers.
+
+    Returns
+    -------
+    Forecast
+        With ``path == "exact"``.
+    """
+    n = config.model.engine.draws if n is None else int(n)
+    fc = importance_forecast(config, items, as_of=as_of, seed=seed, n=n)
+    gate = config.model.gate
+    efficiency = float(1.0 / (n * np.sum(fc.weights**2)))
+    ess = n * efficiency
+    mcse = max(e.mcse for e in fc.probabilities().values())
+    failures = []
+    if not fc.khat <= config.model.fast_path.khat_max:
+        failures.append(f"Pareto k-hat {fc.khat:.2f} > {config.model.fast_path.khat_max}")
+    if ess < gate.ess_bulk_min:
+        failures.append(f"effective sample size {ess:.0f} < {gate.ess_bulk_min}")
+    if mcse > gate.mcse_max:
+        failures.append(f"MCSE {mcse:.4f} > {gate.mcse_max}")
+    diagnostics = dict(fc.fit.diagnostics)
+    diagnostics.update({"passed": not failures, "failures": failures, "pareto_khat": fc.khat,
+                        "ess_bulk_min": ess, "weight_efficiency": efficiency,
+                        "mcse_max": mcse, "engine": "exact",
+                        "method": "exact: independent prior draws weighted by the exact news "
+                                  "likelihood (PSIS-smoothed)"})
+    fit = dataclasses.replace(fc.fit, diagnostics=diagnostics,
+                              key=f"exact-{config.input_hash()[:8]}-{fc.evidence.key()[:8]}"
+                                  f"-{fc.fit.seed}-{n}")
+    return Forecast(config, fc.as_of, fc.evidence, "exact", fit, fc.values, fc.log_weights,
+                    fc.khat)

@@ -75,7 +75,7 @@ def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out"
     prior = prior_forecast(config)
     b = Briefing(config, items, fc, prior)
     b.tables["headline"] = headline_table(fc, prior=prior)
-    b.tables["history"] = history(config, out=forecast_out, today=fc.as_of)
+    b.tables["history"] = history(config, out=forecast_out, today=fc.as_of, engine=fc.engine)
     b.tables["ledger"] = ledger_table(config, items)
     b.tables["contributions"] = analysis.contributions(fc, items)
     b.findings = key_judgements(fc, items)

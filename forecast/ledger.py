@@ -45,7 +45,7 @@ import math
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import NormalDist
 from typing import Annotated, Any, Literal
@@ -232,6 +232,7 @@ class Evidence:
     counted: tuple[str, ...]  # items that stand for themselves or their cluster
     entered: dict[str, float]  # what each item adds after clusters and threads (0: none)
     terms: Terms | None = None
+    _draws: dict = field(default_factory=dict, compare=False, repr=False)
 
     def key(self) -> str:
         """A hash of the evidence: its centre, its items and their terms."""
@@ -258,6 +259,11 @@ class Evidence:
         power then apply per draw. Deterministic: the same evidence and ``n``
         give the same draws. Without uncertain items every row is the centre.
         """
+        if n not in self._draws:  # analyses ask for the same draws many times
+            self._draws[n] = self._per_draw(n)
+        return self._draws[n]
+
+    def _per_draw(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         k, b = self.state_loglr.size, self.outcome_loglr.size
         t = self.terms
         if t is None or not t.uncertain:
@@ -274,6 +280,7 @@ class Evidence:
         ell = np.log1p(t.h * np.expm1(d)) * t.scale[t.group]
         out = np.zeros((n, k + b))
         np.add.at(out, (slice(None), t.target), ell)  # one column per target
+        out.setflags(write=False)
         return out[:, :k], out[:, k:]
 
 

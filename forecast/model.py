@@ -19,7 +19,6 @@ News enters through two data containers, ``state_loglr`` (K) and
 
 from __future__ import annotations
 
-import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 from pymc_extras.prior import Prior
@@ -89,25 +88,3 @@ def build_model(config: QuestionConfig, evidence: Evidence) -> pm.Model:
 #: Variables whose draws the fast path and scenarios need (see exact.Params).
 PARAMETER_VARS = ("p_state", "p_base", "beta")
 HEADLINE_VARS = ("p_keep", "p_all", "p_any")
-
-
-def prior_draws(config: QuestionConfig, n: int, seed: int,
-                priors: dict | None = None) -> dict[str, np.ndarray]:
-    """Independent draws of the parameters from the prior (no news), by NumPy.
-
-    Used for the prior predictive and as the plain Monte Carlo reference the
-    sampled forecast is checked against. ``priors`` (the shape of
-    :func:`forecast.elicit.resolved_priors`) replaces the question's own priors,
-    e.g. a prior pushed to the end of its interval by the sensitivity analysis.
-    """
-    priors = resolved_priors(config) if priors is None else priors
-    rng = np.random.default_rng(seed)
-    ps, pb = priors["p_state"]["kwargs"], priors["p_base"]["kwargs"]
-    mu = priors["effect_mu"]["kwargs"]
-    k, b = len(config.variables), len(config.bases)
-    p_state = rng.beta(ps["alpha"], ps["beta"], size=(n, k))
-    p_base = rng.beta(pb["alpha"], pb["beta"], size=(n, b))
-    effect_mu = rng.normal(mu["mu"], mu["sigma"], size=(n, k))
-    effect_sd = np.abs(rng.normal(0.0, priors["effect_sd"]["kwargs"]["sigma"], size=(n, 1, 1)))
-    beta = effect_mu[:, None, :] + effect_sd * rng.normal(size=(n, b, k))
-    return {"p_state": p_state, "p_base": p_base, "beta": beta}

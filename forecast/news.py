@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ class UpdateResult:
     item: NewsItem
     before: Forecast
     after: Forecast
+    ledger: list[NewsItem] = field(default_factory=list)  # the ledger after the item
 
     def __repr__(self) -> str:
         moves = "; ".join(
@@ -142,6 +143,7 @@ def update(
     seed: int | None = None,
     progressbar: bool = False,
     where: str = "item",
+    engine: str | None = None,
 ) -> UpdateResult:
     """Record a news item and return the forecast before and after it.
 
@@ -157,6 +159,8 @@ def update(
         The date the item may not be after (default: the system date).
     where
         How errors name the item (e.g. the file it was read from).
+    engine
+        ``exact`` or ``nuts`` (default: ``engine.default`` of ``model.yaml``).
 
     Raises
     ------
@@ -170,12 +174,13 @@ def update(
         item = parse_item(item, where=where)
     existing, raw = read_ledger(config, today=today)
     check_item(config, item, existing, today=today, where=where)
-    before = compute(config, existing, out=out, as_of=today, seed=seed, progressbar=progressbar)
+    before = compute(config, existing, out=out, as_of=today, seed=seed, progressbar=progressbar,
+                     engine=engine)
     ledger = append_item(config, item, today=today, known=(existing, raw))
     reuse = [before.fit]  # the fit just used is the natural base for the fast path
     after = compute(config, ledger, out=out, as_of=today, seed=seed, reweight_from=reuse,
-                    progressbar=progressbar)
-    return UpdateResult(item=ledger[-1], before=before, after=after)
+                    progressbar=progressbar, engine=engine)
+    return UpdateResult(item=ledger[-1], before=before, after=after, ledger=ledger)
 
 
 def history(
@@ -185,13 +190,15 @@ def history(
     seed: int | None = None,
     today: dt.date | None = None,
     progressbar: bool = False,
+    engine: str | None = None,
 ) -> pd.DataFrame:
     """The forecast as it stood after each ledger date, from the items known by then.
 
-    Every point is reweighted from one canonical fit, the fit of the whole
-    ledger, so the history is the same on every run with the same seed
-    whatever else is in the cache; a date whose reweighting is not trusted
-    is fitted on its own items.
+    Every point comes from the draws of one forecast of the whole ledger (the
+    exact engine's prior draws, or the NUTS fit of the whole ledger) weighted
+    exactly to the items known then, so the history is the same on every run
+    with the same seed whatever else is in the cache; a date whose weights are
+    not trusted is computed on its own items.
 
     Returns
     -------
@@ -205,7 +212,7 @@ def history(
     config = _config(question)
     items = load_ledger(config, today=today)
     full = compute(config, items, out=out, as_of=today, seed=seed, allow_reweight=False,
-                   progressbar=progressbar)
+                   progressbar=progressbar, engine=engine)
     dates: list[dt.date | None] = [None, *sorted({i.date for i in items})]
     rows = []
     for date in dates:
@@ -216,9 +223,11 @@ def history(
             fc = full
         else:
             fc = reweight(config, full.fit, evidence_from(config, known), as_of)
+            if full.engine == "exact":
+                fc.path = "exact"  # the same prior draws, weighted to these items
             if fc.khat > config.model.fast_path.khat_max:
                 fc = compute(config, known, out=out, as_of=as_of, seed=seed,
-                             allow_reweight=False, progressbar=progressbar)
+                             allow_reweight=False, progressbar=progressbar, engine=engine)
         for outcome, est in fc.probabilities().items():
             if outcome not in config.headline_outcomes:
                 continue

@@ -1087,9 +1087,9 @@ def _question_draws(config: QuestionConfig, forecast, n: int, seed: int
         v = forecast.values
         return np.asarray(v.p_state), np.asarray(v.p_keep), f"{forecast.path}, as of " \
             f"{forecast.as_of.isoformat()}"
+    from forecast.elicit import prior_draws
     from forecast.exact import Params, enumerate_states
     from forecast.ledger import evidence_from
-    from forecast.model import prior_draws
 
     draws = prior_draws(config, n, seed)
     evidence = evidence_from(config, [])

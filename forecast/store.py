@@ -169,6 +169,28 @@ def save_fit(tree, path: Path, *, config: QuestionConfig, evidence: Evidence, ke
     return write_tree(tree, path)
 
 
+def save_draws(path: Path, *, config: QuestionConfig, evidence: Evidence, key: str, seed: int,
+               diagnostics: dict, draws: dict[str, tuple[tuple[str, ...], np.ndarray]],
+               log_weights: np.ndarray | None) -> Path:
+    """Write the exact engine's weighted draws as DataTree netCDF with the fit's provenance.
+
+    ``draws`` maps a name to ``(dims, array)`` over ``draw`` and the question's coordinates;
+    the normalised log weights go beside them. The same attributes as :func:`save_fit`:
+    the hash of every input, the versions, the items, the seed.
+    """
+    import xarray as xr
+
+    coords = {"base": config.bases, "evidence": config.variables}
+    data = {name: (("draw", *dims), np.asarray(a)) for name, (dims, a) in draws.items()}
+    if log_weights is not None:
+        data["log_weight"] = (("draw",), np.asarray(log_weights))
+    ds = xr.Dataset(data, coords={k: v for k, v in coords.items()
+                                  if any(k in d for d, _ in data.values())})
+    tree = xr.DataTree.from_dict({"posterior": ds})
+    return save_fit(tree, path, config=config, evidence=evidence, key=key, seed=seed,
+                    diagnostics=diagnostics)
+
+
 def write_tree(tree, path: Path) -> Path:
     """Write a DataTree to ``path`` as netCDF (h5netcdf), atomically.
 

@@ -82,13 +82,15 @@ def _interval(lo, hi, ratio):
 
 
 prior_view = pd.DataFrame({
-    "parameter": [f"{label} ({kind})" for label, kind in zip(priors["label"], priors["kind"])],
+    "parameter": [f"{label} ({kind})" for label, kind in zip(priors["label"], priors["kind"],
+                                                                   strict=True)],
     "elicited": [_interval(lo, hi, r) for lo, hi, r in
-                 zip(priors["lower"], priors["upper"], is_ratio)],
+                 zip(priors["lower"], priors["upper"], is_ratio, strict=True)],
     "mass": [fmt.pct(m) for m in priors["mass"]],
     "distribution": [f"{d}({kw})" + (" on log OR" if r else "")
-                     for d, kw, r in zip(priors["dist"], priors["kwargs"], is_ratio)],
-    "centre": [_value(c, r) for c, r in zip(priors["prior_mean"], is_ratio)],
+                     for d, kw, r in zip(priors["dist"], priors["kwargs"], is_ratio,
+                                          strict=True)],
+    "centre": [_value(c, r) for c, r in zip(priors["prior_mean"], is_ratio, strict=True)],
 })
 show(prior_view, names={"parameter": "Prior", "elicited": "Elicited interval",
                         "mass": "Mass", "distribution": "Distribution",

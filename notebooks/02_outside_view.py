@@ -86,15 +86,20 @@ show(patron_view, names={"n_cases": "Cases", "kept": "Kept 5 years",
 
 # %%
 top = patrons.iloc[0]
-Markdown(
-    f"{top['patron']} contributes {top['n_cases']} of the {len(cases)} cases; "
-    f"{', '.join(patrons.loc[patrons['n_cases'] == 1, 'patron'])} only one each, which is "
-    f"why the intercept is pooled across patrons: a patron with a single case borrows its "
-    f"baseline from the others instead of getting one fitted to one outcome. "
-    f"Russia (after 1991) kept {fmt.pct(patrons.set_index('patron').loc['Russia', reference.OUTCOME])} "
-    f"of its {patrons.set_index('patron').loc['Russia', 'n_cases']} cases."
-    if "Russia" in set(patrons["patron"]) else
-    f"{top['patron']} contributes {top['n_cases']} of the {len(cases)} cases.")
+by_patron = patrons.set_index("patron")
+single = list(patrons.loc[patrons["n_cases"] == 1, "patron"])
+text = f"{top['patron']} contributes {top['n_cases']} of the {len(cases)} cases"
+if single:
+    names_single = " and ".join([", ".join(single[:-1]), single[-1]] if len(single) > 2
+                                else single)
+    text += f"; {names_single} only one each"
+text += (". That is why the intercept is pooled across patrons: a patron with few cases "
+         "borrows its baseline from the others instead of getting one fitted to a handful of "
+         "outcomes.")
+if "Russia" in by_patron.index:
+    text += (f" Russia (after 1991) kept {fmt.pct(by_patron.loc['Russia', reference.OUTCOME])} "
+             f"of its {by_patron.loc['Russia', 'n_cases']} cases.")
+Markdown(text)
 
 # %% [markdown]
 # ## The fit and its convergence gate
@@ -157,7 +162,8 @@ coef_view = coefficients.assign(
     feature=coefficients["feature"].str.replace("_", " ").str.capitalize(),
     odds=coefficients["odds_ratio"].map(fmt.ratio),
     interval=[f"{fmt.ratio(lo)}–{fmt.ratio(hi)}"
-              for lo, hi in zip(coefficients["or_lower"], coefficients["or_upper"])],
+              for lo, hi in zip(coefficients["or_lower"], coefficients["or_upper"],
+                                strict=True)],
     p_up=coefficients["p_positive"].map(fmt.pct))
 show(coef_view, columns=["feature", "odds", "interval", "p_up"],
      names={"feature": "Feature", "odds": "Odds ratio (median)",
@@ -302,7 +308,8 @@ syria_prior = reference.question_case(config, prior, fit=fit, seed=seed)
 syria_now = reference.question_case(config, posterior, fit=fit, seed=seed)
 show(syria_now.features.assign(
          value=[("uncertain" if k == "uncertain" else ("yes" if v == 1 else "no"))
-                for k, v in zip(syria_now.features["kind"], syria_now.features["value"])],
+                for k, v in zip(syria_now.features["kind"], syria_now.features["value"],
+                                 strict=True)],
          feature=syria_now.features["feature"].str.replace("_", " ").str.capitalize(),
          variable=syria_now.features["variable"].fillna("–"),
          p=syria_now.features["p_true"]),
@@ -380,6 +387,7 @@ show(by_parameter, columns=["label", "elicited", "reference_class", "both"],
 effects = linked[linked["scale"] == "log odds ratio"].pivot(
     index="label", columns="source", values="mean")
 flipped = effects[np.sign(effects["elicited"]) != np.sign(effects["reference_class"])]
+flipped_names = " and ".join(x.removeprefix("Effect: ") for x in flipped.index)
 kept_sign = effects.drop(flipped.index)
 
 
@@ -408,10 +416,9 @@ Markdown(
     + f"\n\nHistory's base rate is {fmt.pct(base['reference_class'].iloc[0])} for both bases "
       f"(the cases code a patron's presence, not one facility), "
       f"{fmt.pp(base_gap.min())} to {fmt.pp(base_gap.max())} against the elicited baselines. "
-    + (f"Where the signs differ ({' and '.join(l.removeprefix('Effect: ') for l in flipped.index)}), "
-       f"the analysts' reasoning and the historical record point opposite ways, so the choice "
-       f"of prior source decides the direction of those effects: a substantive judgement, not "
-       f"a technicality." if len(flipped) else
+    + (f"Where the signs differ ({flipped_names}), the analysts' reasoning and the historical "
+       f"record point opposite ways, so the choice of prior source decides the direction of "
+       f"those effects: a substantive judgement, not a technicality." if len(flipped) else
        "The two sources agree on the direction of every linked effect; they differ in size."))
 
 # %% [markdown]

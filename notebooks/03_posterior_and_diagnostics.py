@@ -26,7 +26,8 @@ seed = 20261125
 draws = 1500
 
 # %%
-# Seed: the sampler (or the stored fit made with this seed) and the prior draws use `seed`.
+# Seed: the forecast's draws (the exact engine's prior draws, or NUTS's chains, stored and
+# reused) and the independent prior draws of the priors-only forecast come from `seed`.
 from forecast.config import load_question
 from forecast.engine import compute, prior_forecast
 from forecast.ledger import load_ledger
@@ -35,9 +36,10 @@ config = load_question(question_dir).with_sampler(draws=draws, seed=seed)
 items = load_ledger(config)
 posterior = compute(config, items, out=out_dir, allow_reweight=False)
 prior = prior_forecast(config, seed=seed)
-sampler = config.model.sampler
-print(f"seed {seed}; {sampler.chains} chains x {sampler.draws} draws; {len(items)} news items")
-print(f"path: {posterior.path} (fit {posterior.fit.path.name})")
+n_draws = posterior.fit.shape[0] * posterior.fit.shape[1]
+print(f"seed {seed}; {n_draws:,} draws behind the forecast (path: {posterior.path}"
+      + (f", stored fit {posterior.fit.path.name})" if posterior.fit.path.is_file() else ")")
+      + f"; {len(items)} news items")
 
 # %% [markdown]
 # ## The headline: prior beside posterior
@@ -91,7 +93,8 @@ Markdown(
     + " " + " ".join(
         f"The 90% interval of {r.label} is {fmt.number(100 * (r.upper - r.lower), 0)} points "
         f"wide given the news against {fmt.number(100 * (r.prior_upper - r.prior_lower), 0)} "
-        f"before it ({'narrower' if r.upper - r.lower < r.prior_upper - r.prior_lower else 'no narrower'})."
+        f"before it "
+        f"({'narrower' if r.upper - r.lower < r.prior_upper - r.prior_lower else 'no narrower'})."
         for r in wide.iloc[:len(config.bases)].itertuples())
     + " What is left uncertain is mostly the priors' own uncertainty about the effects and "
       "baselines, which the news can only partly resolve (notebook 04 says which inputs "
@@ -144,41 +147,103 @@ Markdown(
     + (f" No news bears on {', '.join(quiet)}." if quiet else ""))
 
 # %% [markdown]
-# ## Convergence diagnostics
+# ## Can the numbers be trusted?
 #
-# The gate in the question's `model.yaml`: R-hat, bulk and tail ESS of the headline
-# probabilities, divergences, and the MCSE of the headline means. A fit that fails it
-# must not be briefed; the table says which checks pass.
+# The forecast passes the gate in the question's `model.yaml` before it is briefed. Which
+# checks apply depends on how it was computed: the **exact** engine (independent prior
+# draws weighted by the exact likelihood of the news) is checked by the Pareto k-hat of
+# its weights, their effective sample size and the Monte Carlo error of the headline
+# means; a **NUTS** posterior (sampled chains) by R-hat, bulk and tail ESS, divergences and
+# the same Monte Carlo error.
 
 # %%
 diagnostics = posterior.fit.diagnostics
 gate = config.model.gate
-checks = pd.DataFrame([
-    {"check": "R-hat, worst quantity", "value": fmt.number(diagnostics["r_hat_max"], 3),
-     "threshold": f"≤ {fmt.number(gate.r_hat_max, 2)}",
-     "ok": diagnostics["r_hat_max"] <= gate.r_hat_max},
-    {"check": "Bulk ESS, headline probabilities", "value": fmt.count(diagnostics["ess_bulk_min"]),
-     "threshold": f"≥ {fmt.count(gate.ess_bulk_min)}",
-     "ok": diagnostics["ess_bulk_min"] >= gate.ess_bulk_min},
-    {"check": "Tail ESS, headline probabilities", "value": fmt.count(diagnostics["ess_tail_min"]),
-     "threshold": f"≥ {fmt.count(gate.ess_tail_min)}",
-     "ok": diagnostics["ess_tail_min"] >= gate.ess_tail_min},
-    {"check": "Divergent transitions", "value": fmt.count(diagnostics["divergences"]),
-     "threshold": f"≤ {gate.divergences_max}",
-     "ok": diagnostics["divergences"] <= gate.divergences_max},
-    {"check": "MCSE of the headline means", "value": fmt.number(diagnostics["mcse_max"], 4),
-     "threshold": f"≤ {fmt.number(gate.mcse_max, 4)}",
-     "ok": diagnostics["mcse_max"] <= gate.mcse_max},
-]).assign(result=lambda t: t["ok"].map({True: "pass", False: "FAIL"}))
+sampled_here = posterior.fit.path.is_file()  # a stored NUTS fit, with chains to diagnose
+mcse_max = diagnostics.get("mcse_max", max(e.mcse for e in posterior.probabilities().values()))
+
+
+def _check(name, value, shown, threshold, ok):
+    return {"check": name, "value": shown, "threshold": threshold, "ok": bool(ok)}
+
+
+def sampler_checks(d):
+    """The NUTS gate of model.yaml, check by check."""
+    return [
+        _check("R-hat, worst quantity", d["r_hat_max"], fmt.number(d["r_hat_max"], 3),
+               f"≤ {fmt.number(gate.r_hat_max, 2)}", d["r_hat_max"] <= gate.r_hat_max),
+        _check("Bulk ESS, headline probabilities", d["ess_bulk_min"],
+               fmt.count(d["ess_bulk_min"]), f"≥ {fmt.count(gate.ess_bulk_min)}",
+               d["ess_bulk_min"] >= gate.ess_bulk_min),
+        _check("Tail ESS, headline probabilities", d["ess_tail_min"],
+               fmt.count(d["ess_tail_min"]), f"≥ {fmt.count(gate.ess_tail_min)}",
+               d["ess_tail_min"] >= gate.ess_tail_min),
+        _check("Divergent transitions", d["divergences"], fmt.count(d["divergences"]),
+               f"≤ {gate.divergences_max}", d["divergences"] <= gate.divergences_max),
+        _check("MCSE of the headline means", d["mcse_max"], fmt.number(d["mcse_max"], 4),
+               f"≤ {fmt.number(gate.mcse_max, 4)}", d["mcse_max"] <= gate.mcse_max),
+    ]
+
+
+if sampled_here:
+    engine_name, rows = "NUTS", sampler_checks(diagnostics)
+else:
+    khat_max = config.model.fast_path.khat_max
+    ess = diagnostics.get("ess_bulk_min", float("nan"))
+    engine_name, rows = "exact", [
+        _check("Pareto k-hat of the weights", posterior.khat, fmt.number(posterior.khat, 2),
+               f"≤ {fmt.number(khat_max, 1)}", posterior.khat <= khat_max),
+        _check("Effective sample size of the weights", ess, fmt.count(ess),
+               f"≥ {fmt.count(gate.ess_bulk_min)}", ess >= gate.ess_bulk_min),
+        _check("MCSE of the headline means", mcse_max, fmt.number(mcse_max, 4),
+               f"≤ {fmt.number(gate.mcse_max, 4)}", mcse_max <= gate.mcse_max),
+    ]
+checks = pd.DataFrame(rows).assign(result=lambda t: t["ok"].map({True: "pass", False: "FAIL"}))
 show(checks, columns=["check", "value", "threshold", "result"],
-     names={"check": "Check", "value": "This fit", "threshold": "Gate (model.yaml)",
+     names={"check": "Check", "value": "This forecast", "threshold": "Gate (model.yaml)",
             "result": "Result"},
-     caption=f"Convergence gate: {'PASSED' if diagnostics['passed'] else 'FAILED'}")
+     caption=f"The briefed forecast ({engine_name} engine, path {posterior.path}): gate "
+             f"{'PASSED' if diagnostics['passed'] else 'FAILED'}")
+
+# %%
+Markdown(
+    (f"**The briefed forecast passes its gate** ({engine_name} engine). "
+     if diagnostics["passed"] else
+     f"**The briefed forecast FAILS its gate: {'; '.join(diagnostics['failures'])}. Do not "
+     f"brief these numbers.** ")
+    + f"The largest Monte Carlo error of a headline probability is {fmt.number(mcse_max, 4)}: "
+      f"the percentages above are good to about ±{fmt.number(200 * mcse_max, 1)} points "
+      f"(two MCSE), "
+    + ("far inside their credible intervals." if 2 * mcse_max < 0.01 else
+       "which matters when reading them to the point."))
+
+# %% [markdown]
+# ### The sampler's diagnostics (NUTS)
+#
+# The same model sampled with NUTS: the briefed forecast itself when it was sampled, and
+# otherwise an independent cross-check of the exact engine, stored so that later runs reuse
+# it. Its chains are held to the sampler gate of `model.yaml`; where the two engines agree
+# within their Monte Carlo error, neither has gone wrong.
+
+# %%
+if sampled_here:
+    sampled = posterior
+else:  # the exact engine keeps no chains: sample the same model and news once, as a check
+    sampled = compute(config, items, out=out_dir, seed=seed, engine="nuts",
+                      allow_reweight=False)
+nuts_diagnostics = sampled.fit.diagnostics
+nuts_checks = pd.DataFrame(sampler_checks(nuts_diagnostics)).assign(
+    result=lambda t: t["ok"].map({True: "pass", False: "FAIL"}))
+show(nuts_checks, columns=["check", "value", "threshold", "result"],
+     names={"check": "Check", "value": "NUTS fit", "threshold": "Gate (model.yaml)",
+            "result": "Result"},
+     caption=f"NUTS ({sampled.path}, {sampled.fit.path.name}): gate "
+             f"{'PASSED' if nuts_diagnostics['passed'] else 'FAILED'}")
 
 # %%
 from forecast.tables import diagnostics_table
 
-per_variable = diagnostics_table(diagnostics)
+per_variable = diagnostics_table(nuts_diagnostics)
 show(per_variable, names={"variable": "Quantity"},
      caption="Per sampled quantity: worst R-hat, smallest bulk and tail ESS, largest MCSE "
              "(headline quantities only)")
@@ -195,17 +260,25 @@ charts.plot_diagnostics(per_variable, gate=gate)
 
 # %%
 worst = per_variable.sort_values("ess_bulk_min").iloc[0]
+exact_p, nuts_p = posterior.probabilities(), sampled.probabilities()
+gaps = {b: abs(exact_p[b].mean - nuts_p[b].mean) for b in config.bases}
+noise = {b: 2 * (exact_p[b].mcse ** 2 + nuts_p[b].mcse ** 2) ** 0.5 for b in config.bases}
+agree = all(gaps[b] <= noise[b] for b in config.bases)
+base_names = {o.id: o.name for o in config.question.outcomes}
 Markdown(
-    (f"**The fit passes its gate.** " if diagnostics["passed"] else
-     f"**The fit FAILS its gate: {'; '.join(diagnostics['failures'])}. Do not brief these "
-     f"numbers.** ")
-    + f"The smallest bulk ESS of any quantity is {fmt.count(worst['ess_bulk_min'])} "
-      f"({worst['variable']}), the worst R-hat {fmt.number(per_variable['r_hat_max'].max(), 3)}"
-      f" and the largest MCSE of a headline mean {fmt.number(diagnostics['mcse_max'], 4)}: "
-      f"the headline percentages carry a Monte Carlo error of about "
-      f"±{fmt.number(200 * diagnostics['mcse_max'], 1)} points (two MCSE), "
-      + ("far below their credible intervals." if 2 * diagnostics["mcse_max"] < 0.01 else
-         "to be kept in mind when reading them to the point."))
+    ("**The NUTS fit passes the sampler gate.** " if nuts_diagnostics["passed"] else
+     f"**The NUTS fit FAILS the sampler gate: {'; '.join(nuts_diagnostics['failures'])}.** ")
+    + f"Its smallest bulk ESS of any quantity is {fmt.count(worst['ess_bulk_min'])} "
+      f"({worst['variable']}) and its worst R-hat "
+      f"{fmt.number(per_variable['r_hat_max'].max(), 3)}. "
+    + ("" if sampled is posterior else
+       "Against the exact engine: "
+       + "; ".join(f"{base_names[b]} {fmt.pct(exact_p[b].mean)} (exact) and "
+                   f"{fmt.pct(nuts_p[b].mean)} (NUTS), {fmt.number(100 * gaps[b], 1)} points "
+                   f"apart" for b in config.bases)
+       + (": within their joint Monte Carlo error, so the two engines agree."
+          if agree else ": further apart than their Monte Carlo error allows; investigate "
+                        "before briefing.")))
 
 # %% [markdown]
 # ## Key judgements

@@ -27,8 +27,9 @@ draws = 1500
 out_dir = "../out"
 
 # %%
-# Seed: the forecast's fit (stored, or sampled with this seed) and the sensitivity
-# analysis's fresh prior draws, where the fit's draws cannot carry a case, use `seed`.
+# Seed: the forecast's draws (the exact engine's prior draws, or NUTS's chains, stored and
+# reused) and the sensitivity analysis's fresh prior draws, where the forecast's draws
+# cannot carry a case, come from `seed`.
 from forecast.config import load_question
 from forecast.engine import compute
 from forecast.ledger import load_ledger
@@ -36,12 +37,12 @@ from forecast.ledger import load_ledger
 config = load_question(question_dir).with_sampler(draws=draws, seed=seed)
 items = load_ledger(config)
 forecast = compute(config, items, out=out_dir, seed=seed)
-sampler = config.model.sampler
-print(f"seed {seed}; {sampler.chains} chains x {sampler.draws} draws; path: {forecast.path}; "
+n_draws = forecast.fit.shape[0] * forecast.fit.shape[1]
+print(f"seed {seed}; {n_draws:,} draws behind the forecast (path: {forecast.path}); "
       f"{len(items)} news items")
 
 # %%
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from forecast import analysis, charts, fmt
 from forecast.charts.theme import footer_text
@@ -51,7 +52,7 @@ footer = footer_text(forecast)
 names = {o.id: o.name for o in config.question.outcomes}
 names.update(all=config.wording.all, any=config.wording.any)
 variable_label = {v.id: v.label for v in config.evidence.variables}
-forecast
+display(forecast)  # the forecast analysed below, as the library summarises it
 
 # %% [markdown]
 # ## Scenarios
@@ -101,9 +102,10 @@ named = scenario_table[(scenario_table["kind"] == "combination")
 single = scenario_table[(scenario_table["kind"] == "one at a time")
                         & (scenario_table["outcome"] == joint)]
 hi, lo = named.loc[named["p"].idxmax()], named.loc[named["p"].idxmin()]
+baseline = scenario_table[scenario_table["kind"] == "baseline"].set_index("outcome")
 driver = single.loc[single["change_pp"].abs().idxmax()]
 Markdown(
-    f"For **{names[joint]}** (now {fmt.pct(scenario_table.loc[scenario_table['kind'] == 'baseline'].set_index('outcome').loc[joint, 'p'])}), "
+    f"For **{names[joint]}** (now {fmt.pct(baseline.loc[joint, 'p'])}), "
     f"the named scenarios range from {fmt.pct(lo['p'])} ({lo['scenario']}) to "
     f"{fmt.pct(hi['p'])} ({hi['scenario']}). Of the single facts, "
     f"**{driver['scenario']}** moves it most ({fmt.pp(driver['change_pp'])}).")
@@ -121,11 +123,12 @@ Markdown(
 sensitivity_table = analysis.sensitivity(config, items, forecast=forecast, out=out_dir,
                                          fallback_seed=seed)
 tornado = analysis.tornado_table(sensitivity_table, joint)
-show(tornado, columns=["label", "low_setting", "low_pp", "high_setting", "high_pp",
-                       "swing_pp", "khat"],
+# The swing is a distance between the two ends, so it is shown without a sign.
+show(tornado.assign(swing=tornado["swing_pp"].map(lambda x: f"{fmt.number(x, 1)} pp")),
+     columns=["label", "low_setting", "low_pp", "high_setting", "high_pp", "swing", "khat"],
      names={"label": "Input", "low_setting": "Low end", "low_pp": "Change at low end",
             "high_setting": "High end", "high_pp": "Change at high end",
-            "swing_pp": "Swing", "khat": "Pareto k-hat"},
+            "swing": "Swing", "khat": "Pareto k-hat"},
      caption=f"Sensitivity of {names[joint]} ({fmt.pct(tornado['baseline'].iloc[0])}) to "
              f"each input")
 
@@ -140,23 +143,33 @@ charts.plot_tornado(sensitivity_table, outcome=joint, footer_text=footer)
 
 # %%
 trusted = tornado[tornado["trusted"]]
-top3 = trusted.head(3)
 untrusted = tornado[~tornado["trusted"]]
-priors_rows = trusted[~trusted["parameter"].str.startswith("news[")]
-news_rows = trusted[trusted["parameter"].str.startswith("news[")]
+# News-side inputs: an item's ratio, a thread's ratios together, a thread's dependence.
+from_news = trusted["parameter"].str.match(r"(news|thread|dependence)\[")
+news_top, prior_top = trusted[from_news].head(1), trusted[~from_news].head(1)
+
+
+def _swing(rows):
+    if rows.empty:
+        return "none"
+    r = rows.iloc[0]
+    return (f"{r['label']}, {fmt.number(r['swing_pp'], 1)} points (low end: {r['low_setting']}, "
+            f"{fmt.pp(r['low_pp'])}; high end: {r['high_setting']}, {fmt.pp(r['high_pp'])})")
+
+
 Markdown(
-    f"The three largest swings for {names[joint]}: "
-    + "; ".join(f"{r.label} ({fmt.number(r.swing_pp, 1)} points between "
-                f"{r.low_setting} and {r.high_setting})" for r in top3.itertuples())
-    + f". The largest swing from any single news item is "
-      f"{fmt.number(news_rows['swing_pp'].max(), 1) if len(news_rows) else '–'} points, from "
-      f"any prior {fmt.number(priors_rows['swing_pp'].max(), 1) if len(priors_rows) else '–'}"
-      f" points: "
-    + ("the forecast rests more on the priors than on any one report."
-       if len(news_rows) == 0 or priors_rows["swing_pp"].max() > news_rows["swing_pp"].max()
-       else "a single report's stated ratio matters as much as the priors.")
-    + (f" {len(untrusted)} input(s) could not be carried by either importance path and are "
-       f"not used: {', '.join(untrusted['label'])}." if len(untrusted) else
+    f"For {names[joint]}, the largest swing from a prior is {_swing(prior_top)}; the largest "
+    f"from the news (one item, a thread's items together, or how dependent a thread's "
+    f"reports are) is {_swing(news_top)}. The top three inputs are "
+    f"{', '.join(trusted.head(3)['label'])}: "
+    + ("the forecast rests more on the priors than on any part of the news, so the priors "
+       "at the top of the table are the judgements to defend first."
+       if news_top.empty or prior_top["swing_pp"].iloc[0] > news_top["swing_pp"].iloc[0]
+       else "a judgement about the news (its ratios or dependence) matters as much as any "
+            "prior, so the news records at the top deserve the closest sourcing.")
+    + (f" {len(untrusted)} input{'s' if len(untrusted) > 1 else ''} could not be carried by "
+       f"either importance path and {'are' if len(untrusted) > 1 else 'is'} not used: "
+       f"{', '.join(untrusted['label'])}." if len(untrusted) else
        " Every input's change could be computed reliably (Pareto k-hat within the threshold)."))
 
 # %% [markdown]
@@ -165,10 +178,15 @@ Markdown(
 # Each prior (and all of them together, and the likelihood of the news) is raised to a
 # power slightly above and below 1, and the resulting change in each headline probability
 # measured (Kallioinen et al., 2024). A value of 0.05 or more flags a component the
-# posterior is sensitive to.
+# posterior is sensitive to. It needs the draws of a sampled (NUTS) posterior; the exact
+# engine's forecast agrees with it within Monte Carlo error (notebook 03).
 
 # %%
-psense_table = analysis.power_scaling(forecast)
+# Power scaling reweights posterior draws of a sampled fit: the exact engine's weighted prior
+# draws have none, so the stored NUTS fit of the same news is used (sampled once if absent).
+fitted = forecast if forecast.fit.path.is_file() else compute(
+    config, items, out=out_dir, seed=seed, engine="nuts", allow_reweight=False)
+psense_table = analysis.power_scaling(fitted)
 wide_psense = psense_table.pivot(index=["component", "label"], columns="outcome",
                                  values="sensitivity").reset_index()
 order = list(dict.fromkeys(psense_table["component"]))
@@ -184,24 +202,32 @@ show(wide_psense.assign(
      caption="Power-scaling sensitivity of each headline probability")
 
 # %%
+import numpy as np
+
 by_component = psense_table.groupby("component")["sensitivity"].max()
+component_label = psense_table.drop_duplicates("component").set_index("component")["label"]
 all_priors = by_component.get("all priors", float("nan"))
 likelihood = by_component.get("likelihood", float("nan"))
 single = by_component.drop(["all priors", "likelihood"], errors="ignore")
 single_flagged = single[single >= threshold]
-n_items = len(forecast.evidence.counted)
+counted = list(fitted.evidence.counted)
+entered_by_item = getattr(fitted.evidence, "entered", fitted.evidence.item_loglr)
+entered = [abs(entered_by_item.get(i, 0.0)) for i in counted]
+typical = float(np.median(entered)) if entered else float("nan")
 if all_priors >= threshold and likelihood < threshold:
     verdict = (
         f"**All priors together** are flagged (up to {fmt.number(all_priors, 3)}, above "
         f"{fmt.number(threshold, 2)}) while the likelihood of the news is not (at most "
         f"{fmt.number(likelihood, 3)}). In the terms of Kallioinen et al. this is a strong "
-        f"prior with a weak likelihood, not a prior-data conflict: the {n_items} counted news "
-        f"items are discounted reports with likelihood ratios near 1, so they move the "
-        f"posterior only a little, and the posterior is mostly the prior. With no news at all "
+        f"prior with a weak likelihood, not a prior-data conflict: the {len(counted)} counted "
+        f"news items are discounted reports whose entered log likelihood ratio is typically "
+        f"{fmt.number(typical, 2)} in size (a ratio of about {fmt.ratio(np.exp(typical))}), so "
+        f"they move the posterior only a little, and the posterior is mostly the prior. With "
+        f"no news at all "
         f"the prior *is* the posterior and this check would flag it by construction. It is "
         f"expected here, not a defect, but it says the forecast's numbers are the analysts' "
-        f"judgements more than the evidence's: the tornado above, not the news, says where "
-        f"they should be argued.")
+        f"judgements more than the evidence's, and the tornado above says which of those "
+        f"judgements (priors, or how the news was weighed) matter most.")
 elif all_priors >= threshold and likelihood >= threshold:
     verdict = (
         f"Both **all priors** ({fmt.number(all_priors, 3)}) and the **likelihood** "
@@ -216,10 +242,12 @@ else:
               "in any prior or in the weight of the news."
 Markdown(
     verdict + " "
-    + (f"Individually, {', '.join(single_flagged.index)} reach the threshold."
+    + (f"Individually, {', '.join(component_label[c] for c in single_flagged.index)} reach "
+       f"the threshold."
        if len(single_flagged) else
-       f"No single prior reaches the threshold (the largest, {single.idxmax()}, is "
-       f"{fmt.number(single.max(), 3)}): no one prior dominates; it is their joint weight."))
+       f"No single prior reaches the threshold (the largest, "
+       f"{component_label[single.idxmax()]}, is {fmt.number(single.max(), 3)}): no one prior "
+       f"dominates; it is their joint weight."))
 
 # %% [markdown]
 # ## Value of information
@@ -231,12 +259,15 @@ Markdown(
 
 # %%
 voi_table = analysis.value_of_information(forecast)
+# An expected absolute change: shown without a sign.
 voi_view = voi_table.assign(
+    shift=voi_table["voi_pp"].map(lambda x: f"{fmt.number(x, 1)} pp"),
     voi_interval=[f"{fmt.number(lo, 1)}–{fmt.number(hi, 1)} pp"
-                  for lo, hi in zip(voi_table["voi_lower_pp"], voi_table["voi_upper_pp"])])
-show(voi_view, columns=["label", "outcome_label", "voi_pp", "voi_interval"],
+                  for lo, hi in zip(voi_table["voi_lower_pp"], voi_table["voi_upper_pp"],
+                                    strict=True)])
+show(voi_view, columns=["label", "outcome_label", "shift", "voi_interval"],
      names={"label": "Evidence variable", "outcome_label": "Outcome",
-            "voi_pp": "Expected shift", "voi_interval": "90% interval over draws"},
+            "shift": "Expected shift", "voi_interval": "90% interval over draws"},
      caption="Value of information: expected change from learning each variable's state")
 
 # %% [markdown]

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -15,7 +17,8 @@
 # # 05 · News and the forecast's timeline
 #
 # How a news item is recorded and what it does, then how the forecast moved as news came
-# in. The walk-through writes to a scratch copy of the question, never to its real ledger.
+# in. The walk-through writes to a scratch copy of the question in a temporary folder,
+# removed at the end of its cell, never to the real ledger.
 
 # %% tags=["parameters"]
 question_dir = "../priors/russia_syria_bases"
@@ -24,64 +27,183 @@ seed = 20261125
 draws = 1500
 
 # %%
-# Seed cell: the sampler uses this seed; the update path itself draws nothing at random.
-import numpy as np
-
-rng = np.random.default_rng(seed)
-
-# %%
-import tempfile
-
+# Seed: the forecast's draws (the exact engine's prior draws, or NUTS's chains, stored and
+# reused) come from `seed`, passed to every computation below.
 from forecast.config import load_question
+from forecast.engine import compute
 from forecast.ledger import load_ledger
-from forecast.news import history, scratch_copy, update
-from forecast.tables import ledger_table
-from forecast import charts
 
 config = load_question(question_dir).with_sampler(draws=draws, seed=seed)
-ledger_table(config, load_ledger(config))
+items = load_ledger(config)
+forecast = compute(config, items, out=out_dir, seed=seed, allow_reweight=False)
+n_draws = forecast.fit.shape[0] * forecast.fit.shape[1]
+print(f"seed {seed}; {n_draws:,} draws behind the forecast (path: {forecast.path}); "
+      f"{len(items)} news items")
+
+# %% [markdown]
+# ## The ledger
+#
+# Every item recorded so far, in date order: its Admiralty code (source reliability A–F,
+# information credibility 1–6), the variable or base it bears on, the likelihood ratio the
+# analyst stated, and the log ratio it enters the model with after its credibility
+# discount and its cluster or thread. A repeat of one origin is not counted.
+
+# %%
+from IPython.display import Markdown, display
+
+from forecast import fmt
+from forecast.display import show
+from forecast.tables import ledger_table
+
+ledger = ledger_table(config, items)
+show(ledger.assign(lr=ledger["lr"].map(lambda v: v if isinstance(v, str) else fmt.ratio(v)),
+                   counted=ledger["counted"].map({True: "yes", False: "no"})),
+     columns=["date", "headline", "reliability", "bears_on", "lr", "entered", "counted"],
+     names={"date": "Date", "headline": "Headline", "entered": "log LR entered",
+            "counted": "Counted"},
+     caption=f"The news ledger of {config.id} ({len(ledger)} items)")
 
 # %% [markdown]
 # ## Recording an item
 #
 # A hypothetical report, for illustration: a Russian statement that talks on the bases
 # have resumed. It bears on `basing_agreement`; a report like this is about twice as
-# likely if an agreement is coming than if not, and the source is usually reliable (B2).
+# likely if an agreement is coming than if not (a ratio between 1.5 and 3), and the
+# source is usually reliable (B2). The update records it in a scratch copy of the
+# question, then computes the forecast before and after it: by reweighting the stored fit
+# (the fast path) while its Pareto k-hat stays within the threshold, or by the exact
+# engine. The scratch copy gets its own results folder (seeded with the real forecast's
+# stored fit, if it has one: same inputs, so it is reused rather than refitted); the whole
+# temporary folder is deleted when the cell ends.
 
 # %%
-scratch = scratch_copy(config, tempfile.mkdtemp())
-result = update(
-    scratch,
-    {
-        "id": "example-talks-resume",
-        "date": str(max([i.date for i in load_ledger(config)], default=config.question.created)),
-        "headline": "Example: Moscow says talks on the bases have resumed",
-        "source": "example wire report",
-        "reliability": "B2",
-        "bears_on": "basing_agreement",
-        "lr": {"lower": 1.5, "upper": 3.0},
-        "notes": "illustration only; not in the real ledger",
-    },
-    out=out_dir,
-    seed=seed,
-)
-print(f"path: {result.after.path} (Pareto k-hat {result.after.khat})")
-result.contributions()
+import shutil
+import tempfile
+from pathlib import Path
+
+from forecast.news import scratch_copy, update
+from forecast.store import fits_dir
+
+example = {
+    "id": "example-talks-resume",
+    "date": str(max([i.date for i in items], default=config.question.created)),
+    "headline": "Example: Moscow says talks on the bases have resumed",
+    "source": "example wire report",
+    "reliability": "B2",
+    "bears_on": "basing_agreement",
+    "lr": {"lower": 1.5, "upper": 3.0},
+    "notes": "illustration only; not in the real ledger",
+}
+with tempfile.TemporaryDirectory() as tmp:
+    scratch = scratch_copy(config, Path(tmp) / "question")
+    scratch_out = Path(tmp) / "out"
+    if forecast.fit.path.is_file():  # a stored NUTS fit: the scratch copy reuses it
+        fits_dir(scratch_out, scratch).mkdir(parents=True)
+        shutil.copy2(forecast.fit.path, fits_dir(scratch_out, scratch))
+    result = update(scratch, example, out=scratch_out, seed=seed)
+    example_moves = result.contributions()
+    example_paths = (result.before.path, result.after.path, result.after.khat)
+assert not Path(tmp).exists()  # the scratch copy and its results are gone
+display(result)  # the item, and the forecast before and after it
+
+# %%
+labels = {o.id: o.name for o in config.question.outcomes}
+labels.update(all=config.wording.all, any=config.wording.any)
+show(example_moves.assign(label=example_moves["outcome"].map(labels)),
+     columns=["label", "before", "after", "change_pp", "after_lower", "after_upper"],
+     names={"label": "Outcome", "before": "Before the item", "after": "After it",
+            "change_pp": "Change"},
+     caption="What the example item did (scratch copy)")
+
+# %%
+before_path, after_path, khat = example_paths
+lead = example_moves.set_index("outcome").loc[config.bases[0]]
+Markdown(
+    f"The forecast before the item was computed by the {before_path} path, after it by the "
+    f"**{after_path}** path"
+    + (f" (Pareto k-hat {fmt.number(khat, 2)}, "
+       f"{'within' if khat <= config.model.fast_path.khat_max else 'ABOVE'} the trusted "
+       f"{fmt.number(config.model.fast_path.khat_max, 1)})" if khat is not None else "")
+    + f". A report twice as likely under an agreement, from a B2 source, moves "
+      f"{labels[config.bases[0]]} by {fmt.pp(lead['change_pp'])}: one credible report shifts "
+      f"the odds, it does not settle the question. The real ledger is unchanged: it still "
+      f"has {len(load_ledger(config))} items.")
 
 # %% [markdown]
 # ## The forecast's history
 #
-# Recomputed from the ledger with only the items known on each date.
+# Recomputed from the ledger with only the items known on each date, each point
+# reweighted from the fit of the whole ledger. One row per date on which news arrived
+# (the first row is the priors, before any news), with each base's P(keep) and 90%
+# interval and the items that arrived that day.
 
 # %%
+import pandas as pd
+
+from forecast.news import history
+
 timeline = history(config, out=out_dir, seed=seed)
-timeline
+headline_of = dict(zip(ledger["id"], ledger["headline"], strict=True))
+rows = []
+for date, day in timeline.groupby("date", sort=False, dropna=False):
+    by = day.set_index("outcome")
+    new = [i for i in str(day["new_items"].iloc[0]).split(",") if i]
+    rows.append({
+        "date": "priors" if date is None or pd.isna(date) else str(date),
+        "n_items": int(day["n_items"].iloc[0]),
+        **{f"base_{b}": f"{fmt.pct(by.loc[b, 'p'])} "
+                        f"({fmt.interval(by.loc[b, 'lower'], by.loc[b, 'upper'])})"
+           for b in config.bases},
+        "p_keep_all": by.loc["all", "p"] if "all" in by.index else float("nan"),
+        "news": "; ".join(headline_of.get(i, i) for i in new) or "–",
+    })
+steps = pd.DataFrame(rows)
+show(steps, columns=["date", "n_items", *[f"base_{b}" for b in config.bases], "p_keep_all",
+                     "news"],
+     names={"date": "Date", "n_items": "Items known",
+            **{f"base_{b}": f"{labels[b]} (90% interval)" for b in config.bases},
+            "p_keep_all": labels["all"], "news": "News that day"},
+     caption=f"The forecast after each news date ({len(steps)} steps)")
+
+# %% [markdown]
+# The chart draws the same history as steps: one line per base (and both kept), its band
+# the 90% interval, each dot a date on which news arrived, the dotted verticals the news
+# dates, with the largest moves named above the plot; the last step runs on to the
+# forecast's date. Read the slope of the steps as how much each stretch of news mattered,
+# and the flat stretches as news that changed little. The names above the plot are the
+# items' ids as the chart shortens them; the table above gives each date's headlines in
+# full.
 
 # %%
-charts.plot_history(timeline, ledger=ledger_table(config, load_ledger(config)), config=config,
-                    as_of=result.after.as_of)
+from forecast import charts
+
+charts.plot_history(timeline, ledger=ledger, config=config, as_of=forecast.as_of)
+
+# %%
+lead = config.bases[0]
+path = timeline[timeline["outcome"] == lead].reset_index(drop=True)
+jumps = path.assign(change=100 * path["p"].diff()).dropna(subset=["change"])
+big = jumps.loc[jumps["change"].abs().idxmax()] if len(jumps) else None
+Markdown(
+    f"{labels[lead]} went from {fmt.pct(path['p'].iloc[0])} before any news to "
+    f"{fmt.pct(path['p'].iloc[-1])} after the last item "
+    f"({fmt.pp(100 * (path['p'].iloc[-1] - path['p'].iloc[0]))}), in {len(jumps)} steps. "
+    + (f"Its largest single-day move was on {big['date']} ({fmt.pp(big['change'])}): "
+       f"{'; '.join(headline_of.get(i, i) for i in str(big['new_items']).split(',') if i)}."
+       if big is not None else "No news has moved it yet."))
+
+# %% [markdown]
+# ## Key judgements
+#
+# The briefing paragraph of the real forecast (the example item above is not in it).
+
+# %%
+from forecast.findings import key_judgements
+
+key_judgements(forecast, items)
 
 # %%
 from forecast.store import package_versions
 
-print(package_versions())
+for package, version in package_versions().items():
+    print(f"{package:16} {version}")

@@ -92,7 +92,7 @@ def fit_no_news(config, fits_out):
     """A real MCMC fit with no news (stored under ``fits_out``)."""
     from forecast.engine import compute
 
-    return compute(config, [], out=fits_out, as_of=TODAY, allow_reweight=False)
+    return compute(config, [], out=fits_out, as_of=TODAY, allow_reweight=False, engine="nuts")
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +100,7 @@ def fit_news(config, items, fits_out):
     """A real MCMC fit with the NEWS ledger (stored under ``fits_out``)."""
     from forecast.engine import compute
 
-    return compute(config, items, out=fits_out, as_of=TODAY, allow_reweight=False)
+    return compute(config, items, out=fits_out, as_of=TODAY, allow_reweight=False, engine="nuts")
 
 
 @pytest.fixture(scope="session")

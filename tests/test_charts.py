@@ -42,7 +42,8 @@ def briefing(tmp_path_factory, outside):
     items = load_ledger(config, today=TODAY)
     out = root / "out"
     store_fit_from_prior(config, items, out, pool=8000)
-    fc = compute(config, items, out=out, as_of=TODAY, allow_fit=False, allow_reweight=False)
+    fc = compute(config, items, out=out, as_of=TODAY, allow_fit=False, allow_reweight=False,
+                 engine="nuts")
     b = build_briefing(qdir, forecast_out=out, interventions=NAMED, forecast=fc, outside=outside)
     b.tables["qdir"] = qdir  # type: ignore[assignment]
     b.tables["out"] = out  # type: ignore[assignment]
@@ -297,23 +298,23 @@ def test_cli_charts_and_report_reuse_the_stored_outside_view(briefing, shipped_r
     qdir, fits = str(briefing.tables["qdir"]), str(briefing.tables["out"])
     shutil.copytree(shipped_reference_out / "reference_class",
                     briefing.tables["out"] / "reference_class", dirs_exist_ok=True)
-    out = tmp_path / "charts"
-    assert main(["charts", qdir, "--out", str(out), "--format", "png,svg", "--dpi", "30",
-                 "--fits", fits]) == 0
-    index = pd.read_csv(out / "charts.csv")
+    # --out is the results root for every command: charts and report go under it
+    mine = briefing.tables["out"] / Path(qdir).name
+    assert main(["charts", qdir, "--out", fits, "--format", "png,svg", "--dpi", "30"]) == 0
+    index = pd.read_csv(mine / "charts" / "charts.csv")
     assert set(index["chart"]) == set(CHARTS) and set(index["format"]) == {"png", "svg"}
     (stored,) = (briefing.tables["out"] / "reference_class").glob("fit-*.nc")
     stamp = stored.stat().st_mtime_ns
-    assert main(["report", qdir, "--out", str(tmp_path / "report"), "--fits", fits]) == 0
+    assert main(["report", qdir, "--out", fits]) == 0
     assert stored.stat().st_mtime_ns == stamp  # reused, not refitted
-    html = next((tmp_path / "report").glob("*-briefing.html")).read_text()
+    html = next((mine / "report").glob("*-briefing.html")).read_text()
     assert html.count("data:image/png;base64,") == len(CHARTS)
     assert "FAILED" not in html  # the shipped reference fit passes its gate
-    assert (tmp_path / "report" / f"{briefing.config.id}-briefing.pdf").exists()
+    assert (mine / "report" / f"{briefing.config.id}-briefing.pdf").exists()
     capsys.readouterr()
     bad = tmp_path / "bad"
     with pytest.raises(SystemExit) as exit_info:  # refused while parsing the arguments
-        main(["charts", qdir, "--out", str(bad), "--format", "png,gif", "--fits", fits])
+        main(["charts", qdir, "--out", str(bad), "--format", "png,gif"])
     assert exit_info.value.code == 2
     assert "gif" in capsys.readouterr().err and not bad.exists()
 
@@ -336,7 +337,8 @@ def test_a_question_with_one_outcome_shows_it_once(tmp_path):
     items = load_ledger(config, today=TODAY)
     out = tmp_path / "out"
     store_fit_from_prior(config, items, out, pool=6000)
-    fc = compute(config, items, out=out, as_of=TODAY, allow_fit=False, allow_reweight=False)
+    fc = compute(config, items, out=out, as_of=TODAY, allow_fit=False, allow_reweight=False,
+                 engine="nuts")
     b = build_briefing(qdir, forecast_out=out, forecast=fc, outside=False)
     for name in ("headline", "history", "scenarios", "value_of_information", "sensitivity",
                  "contributions"):

@@ -6,6 +6,7 @@ import hashlib
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from conftest import NEWS
@@ -47,7 +48,7 @@ def test_a_reader_that_closes_the_pipe_gets_no_traceback(question):
 
 
 def test_run_json_has_the_documented_shape(question, fits_out, fit_news, capsys):
-    assert main(["run", str(question), "--out", str(fits_out), "--json"]) == 0
+    assert main(["run", str(question), "--out", str(fits_out), "--json", "--engine", "nuts"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) >= {"question", "as_of", "horizon", "bases", "joint", "diagnostics"}
     assert set(out["bases"]) == {"khmeimim", "tartus"}
@@ -59,11 +60,15 @@ def test_run_json_has_the_documented_shape(question, fits_out, fit_news, capsys)
     assert out["joint"]["either"] > max(b["p_keep"] for b in out["bases"].values())
     d = out["diagnostics"]
     assert d["r_hat_max"] <= 1.01 and d["divergences"] == 0 and d["path"] == "cached"
-    # the gate's number: the smallest bulk ESS of the headline probabilities' draws
-    assert d["ess_bulk_min"] == fit_news.fit.diagnostics["ess_bulk_min"]
+    assert d["engine"] == "nuts"
+    # the gate's number: the smallest bulk ESS of the headline probabilities' draws, scaled
+    # by the efficiency of the weights that carry the news items' uncertain ratios
     headline = fit_news.fit.diagnostics["per_variable"]
-    assert d["ess_bulk_min"] == min(headline[v]["ess_bulk_min"]
-                                    for v in ("p_keep", "p_all", "p_any"))
+    sampled = min(headline[v]["ess_bulk_min"] for v in ("p_keep", "p_all", "p_any"))
+    assert sampled == fit_news.fit.diagnostics["ess_bulk_min"]
+    w = fit_news.weights
+    assert d["ess_bulk_min"] == pytest.approx(sampled / (w.size * np.sum(w**2)))
+    assert 0.5 * sampled < d["ess_bulk_min"] < sampled
     assert d["ess_mean_min"] == pytest.approx(min(
         e.ess for e in fit_news.probabilities().values()))
     assert out["bases"]["khmeimim"]["p_keep"] == pytest.approx(
@@ -79,7 +84,7 @@ def test_update_json_and_refusals(tmp_path, fresh_question, fit_no_news, capsys)
     shutil.copy(fit_no_news.fit.path, out / "question" / "fits")
     args = ["update", str(fresh_question), "--out", str(out), "--date", "2025-05-20",
             "--headline", "Perimeter attack", "--source", "wire", "--reliability", "B2",
-            "--bears-on", "escalation", "--lr", "2:6"]
+            "--bears-on", "escalation", "--lr", "2:6", "--engine", "nuts"]
     assert main([*args, "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["item"]["bears_on"] == "escalation"
@@ -153,10 +158,15 @@ def test_update_that_refits_into_a_failed_gate_exits_3(monkeypatch, fresh_questi
     import forecast.news
 
     failed = {"passed": False, "failures": ["R-hat 1.08 > 1.01"]}
+    from forecast.ledger import parse_item
+
+    item = parse_item({"id": "x", "date": "2025-05-20", "headline": "h", "source": "s",
+                       "reliability": "B2", "bears_on": "escalation", "lr": 2})
+    evidence = SimpleNamespace(counted=("x",), entered={"x": 0.5})
     after = SimpleNamespace(fit=SimpleNamespace(diagnostics=failed), path="fit", khat=None,
-                            notes=[])
-    item = SimpleNamespace(id="x", date="2025-05-20", reliability="B2", bears_on="escalation")
+                            notes=[], evidence=evidence)
     result = SimpleNamespace(after=after, item=item, contribution_rows=lambda: [],
+                             ledger=[item],
                              to_dict=lambda: {"diagnostics": {"converged": False}})
     monkeypatch.setattr(forecast.news, "update", lambda *a, **k: result)
     args = ["update", str(fresh_question), "--date", "2025-05-20", "--headline", "h",
@@ -225,7 +235,7 @@ def test_run_over_several_questions_in_parallel(tmp_path, capsys):
     code = main(["run", str(a), str(b), "--out", out, "--json"])
     results = json.loads(capsys.readouterr().out)
     assert [r["question"] for r in results] == ["russia_syria_bases", "russia_sudan_port"]
-    assert all(r["diagnostics"]["path"] == "cached" for r in results)
+    assert all(r["diagnostics"]["path"] == "exact" for r in results)  # the default engine
     for question, together in zip((a, b), results, strict=True):
         assert main(["run", str(question), "--out", out, "--json"]) == code
         alone = json.loads(capsys.readouterr().out)
@@ -243,10 +253,11 @@ def test_a_run_whose_fit_failed_the_gate_says_so_and_exits_3(tmp_path, capsys, m
         d = json.loads(fh.attrs["forecast_diagnostics"])
         d.update(passed=False, failures=["R-hat 1.0712 > 1.01"])
         fh.attrs["forecast_diagnostics"] = json.dumps(d)
-    assert main(["run", str(q), "--out", str(tmp_path / "out")]) == 3
+    assert main(["run", str(q), "--out", str(tmp_path / "out"), "--engine", "nuts"]) == 3
     text = capsys.readouterr().out
     assert "gate FAILED: R-hat 1.0712 > 1.01" in text
-    assert main(["run", str(q), "--out", str(tmp_path / "out"), "--json"]) == 3
+    assert main(["run", str(q), "--out", str(tmp_path / "out"), "--json",
+                 "--engine", "nuts"]) == 3
     assert json.loads(capsys.readouterr().out)["diagnostics"]["converged"] is False
 
 
@@ -257,7 +268,8 @@ def test_progress_bar_only_in_a_terminal_and_never_under_json(monkeypatch):
 
     seen = []
 
-    def fake_run_one(question, out, seed, as_json, progressbar, prior_source=None):
+    def fake_run_one(question, out, seed, as_json, progressbar, prior_source=None,
+                     engine=None):
         seen.append((as_json, progressbar))
         return {}, 0, ""
 
@@ -290,3 +302,20 @@ def test_resolve_then_score_through_the_command_line(tmp_path, question, fits_ou
     assert rows[("khmeimim", "fifty")]["brier"] == pytest.approx(0.25)
     k = rows[("khmeimim", "forecast")]
     assert k["resolved"] == 1 and 0 < k["brier"] < 1 and k["log_score"] < 0
+
+
+def test_run_uses_the_exact_engine_by_default_and_reports_its_gate(fresh_question, tmp_path,
+                                                                   capsys):
+    """No MCMC on the default path: prior draws weighted by the exact news likelihood."""
+    out = tmp_path / "out"
+    assert main(["run", str(fresh_question), "--out", str(out), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)["diagnostics"]
+    assert d["engine"] == "exact" and d["path"] == "exact" and d["converged"]
+    assert d["pareto_khat"] <= 0.7 and d["ess_bulk_min"] >= 1000
+    assert not (out / "question" / "fits").exists()  # nothing was sampled
+    assert (out / "question" / "posterior.nc").stat().st_size > 0
+    from forecast.store import open_tree
+
+    tree = open_tree(out / "question" / "posterior.nc")
+    assert tree["posterior"]["p_keep"].sizes["draw"] == 40_000
+    assert "forecast_file_hashes" in tree.attrs

@@ -120,7 +120,9 @@ def test_an_undeclared_thread_gets_the_files_default_dependence(tmp_path):
 def test_a_thread_without_threads_yaml_is_refused_naming_the_file(tmp_path):
     from forecast.ledger import LedgerError, check_item
 
-    config = load_question(make_question(tmp_path, news=[]))
+    q = make_question(tmp_path, news=[])
+    (q / "threads.yaml").unlink()
+    config = load_question(q)
     with pytest.raises(LedgerError, match=r"threads\.yaml"):
         check_item(config, _item(1, thread="talks"), [], today=TODAY)
 
@@ -216,7 +218,8 @@ def test_a_dozen_more_talks_continue_reports_move_the_agreement_by_a_bounded_amo
              and i.bears_on == "basing_agreement"]
     assert len(talks) >= 5
     rho = config.threads.dependence("basing-negotiation")
-    template = talks[0]
+    # a real "talks continue" report, recorded twelve more times as new rounds
+    template = next(i for i in talks if i.id == "2026-02-19-lavrov-talks-ongoing")
     more = [template.model_copy(update={
         "id": f"more-talks-{j}", "date": dt.date(2026, 3, 1) + dt.timedelta(days=7 * j),
         "headline": f"Talks on the bases continue (round {j})", "cluster": None})

@@ -56,7 +56,7 @@ def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("faults")
     q = _tiny_question(root / "q")
     out = root / "out"
-    fc = compute(load_question(q), [], out=out, as_of=TODAY, allow_reweight=False)
+    fc = compute(load_question(q), [], out=out, as_of=TODAY, allow_reweight=False, engine="nuts")
     assert fc.path == "fit"
     return q, out, fc
 
@@ -201,7 +201,7 @@ def test_a_killed_fit_save_leaves_no_fit(tiny, tmp_path):
     # The seed-4242 fit is cleanly absent: asking for it refuses rather than using junk.
     with pytest.raises(NeedsRefitError):
         compute(config, [], out=out, as_of=TODAY, seed=4242, allow_fit=False,
-                allow_reweight=False)
+                allow_reweight=False, engine="nuts")
 
 
 # -------------------------------------------------------------- corrupted or stale fits
@@ -213,13 +213,14 @@ def test_a_truncated_fit_is_detected_and_not_used(tiny, tmp_path):
     q, out = _workspace(tmp_path, tiny)
     config = load_question(q)
     path = out / "q" / "fits" / tiny[2].fit.path.name
-    assert compute(config, [], out=out, as_of=TODAY, allow_fit=False).path == "cached"
+    assert compute(config, [], out=out, as_of=TODAY, allow_fit=False,
+                   engine="nuts").path == "cached"
     with open(path, "r+b") as fh:
         fh.truncate(path.stat().st_size // 3)
     with pytest.raises(StaleFitError, match="cannot be read"):
         load_fit(path)
     with pytest.raises(NeedsRefitError, match="ignored a stored fit"):
-        compute(config, [], out=out, as_of=TODAY, allow_fit=False)
+        compute(config, [], out=out, as_of=TODAY, allow_fit=False, engine="nuts")
 
 
 def test_a_fit_of_edited_priors_is_stale_and_not_used(tiny, tmp_path):
@@ -237,7 +238,7 @@ def test_a_fit_of_edited_priors_is_stale_and_not_used(tiny, tmp_path):
     assert new.input_hash() != old.input_hash()
     assert candidate_fits(out, new) == []
     with pytest.raises(NeedsRefitError, match="no stored fit"):
-        compute(new, [], out=out, as_of=TODAY, allow_fit=False)
+        compute(new, [], out=out, as_of=TODAY, allow_fit=False, engine="nuts")
     # Even planted under the new key's name, the old file is refused by its stored key.
     from forecast.ledger import evidence_from
 
@@ -246,7 +247,7 @@ def test_a_fit_of_edited_priors_is_stale_and_not_used(tiny, tmp_path):
     with pytest.raises(StaleFitError, match="other inputs"):
         load_fit(planted, expected_key=fit_key(new, evidence_from(new, []), 777))
     with pytest.raises(NeedsRefitError, match="ignored a stored fit"):
-        compute(new, [], out=out, as_of=TODAY, allow_fit=False)
+        compute(new, [], out=out, as_of=TODAY, allow_fit=False, engine="nuts")
 
 
 def test_a_fit_made_by_other_model_code_is_stale_and_not_used(tiny, tmp_path, monkeypatch):
@@ -258,14 +259,15 @@ def test_a_fit_made_by_other_model_code_is_stale_and_not_used(tiny, tmp_path, mo
 
     q, out = _workspace(tmp_path, tiny)
     config = load_question(q)
-    assert compute(config, [], out=out, as_of=TODAY, allow_fit=False).path == "cached"
+    assert compute(config, [], out=out, as_of=TODAY, allow_fit=False,
+                   engine="nuts").path == "cached"
     key = store.fit_key(config, evidence_from(config, []), config.model.sampler.seed)
     assert tiny[2].fit.versions["forecast-source"] == store.source_hash()
     monkeypatch.setattr(store, "source_hash", lambda modules=store.FIT_MODULES: "0" * 16)
     assert store.fit_key(config, evidence_from(config, []), config.model.sampler.seed) != key
     assert store.candidate_fits(out, config) == []  # not even as a base for reweighting
     with pytest.raises(NeedsRefitError, match="no stored fit"):
-        compute(config, [], out=out, as_of=TODAY, allow_fit=False)
+        compute(config, [], out=out, as_of=TODAY, allow_fit=False, engine="nuts")
 
 
 def test_the_source_hash_follows_the_code(tmp_path):
@@ -286,7 +288,8 @@ def test_two_concurrent_updates_both_land(tiny, tmp_path):
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "forecast", "update", str(q), "--out", str(out), "--json",
              "--id", f"c{n}", "--date", "2025-06-0" + str(n), "--headline", f"report {n}",
-             "--source", "wire", "--reliability", "B2", "--bears-on", var, "--lr", "1.5"],
+             "--source", "wire", "--reliability", "B2", "--bears-on", var, "--lr", "1.5",
+             "--engine", "nuts"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     results = [p.communicate(timeout=120) for p in procs]
     for p, (stdout, stderr) in zip(procs, results, strict=True):
@@ -311,7 +314,7 @@ def test_a_refused_item_leaves_the_ledger_byte_for_byte(tiny, tmp_path):
            {**ITEM, "date": "2027-01-01"}, {**ITEM, "lr": 0}]
     for item in bad:
         with pytest.raises(LedgerError):
-            update(config, item, out=out, today=TODAY)
+            update(config, item, out=out, today=TODAY, engine="nuts")
         assert ledger.read_bytes() == before
     with pytest.raises(LedgerError, match="after today"):  # refused under the lock as well
         append_item(config, parse_item({**ITEM, "date": "2027-01-01"}), today=TODAY)
@@ -335,10 +338,10 @@ def test_same_inputs_and_seed_give_identical_numbers(tiny, tmp_path):
     q, out = _workspace(tmp_path, tiny)
     config = load_question(q)
     items = [parse_item(dict(ITEM))]
-    cached = [_numbers(compute(config, [], out=out, as_of=TODAY, allow_fit=False))
+    cached = [_numbers(compute(config, [], out=out, as_of=TODAY, allow_fit=False, engine="nuts"))
               for _ in range(2)]
     assert cached[0] == cached[1]
-    reweighted = [compute(config, items, out=out, as_of=TODAY, allow_fit=False)
+    reweighted = [compute(config, items, out=out, as_of=TODAY, allow_fit=False, engine="nuts")
                   for _ in range(2)]
     assert reweighted[0].path == "reweighted"
     assert _numbers(reweighted[0]) == _numbers(reweighted[1])
@@ -362,7 +365,8 @@ def test_same_inputs_give_identical_output_across_processes(tiny, tmp_path):
         target = tmp_path / f"run{run}"
         shutil.copytree(out, target)
         proc = subprocess.run([sys.executable, "-m", "forecast", "run", str(q), "--out",
-                               str(target), "--json"], cwd=ROOT, capture_output=True,
+                               str(target), "--json", "--engine", "nuts"], cwd=ROOT,
+                              capture_output=True,
                               text=True, timeout=120, env={**os.environ, "PYTHONHASHSEED":
                                                            str(run)})
         assert proc.returncode == 0, proc.stderr
@@ -378,7 +382,7 @@ def test_a_refit_with_the_same_seed_draws_the_same_posterior(tiny, tmp_path):
 
     q, out = _workspace(tmp_path, tiny)
     shutil.rmtree(out)
-    again = compute(load_question(q), [], out=out, as_of=TODAY, allow_reweight=False)
+    again = compute(load_question(q), [], out=out, as_of=TODAY, allow_reweight=False, engine="nuts")
     assert again.path == "fit" and again.fit.key == tiny[2].fit.key
     for name in ("p_state", "p_base", "beta"):
         np.testing.assert_array_equal(getattr(again.fit.params, name),

@@ -254,10 +254,10 @@ def test_sequential_updates_equal_one_batch(tmp_path, fresh_question, fit_no_new
     config = load_question(fresh_question)
     result = None
     for raw in NEWS:
-        result = update(config, raw, out=out, today=TODAY)
+        result = update(config, raw, out=out, today=TODAY, engine="nuts")
         assert result.after.path == "reweighted"
     batch = compute(config, load_ledger(config, today=TODAY), out=out, as_of=TODAY,
-                    allow_fit=False)
+                    allow_fit=False, engine="nuts")
     for key, est in batch.probabilities().items():
         assert result.after.probabilities()[key].mean == pytest.approx(est.mean, abs=1e-12)
 
@@ -266,7 +266,7 @@ def test_update_reports_before_after_and_contribution(tmp_path, fresh_question, 
     out = tmp_path / "out"
     (out / "question" / "fits").mkdir(parents=True)
     shutil.copy(fit_no_news.fit.path, out / "question" / "fits")
-    result = update(fresh_question, NEWS[1], out=out, today=TODAY)
+    result = update(fresh_question, NEWS[1], out=out, today=TODAY, engine="nuts")
     table = result.contributions()
     assert list(table["outcome"]) == ["khmeimim", "tartus", "all", "any"]
     assert (table["change_pp"] < 0).all()  # escalation lowers P(keep) (effect interval < 1)
