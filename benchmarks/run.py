@@ -3,26 +3,34 @@
     python benchmarks/run.py --out benchmarks/results [--repeats 3] [--quick]
 
 Everything runs side by side in the same invocation, on copies of the seed question
-in a temporary folder (the real ``priors/`` are never written):
+(with its news ledger) in a temporary folder (the real ``priors/`` are never written):
 
-``run``       ``forecast run`` cold (fresh out dir AND fresh PyTensor/numba compile caches,
-              via ``PYTENSOR_FLAGS=base_compiledir=...`` and ``NUMBA_CACHE_DIR``), warm
-              (fresh out dir, warm compile cache: a real refit), cached (fit on disk), and
-              ``benchmarks/plain_pymc.py`` (the same model written the obvious way, rebuilt
-              each time), with ESS per second of the headline P(keep).
-``update``    ``forecast update`` (fast path: PSIS reweighting of the cached fit) against a
-              full refit of the same ledger, and the difference in P(keep).
+``run``       ``forecast run`` with the exact engine (the default) and with ``--engine nuts``,
+              each cold (fresh results folder AND fresh caches: PyTensor's and numba's compile
+              caches via ``PYTENSOR_FLAGS=base_compiledir=...`` and ``NUMBA_CACHE_DIR``, and
+              forecast's PreliZ maxent fits via ``XDG_CACHE_HOME``) and warm (fresh results
+              folder, warm caches: for NUTS a real refit); the exact engine warm also with
+              ``--json`` (no key judgements); and ``benchmarks/plain_pymc.py`` (the model
+              written the obvious way, rebuilt each time; it models no news) warm. Rows
+              carry P(keep) and its MCSE per base; the summary has the ratios exact vs nuts
+              (warm): speed, the difference in P(keep) in combined MCSEs, and the speed at
+              equal MCSE (time x MCSE^2).
+``update``    ``forecast update`` (one new item on the seed ledger) with the exact engine
+              (the default) and with ``--engine nuts`` (PSIS reweighting of the stored NUTS
+              fit of the ledger), and the difference of their answers; also in a warm process.
 ``ledger``    ``forecast update`` with 10 ... 10,000 items already in the ledger, and the
               in-process cost of reading/validating the ledger and of an append.
-``evidence``  the model with 3, 6, 9, 12 evidence variables: exact enumeration per draw in
-              NumPy, a fast-path reweighting of 6,000 draws, and a (smaller) fit.
-``profile``   where the time of one ``forecast update`` goes (``-X importtime``, cProfile).
+``evidence``  ``exact_forecast`` in process with 3, 6, 9, 12 evidence variables (12 is the
+              validator's limit), ``engine.draws`` (40,000) draws unless ``--evidence-draws``.
+``profile``   where the time of one ``forecast update`` and one ``forecast run`` goes
+              (``-X importtime``, cProfile).
 ``priors``    ``forecast reference compare``: the forecast under three prior sources by
               importance sampling from 20,000 prior draws each (no MCMC), in a fresh process.
 ``notebooks`` wall time of ``pytest tests/test_notebooks.py`` when notebooks/*.ipynb exist.
 
 Every subprocess is timed by wall clock and its peak resident memory read from
-``os.wait4``; reported figures are medians over ``--repeats`` runs.
+``os.wait4``; reported figures are medians over ``--repeats`` runs. The load average is
+recorded before and after each step (the machine may be shared).
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import argparse
 import datetime as dt
 import io
 import json
+import math
 import os
 import pstats
 import re
@@ -48,12 +57,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_QUESTION = ROOT / "priors" / "russia_syria_bases"
+BASES = [o["id"] for o in yaml.safe_load((SEED_QUESTION / "question.yaml").read_text())["outcomes"]]
 PY = sys.executable
 FORECAST = [PY, "-m", "forecast"]
 TODAY = dt.date.today()
 ITEM_ARGS = ["--date", (TODAY - dt.timedelta(days=3)).isoformat(), "--headline",
              "Perimeter attack kills two", "--source", "wire", "--reliability", "B2",
              "--bears-on", "escalation", "--lr", "2:6"]
+#: The targets of issue 13.
+TARGETS = {"exact_vs_nuts_warm": 10.0, "run_warm_s": 2.0, "run_cold_s": 5.0, "update_s": 0.5,
+           "notebooks_s": 30.0}
 
 ROWS: list[dict] = []
 
@@ -114,24 +127,46 @@ def check(code: int, err: str, what: str) -> None:
 
 
 def fresh_cache(work: Path, name: str) -> dict:
-    """Environment for a compile cache of its own (cold when the folder is new)."""
+    """Environment for caches of its own (cold when the folder is new): PyTensor's and numba's
+    compile caches, and through ``XDG_CACHE_HOME`` forecast's on-disk PreliZ maxent fits
+    (which moves matplotlib's font cache too)."""
     base = work / "caches" / name
     (base / "numba").mkdir(parents=True, exist_ok=True)
+    (base / "xdg").mkdir(parents=True, exist_ok=True)
     return {"PYTENSOR_FLAGS": f"base_compiledir={base / 'pytensor'}",
-            "NUMBA_CACHE_DIR": str(base / "numba")}
+            "NUMBA_CACHE_DIR": str(base / "numba"), "XDG_CACHE_HOME": str(base / "xdg")}
 
 
 def copy_question(src: Path, dst: Path, *, ledger: bool = False) -> Path:
+    """Copy a question directory to ``dst`` (its results go to ``<out>/<dst.name>/``)."""
     ignore = None if ledger else shutil.ignore_patterns("news.yaml*")
     shutil.copytree(src, dst, ignore=ignore)
     return dst
 
 
-def stored_ess(out: Path, qid: str, base: str) -> float:
-    from forecast.store import load_fit
+def results_of(out: Path, q: Path) -> Path:
+    """A question's results folder under the results root ``out`` (named after its directory)."""
+    return out / q.name
 
-    fit = load_fit(out / qid / "posterior.nc")
-    return float(fit.ess_mean[f"p_keep[{base}]"])
+
+def answers(result: dict) -> dict:
+    """P(keep) and its MCSE per base, from ``forecast run``/``update`` JSON."""
+    row = {}
+    for b in BASES:
+        row[f"p_keep_{b}"] = result["bases"][b]["p_keep"]
+        row[f"mcse_{b}"] = result["bases"][b]["mcse"]
+    return row
+
+
+def path_note(d: dict) -> str:
+    """The engine's path and the diagnostics that say whether to trust it."""
+    note = f"path {d['path']}"
+    if "pareto_khat" in d:
+        note += f"; k-hat {d['pareto_khat']:.2f}"
+    if d.get("engine") == "exact" or d["path"] == "exact":
+        return note + f"; effective draws {d['ess_bulk_min']:.0f}"
+    return note + (f"; bulk ESS min {d['ess_bulk_min']:.0f}; divergences {d['divergences']}"
+                   f"; converged {d['converged']}")
 
 
 def median(values):
@@ -139,113 +174,162 @@ def median(values):
     return statistics.median(values) if values else float("nan")
 
 
+def available_gb() -> float:
+    """Memory available to a new process (``MemAvailable``), in GB."""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024 / 1e9
+    return float("inf")
+
+
+def load() -> list[float]:
+    """The 1, 5 and 15 minute load averages."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 # --------------------------------------------------------------------------------------
+#: Runs benchmarks/plain_pymc.py unchanged and, after it, prints the MCSE of P(keep) per
+#: base from its own draws (sd / sqrt(ESS for the mean), as forecast computes it). The
+#: script returns nothing, so its ``pm.sample`` is wrapped to keep the InferenceData.
+_PLAIN_PYMC = r"""
+import json, runpy, sys
+import numpy as np
+import pymc
+kept = []
+_sample = pymc.sample
+def sample(*args, **kwargs):
+    kept.append(_sample(*args, **kwargs))
+    return kept[-1]
+pymc.sample = sample
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+from arviz_stats.base import array_stats
+p = kept[0].posterior["p_keep"]
+mcse = {}
+for i, b in enumerate(p["base"].values):
+    x = p.values[..., i]
+    mcse[str(b)] = float(np.std(x, ddof=1) / np.sqrt(array_stats.ess(x, method="mean")))
+print(json.dumps({"mcse": mcse}))
+"""
+
+RUN_VARIANTS = (("exact", "cold", ()), ("exact", "warm", ()), ("exact", "warm_json", ("--json",)),
+                ("nuts", "cold", ()), ("nuts", "warm", ()))
+RUN_FIELDS = ("seconds", "peak_rss_mb", "ess", *(f"p_keep_{b}" for b in BASES),
+              *(f"mcse_{b}" for b in BASES))
+
+
 def bench_run(work: Path, repeats: int) -> dict:
-    """`forecast run` cold / warm / cached, and the plain PyMC script."""
-    q = copy_question(SEED_QUESTION, work / "run" / "q")
-    qid, base = "russia_syria_bases", "khmeimim"
+    """`forecast run` exact/nuts, cold/warm, and the plain PyMC script, interleaved."""
+    q = copy_question(SEED_QUESTION, work / "run" / "russia_syria_bases", ledger=True)
     warm_env = fresh_cache(work, "warm")
-    # Warm the shared compile cache once (not timed).
-    s, _, _, err, code = run_timed([*FORECAST, "run", str(q), "--out", str(work / "warmup"),
-                                    "--json"], env=warm_env)
-    check(code, err, "warm-up run")
-    summary: dict = {}
-    for variant in ("cold", "warm", "cached"):
-        for i in range(repeats):
-            if variant == "cold":
-                env, out = fresh_cache(work, f"cold{i}"), work / "run" / f"cold{i}"
-            elif variant == "warm":
-                env, out = warm_env, work / "run" / f"warm{i}"
-            else:
-                env, out = warm_env, work / "run" / "warm0"  # already holds the fit
-            s, rss, stdout, err, code = run_timed(
-                [*FORECAST, "run", str(q), "--out", str(out), "--json"], env=env)
-            check(code, err, f"forecast run ({variant})")
-            result = json.loads(stdout)
-            ess = stored_ess(out, qid, base)
-            record("run", f"forecast_{variant}", i, seconds=s, peak_rss_mb=rss,
-                   p_keep=result["bases"][base]["p_keep"], ess=ess, ess_per_s=ess / s,
-                   note=result["diagnostics"]["path"])
+    plain = [PY, "-c", _PLAIN_PYMC, str(ROOT / "benchmarks" / "plain_pymc.py"), str(q), "--json"]
+    # Warm the shared caches once per program (not timed).
+    for engine in ("exact", "nuts"):
+        _, _, _, err, code = run_timed([*FORECAST, "run", str(q), "--engine", engine, "--out",
+                                        str(work / "warmup" / engine)], env=warm_env)
+        check(code, err, f"warm-up run ({engine})")
+    _, _, _, err, code = run_timed([*plain, "--seed", "99"], env=warm_env)
+    check(code, err, "warm-up plain_pymc.py")
+    # Interleaved: a change in the machine's load hits every variant alike.
     for i in range(repeats):
-        s, rss, stdout, err, code = run_timed(
-            [PY, str(ROOT / "benchmarks" / "plain_pymc.py"), str(q), "--json", "--seed",
-             str(i + 1)], env=warm_env)
+        for engine, state, flags in RUN_VARIANTS:
+            cold = state == "cold"
+            env = fresh_cache(work, f"{engine}-cold{i}") if cold else warm_env
+            out = work / "run" / f"{engine}-{state}{i}"
+            s, rss, stdout, err, code = run_timed(
+                [*FORECAST, "run", str(q), "--engine", engine, "--out", str(out), *flags],
+                env=env)
+            check(code, err, f"forecast run --engine {engine} ({state})")
+            result = json.loads((results_of(out, q) / "forecast.json").read_text())
+            d = result["diagnostics"]
+            record("run", f"{engine}_{state}", i, seconds=s, peak_rss_mb=rss,
+                   **answers(result), ess=d["ess_mean_min"], note=path_note(d))
+        s, rss, stdout, err, code = run_timed([*plain, "--seed", str(i + 1)], env=warm_env)
         check(code, err, "plain_pymc.py")
-        result = json.loads(stdout.strip().splitlines()[-1])
+        result = {}
+        for line in stdout.splitlines():
+            if line.startswith("{"):
+                result.update(json.loads(line))
         record("run", "plain_pymc", i, seconds=s, peak_rss_mb=rss,
-               p_keep=result["p_keep"][base], ess=result["ess_p_keep"],
-               ess_per_s=result["ess_p_keep"] / s,
+               **{f"p_keep_{b}": result["p_keep"][b] for b in BASES},
+               **{f"mcse_{b}": result["mcse"][b] for b in BASES}, ess=result["ess_p_keep"],
                note=f"pm.sample defaults, {result['draws']} draws, "
-                    f"{result['divergences']} divergences")
-    for variant in ("forecast_cold", "forecast_warm", "forecast_cached", "plain_pymc"):
+                    f"{result['divergences']} divergences; no news (the script models none)")
+    summary: dict = {}
+    for variant in [f"{e}_{s}" for e, s, _ in RUN_VARIANTS] + ["plain_pymc"]:
         rows = [r for r in ROWS if r["benchmark"] == "run" and r["variant"] == variant]
-        summary[variant] = {k: median([r[k] for r in rows])
-                            for k in ("seconds", "peak_rss_mb", "p_keep", "ess", "ess_per_s")}
+        summary[variant] = {k: median([r.get(k) for r in rows]) for k in RUN_FIELDS}
+        summary[variant]["note"] = rows[0]["note"]
+    summary["ratios"] = run_ratios(summary)
     return summary
 
 
-def ensure_warm_fit(work: Path) -> Path:
-    """The no-news fit the synthetic-ledger benchmarks reweight (made by ``run``, or here)."""
-    out = work / "run" / "warm0"
-    if not (out / "russia_syria_bases" / "fits").is_dir():
-        q = work / "run" / "q"
+def run_ratios(run: dict) -> dict:
+    """Exact vs nuts, warm: speed, the same answer, and the speed at equal MCSE."""
+    e, n = run["exact_warm"], run["nuts_warm"]
+    out = {"speedup": n["seconds"] / e["seconds"],
+           "speedup_vs_plain": run["plain_pymc"]["seconds"] / e["seconds"], "bases": {}}
+    for b in BASES:
+        pe, pn = e[f"p_keep_{b}"], n[f"p_keep_{b}"]
+        me, mn = e[f"mcse_{b}"], n[f"mcse_{b}"]
+        out["bases"][b] = {
+            "dp_pp": 100 * (pe - pn),
+            "z": (pe - pn) / math.hypot(me, mn),  # the difference in combined MCSEs
+            # Time per unit of precision 1/MCSE^2: the speed-up were both run to equal MCSE.
+            "equal_mcse_speedup": (n["seconds"] * mn**2) / (e["seconds"] * me**2),
+        }
+    return out
+
+
+def ensure_nuts_ledger_fit(work: Path) -> Path:
+    """The fits folder of the NUTS fit of the seed question WITH its real news ledger, which
+    ``forecast update --engine nuts`` reweights: an analyst's update lands on the question as
+    it stands. Made by ``run`` (its first warm NUTS run), or here."""
+    q = work / "run" / "russia_syria_bases"
+    out = work / "run" / "nuts-warm0"
+    if not (results_of(out, q) / "fits").is_dir():
         if not q.exists():
-            copy_question(SEED_QUESTION, q)
-        _, _, _, err, code = run_timed([*FORECAST, "run", str(q), "--out", str(out), "--json"],
-                                       env=fresh_cache(work, "warm"))
-        check(code, err, "forecast run for the ledger benchmarks")
-    return out
-
-
-def ensure_ledger_fit(work: Path) -> Path:
-    """The fit of the seed question WITH its real news ledger, which the update benchmarks
-    reweight: an analyst's update lands on the question as it stands, not on an empty one."""
-    out = work / "ledger_fit"
-    if not (out / "russia_syria_bases" / "fits").is_dir():
-        q = copy_question(SEED_QUESTION, work / "ledger_fit_q", ledger=True)
-        _, _, _, err, code = run_timed([*FORECAST, "run", str(q), "--out", str(out), "--json"],
-                                       env=fresh_cache(work, "warm"))
-        check(code, err, "forecast run for the update benchmarks")
-    return out
+            copy_question(SEED_QUESTION, q, ledger=True)
+        _, _, _, err, code = run_timed([*FORECAST, "run", str(q), "--engine", "nuts", "--out",
+                                        str(out), "--json"], env=fresh_cache(work, "warm"))
+        check(code, err, "forecast run --engine nuts for the update benchmarks")
+    return results_of(out, q) / "fits"
 
 
 def bench_update(work: Path, repeats: int) -> dict:
-    """`forecast update` (fast path) against a full refit of the same ledger: the seed
-    question with its real ledger, plus one new item."""
+    """`forecast update` (the seed question with its real ledger, plus one new item) with the
+    exact engine (the default) and with ``--engine nuts`` (reweighting the stored NUTS fit)."""
     warm_env = fresh_cache(work, "warm")
-    fit_out = ensure_ledger_fit(work)
-    updates, afters = [], []
+    fits = ensure_nuts_ledger_fit(work)
     for i in range(max(repeats, 5)):
-        q = copy_question(SEED_QUESTION, work / "update" / f"q{i}", ledger=True)
-        out = work / "update" / f"out{i}"
-        shutil.copytree(fit_out / "russia_syria_bases" / "fits",
-                        out / "russia_syria_bases" / "fits")
-        s, rss, stdout, err, code = run_timed(
-            [*FORECAST, "update", str(q), "--out", str(out), "--json", *ITEM_ARGS],
-            env=warm_env)
-        check(code, err, "forecast update")
-        result = json.loads(stdout)
-        afters.append(result["bases"]["khmeimim"]["p_keep"])
-        updates.append(s)
-        record("update", "fast_path", i, seconds=s, peak_rss_mb=rss, p_keep=afters[-1],
-               note=result["diagnostics"]["path"]
-               + f" khat={result['diagnostics'].get('pareto_khat', float('nan')):.2f}")
-    refits, refit_p = [], []
-    for i in range(repeats):
-        q = work / "update" / "q0"  # holds the ledger with the one item
-        out = work / "update" / f"refit{i}"
-        s, rss, stdout, err, code = run_timed(
-            [*FORECAST, "run", str(q), "--out", str(out), "--json"], env=warm_env)
-        check(code, err, "refit")
-        result = json.loads(stdout)
-        refits.append(s)
-        refit_p.append(result["bases"]["khmeimim"]["p_keep"])
-        record("update", "full_refit", i, seconds=s, peak_rss_mb=rss, p_keep=refit_p[-1],
-               note=result["diagnostics"]["path"])
-    return {"update_s": median(updates), "refit_s": median(refits),
-            "speedup": median(refits) / median(updates),
-            "p_update": median(afters), "p_refit": median(refit_p),
-            "dp_pp": 100 * (median(afters) - median(refit_p))}
+        for engine in ("exact", "nuts"):
+            q = copy_question(SEED_QUESTION, work / "update" / f"{engine}{i}" /
+                              "russia_syria_bases", ledger=True)
+            out = work / "update" / f"{engine}-out{i}"
+            flags = []
+            if engine == "nuts":
+                shutil.copytree(fits, results_of(out, q) / "fits")
+                flags = ["--engine", "nuts"]
+            s, rss, stdout, err, code = run_timed(
+                [*FORECAST, "update", str(q), "--out", str(out), "--json", *flags, *ITEM_ARGS],
+                env=warm_env)
+            check(code, err, f"forecast update ({engine})")
+            result = json.loads(stdout)
+            record("update", engine, i, seconds=s, peak_rss_mb=rss, **answers(result),
+                   note=path_note(result["diagnostics"])
+                   + f"; before: {result['before']['diagnostics']['path']}")
+    summary: dict = {}
+    for engine in ("exact", "nuts"):
+        rows = [r for r in ROWS if r["benchmark"] == "update" and r["variant"] == engine]
+        summary[engine] = {k: median([r.get(k) for r in rows])
+                           for k in ("seconds", "peak_rss_mb", *RUN_FIELDS[3:])}
+        summary[engine]["note"] = rows[0]["note"]
+    e, n = summary["exact"], summary["nuts"]
+    summary["nuts_over_exact"] = n["seconds"] / e["seconds"]
+    summary["bases"] = {b: {"dp_pp": 100 * (e[f"p_keep_{b}"] - n[f"p_keep_{b}"]),
+                            "z": (e[f"p_keep_{b}"] - n[f"p_keep_{b}"])
+                            / math.hypot(e[f"mcse_{b}"], n[f"mcse_{b}"])} for b in BASES}
+    return summary
 
 
 def synthetic_items(n: int, variables: list[str]) -> list[dict]:
@@ -271,24 +355,31 @@ def write_ledger(q: Path, items: list[dict]) -> None:
 
 
 def bench_ledger(work: Path, repeats: int, sizes: list[int]) -> dict:
-    """`forecast update` and ledger read/validate cost against the ledger's length."""
+    """`forecast update` (default engine) and ledger read/validate cost against its length."""
     from forecast.config import load_question
     from forecast.ledger import append_item, evidence_from, load_ledger, parse_item, read_ledger
 
     warm_env = fresh_cache(work, "warm")
-    fit_out = ensure_warm_fit(work)
     summary = {}
     variables = ["assad_extradition", "escalation", "separatist_backing", "basing_agreement",
                  "armed_group_integration", "khmeimim", "tartus"]
+    draws = yaml.safe_load((SEED_QUESTION / "model.yaml").read_text())["engine"]["draws"]
     for n in sizes:
+        # The new item's ratio is an interval, so the exact engine draws every item's ratio
+        # per draw: about six (draws x items) float64 arrays (1.9 GB measured at 1,000 items).
+        need_gb = 6 * 8 * draws * n / 1e9
+        if need_gb > 0.5 * available_gb():
+            record("ledger", "update_subprocess", n,
+                   note=f"skipped: would need about {need_gb:.0f} GB "
+                        f"({available_gb():.0f} GB available)")
+            summary[n] = {"skipped": True, "need_gb": need_gb}
+            continue
         items = synthetic_items(n, variables)
         times, reads = [], []
-        for i in range(repeats if n < 10_000 else 1):  # 10,000 items: one run is minutes
+        for i in range(repeats if n < 10_000 else 1):  # 10,000 items: one run is enough
             q = copy_question(SEED_QUESTION, work / "ledger" / f"n{n}" / f"q{i}")
             write_ledger(q, items)
             out = work / "ledger" / f"n{n}" / f"out{i}"
-            shutil.copytree(fit_out / "russia_syria_bases" / "fits",
-                            out / "russia_syria_bases" / "fits")
             s, rss, stdout, err, code = run_timed(
                 [*FORECAST, "update", str(q), "--out", str(out), "--json", *ITEM_ARGS],
                 env=warm_env)
@@ -331,9 +422,9 @@ def bench_ledger(work: Path, repeats: int, sizes: list[int]) -> dict:
     return summary
 
 
-def question_with_k(work: Path, k: int, sampler: dict) -> Path:
+def question_with_k(work: Path, k: int) -> Path:
     """A copy of the seed question with ``k`` evidence variables (the five, cycled)."""
-    q = copy_question(SEED_QUESTION, work / "evidence" / f"k{k}")
+    q = copy_question(SEED_QUESTION, work / "evidence" / f"k{k}" / "russia_syria_bases")
     for name in ("scenarios.yaml", "reference_priors.yaml"):  # they name the seed's variables
         (q / name).unlink(missing_ok=True)
     ev = yaml.safe_load((q / "evidence.yaml").read_text())
@@ -346,141 +437,144 @@ def question_with_k(work: Path, k: int, sampler: dict) -> Path:
         out.append(v)
     ev["variables"] = out
     (q / "evidence.yaml").write_text(yaml.safe_dump(ev, sort_keys=False))
-    model = yaml.safe_load((q / "model.yaml").read_text())
-    model["sampler"].update(sampler)
-    model["gate"].update({"ess_bulk_min": 400, "mcse_max": 0.01})
-    (q / "model.yaml").write_text(yaml.safe_dump(model, sort_keys=False))
     return q
 
 
-def bench_evidence(work: Path, ks: list[int], fit: bool, repeats: int) -> dict:
-    """Exact enumeration per draw (NumPy), a 6,000-draw reweighting, and a fit, against K."""
-    from forecast.config import load_question
-    from forecast.elicit import prior_draws
-    from forecast.engine import psis
-    from forecast.exact import Params, enumerate_states, log_likelihood
+def bench_evidence(work: Path, ks: list[int], repeats: int, draws: int | None) -> dict:
+    """``exact_forecast`` (in process) against the number K of evidence variables.
 
-    sampler = {"chains": 2, "draws": 1000, "tune": 500}
+    Each K's question is the seed's with its variables cycled to K; the news are the seed
+    ledger's items that bear on a variable or base the copy has (all 34 from K = 5 on). The
+    time includes the prior draws (timed alone too), the enumeration of the ``2**K`` states
+    for every draw and the Pareto smoothing of the weights.
+    """
+    from forecast.config import load_question
+    from forecast.engine import exact_forecast, prior_forecast
+    from forecast.ledger import load_ledger
+
+    seed_items = load_ledger(load_question(SEED_QUESTION))
     summary = {}
     for k in ks:
-        q = question_with_k(work, k, sampler)
-        config = load_question(q)
-        draws = prior_draws(config, 6000, seed=1)
-        params = Params(draws["p_state"], draws["p_base"], draws["beta"])
-        u = np.full(k, 0.3)
-        v = np.array([0.2, -0.1])
-        times, reweights = [], []
-        for _ in range(max(repeats, 3)):
-            # As engine.reweight does it: the stored fit's news (here: some on the outcomes,
-            # so its likelihood needs the enumeration too) against the new news.
+        config = load_question(question_with_k(work, k))
+        keep = set(config.variables) | set(config.bases)
+        items = [it for it in seed_items if it.bears_on in keep]
+        n = config.model.engine.draws if draws is None else draws
+        exact_forecast(config, items, n=min(n, 2000))  # maxent fits and imports: not timed
+        times, prior_times = [], []
+        for _ in range(repeats):
             t0 = time.perf_counter()
-            target = enumerate_states(params, u, v)
+            prior_forecast(config, n=n, enumerate=False)
+            prior_times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            fc = exact_forecast(config, items, n=n)
             times.append(time.perf_counter() - t0)
-            base = log_likelihood(params, u * 0.5, v * 0.5)
-            psis(target.loglik - base)
-            reweights.append(time.perf_counter() - t0)
-        per_draw_us = 1e6 * median(times) / params.n
-        record("evidence", "enumerate_6000_draws", k, seconds=median(times),
-               note=f"{2**k} states; {per_draw_us:.1f} us per draw")
-        record("evidence", "reweight_6000_draws", k, seconds=median(reweights))
-        entry = {"states": 2**k, "enum_per_draw_us": per_draw_us,
-                 "reweight_s": median(reweights)}
-        if fit:
-            out = work / "evidence" / f"out{k}"
-            s, rss, stdout, err, code = run_timed(
-                [*FORECAST, "run", str(q), "--out", str(out), "--json"],
-                env=fresh_cache(work, "warm"), timeout=1800)
-            check(code, err, f"fit with K={k}")
-            d = json.loads(stdout)["diagnostics"]
-            record("evidence", "fit_2x1000", k, seconds=s, peak_rss_mb=rss,
-                   note=f"ess_bulk_min={d['ess_bulk_min']:.0f} converged={d['converged']}")
-            entry["fit_s"] = s
-            entry["fit_rss_mb"] = rss
-        summary[k] = entry
+        d = fc.fit.diagnostics
+        s = median(times)
+        record("evidence", "exact_forecast", k, seconds=s,
+               note=f"{2**k} states, {n} draws, {len(items)} items; k-hat {d['pareto_khat']:.2f}"
+                    f", effective draws {d['ess_bulk_min']:.0f}, gate "
+                    f"{'passed' if d['passed'] else 'FAILED'}")
+        record("evidence", "prior_draws", k, seconds=median(prior_times), note=f"{n} draws")
+        summary[k] = {"states": 2**k, "draws": n, "items": len(items), "exact_s": s,
+                      "prior_draws_s": median(prior_times),
+                      "ns_per_draw_state": 1e9 * (s - median(prior_times)) / (n * 2**k),
+                      "khat": d["pareto_khat"], "ess": d["ess_bulk_min"], "passed": d["passed"]}
     return summary
 
 
 def bench_profile(work: Path, results: Path) -> dict:
-    """Where the time of one `forecast update` goes: imports and functions."""
+    """Where the time of one `forecast update` and one `forecast run` goes (exact engine,
+    warm caches, as typed: no --json): imports and functions."""
     warm_env = fresh_cache(work, "warm")
-    fit_out = ensure_warm_fit(work)
+    wanted = ["forecast/cli.py:main", "forecast/cli.py:_run_one", "forecast/cli.py:cmd_update",
+              "forecast/cli.py:_save_posterior", "forecast/config.py:load_question",
+              "forecast/ledger.py:load_ledger", "forecast/ledger.py:read_ledger",
+              "forecast/ledger.py:append_item", "forecast/ledger.py:evidence_from",
+              "forecast/news.py:update", "forecast/engine.py:compute",
+              "forecast/engine.py:exact_forecast", "forecast/engine.py:prior_forecast",
+              "forecast/engine.py:probabilities", "forecast/engine.py:to_dict",
+              "forecast/elicit.py:prior_draws", "forecast/elicit.py:_maxent",
+              "forecast/elicit.py:check_intervals", "forecast/exact.py:enumerate_states",
+              "forecast/psis.py:psislw", "forecast/store.py:save_draws",
+              "forecast/tables.py:headline_table", "forecast/charts/headline.py:plot_headline",
+              "forecast/charts/theme.py:save", "forecast/findings.py:key_judgements"]
+    summary = {}
+    for name in ("update", "run"):
+        def command(i, name=name):
+            q = copy_question(SEED_QUESTION, work / "profile" / f"{name}{i}" /
+                              "russia_syria_bases", ledger=True)
+            out = work / "profile" / f"{name}-out{i}"
+            return [name, str(q), "--out", str(out), *(ITEM_ARGS if name == "update" else [])]
 
-    def fresh(i):
-        q = copy_question(SEED_QUESTION, work / "profile" / f"q{i}")
-        out = work / "profile" / f"out{i}"
-        shutil.copytree(fit_out / "russia_syria_bases" / "fits",
-                        out / "russia_syria_bases" / "fits")
-        return q, out
+        s, _, _, err, code = run_timed([PY, "-X", "importtime", "-m", "forecast", *command(0)],
+                                       env=warm_env)
+        check(code, err, f"importtime {name}")
+        imports = []
+        for line in err.splitlines():
+            m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
+            if m:
+                imports.append((int(m.group(2)), len(m.group(3)), m.group(4)))
+        top_level = sorted([i for i in imports if i[1] <= 1], reverse=True)
+        total_import = sum(c for c, _, _ in top_level) / 1e6
+        lines = [f"{c / 1e6:7.3f} s  {mod}" for c, _, mod in top_level[:25]]
+        (results / f"{name}_importtime.txt").write_text(
+            f"python -X importtime -m forecast {name} (exact engine, warm caches): cumulative "
+            f"import time of top-level modules (total {total_import:.2f} s of a {s:.2f} s "
+            f"run)\n" + "\n".join(lines) + "\n")
+        for c, _, mod in top_level[:12]:
+            record("profile", f"{name}_import", mod, seconds=c / 1e6)
 
-    q, out = fresh(0)
-    s, _, _, err, code = run_timed(
-        [PY, "-X", "importtime", "-m", "forecast", "update", str(q), "--out", str(out),
-         *ITEM_ARGS], env=warm_env)
-    check(code, err, "importtime update")
-    imports = []
-    for line in err.splitlines():
-        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
-        if m:
-            imports.append((int(m.group(2)), len(m.group(3)), m.group(4)))
-    top_level = sorted([i for i in imports if i[1] <= 1], reverse=True)
-    total_import = sum(c for c, _, _ in top_level) / 1e6
-    lines = [f"{c / 1e6:7.3f} s  {name}" for c, _, name in top_level[:25]]
-    (results / "update_importtime.txt").write_text(
-        f"python -X importtime: cumulative import time of top-level modules "
-        f"(total {total_import:.2f} s of a {s:.2f} s run)\n" + "\n".join(lines) + "\n")
-    for c, _, name in top_level[:12]:
-        record("profile", "import", name, seconds=c / 1e6)
-
-    q, out = fresh(1)
-    prof = work / "update.prof"
-    s, _, _, err, code = run_timed(
-        [PY, "-m", "cProfile", "-o", str(prof), "-m", "forecast", "update", str(q),
-         "--out", str(out), *ITEM_ARGS], env=warm_env)
-    check(code, err, "cProfile update")
-    buf = io.StringIO()
-    stats = pstats.Stats(str(prof), stream=buf)
-    stats.sort_stats("cumulative").print_stats(45)
-    (results / "update_cprofile.txt").write_text(buf.getvalue())
-    # The library's own stages, by cumulative time.
-    stages = {}
-    wanted = {"load_question": "config.py", "load_ledger": "ledger.py",
-              "append_item": "ledger.py", "compute": "engine.py",
-              "enumerate_states": "exact.py", "psislw": "psis.py", "load_fit": "store.py",
-              "candidate_fits": "store.py", "update": "news.py", "resolved_priors": "elicit.py",
-              "fit_key": "store.py", "package_versions": "store.py", "main": "cli.py",
-              "probabilities": "engine.py", "to_dict": "news.py"}
-    for (filename, _, func), (_, _, _, cum, _) in stats.stats.items():
-        if func in wanted and filename.endswith(wanted[func]) and "forecast" in filename:
-            stages[func] = max(stages.get(func, 0.0), cum)
-    for func, cum in sorted(stages.items(), key=lambda x: -x[1]):
-        record("profile", "stage", func, seconds=cum)
-    return {"import_s": total_import, "wall_s": s, "stages": stages,
-            "top_imports": [(name, c / 1e6) for c, _, name in top_level[:8]]}
+        prof = work / f"{name}.prof"
+        s_prof, _, _, err, code = run_timed(
+            [PY, "-m", "cProfile", "-o", str(prof), "-m", "forecast", *command(1)], env=warm_env)
+        check(code, err, f"cProfile {name}")
+        buf = io.StringIO()
+        stats = pstats.Stats(str(prof), stream=buf)
+        stats.sort_stats("cumulative").print_stats(45)
+        (results / f"{name}_cprofile.txt").write_text(buf.getvalue())
+        stages: dict[str, float] = {}  # the library's own stages, by cumulative time
+        for (filename, _, func), (_, _, _, cum, _) in stats.stats.items():
+            for want in wanted:
+                where, _, fn = want.partition(":")
+                if func == fn and filename.endswith(where):
+                    stages[want] = max(stages.get(want, 0.0), cum)
+        for stage, cum in sorted(stages.items(), key=lambda x: -x[1]):
+            record("profile", f"{name}_stage", stage, seconds=cum)
+        summary[name] = {"import_s": total_import, "wall_s": s, "profiled_wall_s": s_prof,
+                         "stages": dict(sorted(stages.items(), key=lambda x: -x[1])),
+                         "top_imports": [(mod, c / 1e6) for c, _, mod in top_level[:8]]}
+    return summary
 
 
 def bench_in_process_update(work: Path, repeats: int) -> dict:
     """`forecast update` inside a warm Python process: the cost without imports."""
     from forecast.cli import main
 
-    fit_out = ensure_ledger_fit(work)
-    times = []
-    for i in range(max(repeats, 5)):
-        q = copy_question(SEED_QUESTION, work / "inproc" / f"q{i}", ledger=True)
-        out = work / "inproc" / f"out{i}"
-        shutil.copytree(fit_out / "russia_syria_bases" / "fits",
-                        out / "russia_syria_bases" / "fits")
-        sink = io.StringIO()
-        stdout, sys.stdout = sys.stdout, sink
-        try:
-            t0 = time.perf_counter()
-            code = main(["update", str(q), "--out", str(out), "--json", *ITEM_ARGS])
-            times.append(time.perf_counter() - t0)
-        finally:
-            sys.stdout = stdout
-        assert code == 0
-        if i:  # the first call pays for imports
-            record("update", "in_process_warm", i, seconds=times[-1])
-    return {"first_s": times[0], "warm_s": median(times[1:])}
+    fits = ensure_nuts_ledger_fit(work)
+    summary = {}
+    for engine in ("exact", "nuts"):
+        times = []
+        for i in range(max(repeats, 5)):
+            q = copy_question(SEED_QUESTION, work / "inproc" / f"{engine}{i}" /
+                              "russia_syria_bases", ledger=True)
+            out = work / "inproc" / f"{engine}-out{i}"
+            if engine == "nuts":
+                shutil.copytree(fits, results_of(out, q) / "fits")
+            sink = io.StringIO()
+            stdout, sys.stdout = sys.stdout, sink
+            try:
+                t0 = time.perf_counter()
+                code = main(["update", str(q), "--out", str(out), "--json", "--engine", engine,
+                             *ITEM_ARGS])
+                times.append(time.perf_counter() - t0)
+            finally:
+                sys.stdout = stdout
+            assert code == 0, f"in-process update ({engine}) exited {code}"
+            if i:  # the first call pays for imports
+                record("update", f"in_process_warm_{engine}", i, seconds=times[-1],
+                       note=json.loads(sink.getvalue())["diagnostics"]["path"])
+        summary[engine] = {"first_s": times[0], "warm_s": median(times[1:])}
+    return summary
 
 
 def bench_priors(work: Path, repeats: int) -> dict:
@@ -527,8 +621,9 @@ def load_previous(results: Path, only: set[str]) -> tuple[dict, list[dict]]:
         for row in csv.DictReader(fh):
             if row["benchmark"] in only:
                 continue
-            for key in ("seconds", "peak_rss_mb", "peak_py_mb", "p_keep", "ess", "ess_per_s"):
-                row[key] = float(row[key]) if row.get(key) else None
+            for key in list(row):
+                if key not in ("benchmark", "variant", "param", "note") and row[key]:
+                    row[key] = float(row[key])
             rows.append({k: v for k, v in row.items() if v not in (None, "")})
     for step in list(summary):
         if step.split("_")[0] in only:
@@ -549,7 +644,8 @@ def write_outputs(results: Path, summary: dict) -> None:
     import matplotlib.pyplot as plt
 
     fields = ["benchmark", "variant", "param", "seconds", "peak_rss_mb", "peak_py_mb",
-              "p_keep", "ess", "ess_per_s", "note"]
+              *(f"p_keep_{b}" for b in BASES), *(f"mcse_{b}" for b in BASES), "ess"]
+    fields += [*sorted({k for r in ROWS for k in r} - {*fields, "note"}), "note"]
     with open(results / "benchmarks.csv", "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
@@ -560,40 +656,44 @@ def write_outputs(results: Path, summary: dict) -> None:
 
     fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
     ax = axes[0, 0]
-    run = summary.get("run", {})
+    run = {k: v for k, v in summary.get("run", {}).items() if k != "ratios"}
     if run:
         names = list(run)
         secs = [run[n]["seconds"] for n in names]
-        bars = ax.bar(names, secs, color=["#8c564b", "#1f77b4", "#2ca02c", "#7f7f7f"])
+        colors = ["#2ca02c" if n.startswith("exact") else "#1f77b4" if n.startswith("nuts")
+                  else "#7f7f7f" for n in names]
+        bars = ax.bar(names, secs, color=colors)
         for b, n in zip(bars, names, strict=True):
-            ax.annotate(f"{run[n]['seconds']:.1f} s\n{run[n]['ess_per_s']:.0f} ESS/s",
+            ax.annotate(f"{run[n]['seconds']:.1f} s\n{run[n]['peak_rss_mb']:.0f} MB",
                         (b.get_x() + b.get_width() / 2, b.get_height()), ha="center",
                         va="bottom", fontsize=8)
-        ax.axhline(30, ls="--", c="k", lw=0.8)
-        ax.set_ylim(0, max(secs) * 1.3)
-        ax.set_ylabel("wall seconds (median)")
-        ax.set_title("forecast run vs plain PyMC (target: warm < 30 s)")
-        ax.tick_params(axis="x", labelsize=8)
+        ax.axhline(TARGETS["run_warm_s"], ls="--", c="k", lw=0.8)
+        ax.axhline(TARGETS["run_cold_s"], ls=":", c="k", lw=0.8)
+        ax.set_yscale("log")
+        ax.set_ylim(min(secs) / 2, max(secs) * 3)
+        ax.set_ylabel("wall seconds (median, log)")
+        ratio = summary["run"].get("ratios", {}).get("speedup", float("nan"))
+        ax.set_title(f"forecast run: exact {ratio:.0f}x faster than nuts (warm); "
+                     "targets warm < 2 s, cold < 5 s", fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
     ax = axes[0, 1]
     upd = summary.get("update")
     if upd:
-        ax.bar(["update (fast path)", "full refit"], [upd["update_s"], upd["refit_s"]],
+        names = ["exact", "nuts"]
+        ax.bar([f"update ({n})" for n in names], [upd[n]["seconds"] for n in names],
                color=["#2ca02c", "#1f77b4"])
-        ax.axhline(2, ls="--", c="k", lw=0.8)
-        ax.set_yscale("log")
-        ax.set_ylabel("wall seconds (median, log)")
-        ax.set_title(f"update {upd['speedup']:.0f}x faster than refit; "
-                     f"ΔP(keep) {upd['dp_pp']:+.2f} pp")
+        ax.axhline(TARGETS["update_s"], ls="--", c="k", lw=0.8)
+        ax.set_ylabel("wall seconds (median)")
+        ax.set_title(f"forecast update, one new item (target < {TARGETS['update_s']} s)")
     ax = axes[1, 0]
     led = summary.get("ledger")
     if led:
-        ns = sorted(led)
+        ns = sorted(n for n in led if not led[n].get("skipped"))
         ax.loglog(ns, [led[n]["update_s"] for n in ns], "o-", label="forecast update (wall)")
         ax.loglog(ns, [led[n]["read_s"] for n in ns], "s-", label="ledger read + validate")
         ax.loglog(ns, [led[n]["append_s"] for n in ns], "^-", label="append (in process)")
         ref = led[ns[-1]]["read_s"]
         ax.loglog(ns, [ref * n / ns[-1] for n in ns], "k:", lw=0.8, label="linear")
-        ax.axhline(2, ls="--", c="k", lw=0.8)
         ax.set_xlabel("items in the ledger")
         ax.set_ylabel("seconds")
         ax.set_title("cost against ledger length")
@@ -602,22 +702,24 @@ def write_outputs(results: Path, summary: dict) -> None:
     evd = summary.get("evidence")
     if evd:
         ks = sorted(evd)
-        ax.semilogy(ks, [evd[k]["reweight_s"] for k in ks], "o-",
-                    label="fast-path reweighting, 6,000 draws")
-        ax.semilogy(ks, [evd[k]["enum_per_draw_us"] / 1e6 for k in ks], "s-",
-                    label="enumeration per draw")
-        if all("fit_s" in evd[k] for k in ks):
-            ax.semilogy(ks, [evd[k]["fit_s"] for k in ks], "^-",
-                        label="forecast run (2 chains x 1000)")
+        n = evd[ks[-1]]["draws"]
+        ax.semilogy(ks, [evd[k]["exact_s"] for k in ks], "o-",
+                    label=f"exact_forecast, {n:,} draws")
+        ax.semilogy(ks, [evd[k]["prior_draws_s"] for k in ks], "s-", label="of which prior draws")
         ax.set_xticks(ks)
         ax.set_xlabel("evidence variables K (2**K states)")
         ax.set_ylabel("seconds (log)")
-        ax.set_title("cost against the number of evidence variables")
+        ax.set_title("exact engine against the number of evidence variables")
         ax.legend(fontsize=8)
     fig.suptitle(f"forecast benchmarks ({dt.datetime.now():%Y-%m-%d %H:%M}, "
                  f"{os.cpu_count()} cores)")
     fig.tight_layout()
     fig.savefig(results / "benchmarks.png", dpi=120)
+    plt.close(fig)
+
+
+def met(ok: bool) -> str:
+    return "MET" if ok else "MISSED"
 
 
 def print_summary(summary: dict) -> None:
@@ -625,57 +727,93 @@ def print_summary(summary: dict) -> None:
     run = summary.get("run")
     if run:
         for name, r in run.items():
-            print(f"{name:16} {r['seconds']:7.2f} s  peak {r['peak_rss_mb']:6.0f} MB  "
-                  f"P(keep) {r['p_keep']:.4f}  ESS {r['ess']:7.0f}  {r['ess_per_s']:7.1f} ESS/s")
-        warm = run["forecast_warm"]["seconds"]
-        print(f"target warm run < 30 s: {'MET' if warm < 30 else 'MISSED'} ({warm:.1f} s)")
+            if name == "ratios":
+                continue
+            ps = "  ".join(f"{b} {r[f'p_keep_{b}']:.4f} ±{r[f'mcse_{b}']:.4f}" for b in BASES)
+            print(f"{name:16} {r['seconds']:7.2f} s  peak {r['peak_rss_mb']:6.0f} MB  P(keep) "
+                  f"{ps}  ({r['note']})")
+        rat = run["ratios"]
+        print(f"exact vs nuts (warm): {rat['speedup']:.1f}x faster; vs plain PyMC "
+              f"{rat['speedup_vs_plain']:.1f}x")
+        for b, r in rat["bases"].items():
+            print(f"  {b}: exact - nuts {r['dp_pp']:+.2f} pp = {r['z']:+.2f} combined MCSEs; "
+                  f"at equal MCSE exact is {r['equal_mcse_speedup']:.0f}x faster")
+        warm, cold = run["exact_warm"]["seconds"], run["exact_cold"]["seconds"]
+        print(f"target run >= {TARGETS['exact_vs_nuts_warm']:.0f}x faster than --engine nuts "
+              f"(warm): {met(rat['speedup'] >= TARGETS['exact_vs_nuts_warm'])} "
+              f"({rat['speedup']:.1f}x)")
+        print(f"target run warm < {TARGETS['run_warm_s']} s: "
+              f"{met(warm < TARGETS['run_warm_s'])} ({warm:.2f} s)")
+        print(f"target run cold < {TARGETS['run_cold_s']} s: "
+              f"{met(cold < TARGETS['run_cold_s'])} ({cold:.2f} s)")
     upd = summary.get("update")
     if upd:
-        print(f"update {upd['update_s']:.2f} s vs refit {upd['refit_s']:.2f} s: "
-              f"{upd['speedup']:.0f}x; P(keep) {upd['p_update']:.4f} vs {upd['p_refit']:.4f} "
-              f"({upd['dp_pp']:+.2f} pp)")
-        print(f"target update < 2 s and >= 20x: "
-              f"{'MET' if upd['update_s'] < 2 and upd['speedup'] >= 20 else 'MISSED'}")
+        for engine in ("exact", "nuts"):
+            r = upd[engine]
+            print(f"update ({engine}) {r['seconds']:.2f} s, peak {r['peak_rss_mb']:.0f} MB, "
+                  f"P(keep) " + ", ".join(f"{b} {r[f'p_keep_{b}']:.4f}" for b in BASES)
+                  + f" ({r['note']})")
+        print("  exact - nuts: " + "; ".join(f"{b} {r['dp_pp']:+.2f} pp = {r['z']:+.2f} MCSEs"
+                                             for b, r in upd["bases"].items()))
+        e = upd["exact"]["seconds"]
+        print(f"target update < {TARGETS['update_s']} s: {met(e < TARGETS['update_s'])} "
+              f"({e:.2f} s)")
     inproc = summary.get("update_in_process")
     if inproc:
-        print(f"update in a warm process: first {inproc['first_s']:.2f} s, "
-              f"then {inproc['warm_s']:.3f} s")
+        for engine, r in inproc.items():
+            print(f"update in a warm process ({engine}): first {r['first_s']:.2f} s, "
+                  f"then {r['warm_s']:.3f} s")
     led = summary.get("ledger")
     if led:
         for n, r in sorted(led.items()):
+            if r.get("skipped"):
+                print(f"ledger {n:6d} items: skipped (would need about {r['need_gb']:.0f} GB)")
+                continue
             print(f"ledger {n:6d} items: update {r['update_s']:6.2f} s, read+validate "
                   f"{r['read_s']:.3f} s, append {r['append_s']:.3f} s ({r['path']})")
-        ns = sorted(led)
-        if len(ns) > 1:
+        ns = sorted(n for n in led if not led[n].get("skipped"))
+        if len(ns) > 2:
             slope = np.polyfit(np.log(ns[1:]), np.log([led[n]["read_s"] for n in ns[1:]]), 1)[0]
             print(f"ledger read cost grows as N^{slope:.2f} (1 = linear)")
     evd = summary.get("evidence")
     if evd:
         for k, r in sorted(evd.items()):
-            fit = f", fit {r['fit_s']:.1f} s" if "fit_s" in r else ""
-            print(f"K={k:2d} ({r['states']:5d} states): {r['enum_per_draw_us']:8.1f} us/draw, "
-                  f"reweight 6000 draws {r['reweight_s']:.3f} s{fit}")
+            print(f"K={k:2d} ({r['states']:5d} states, {r['draws']} draws, {r['items']} items): "
+                  f"exact_forecast {r['exact_s']:.3f} s (prior draws {r['prior_draws_s']:.3f} s;"
+                  f" {r['ns_per_draw_state']:.1f} ns per draw-state), k-hat {r['khat']:.2f}, "
+                  f"gate {'passed' if r['passed'] else 'FAILED'}")
     prof = summary.get("profile")
     if prof:
-        print(f"update profile: {prof['import_s']:.2f} s of imports in a {prof['wall_s']:.2f} s "
-              f"run; top imports: " + ", ".join(f"{n} {s:.2f}s" for n, s in prof["top_imports"]))
+        for name, p in prof.items():
+            print(f"{name} profile: {p['import_s']:.2f} s of imports in a {p['wall_s']:.2f} s "
+                  f"run; top imports: " + ", ".join(f"{n} {s:.2f}s" for n, s in p["top_imports"]))
     pr = summary.get("priors")
     if pr:
         print(f"forecast reference compare (3 prior sources, importance sampling): "
               f"{pr['compare_s']:.2f} s, max k-hat {pr['khat_max']:.2f}")
     nb = summary.get("notebooks")
     if nb:
-        print("notebooks: " + (f"{nb['n']} .ipynb, suite {nb['seconds']:.1f} s ({nb['last']})"
-                               if nb["n"] else "no notebooks/*.ipynb"))
+        if nb["n"]:
+            print(f"notebooks: {nb['n']} .ipynb, suite {nb['seconds']:.1f} s ({nb['last']}); "
+                  f"target < {TARGETS['notebooks_s']:.0f} s: "
+                  f"{met(nb['seconds'] < TARGETS['notebooks_s'])}")
+        else:
+            print("notebooks: no notebooks/*.ipynb")
+    loads = summary.get("load")
+    if loads:
+        print("load average (1/5/15 min) before and after each step: "
+              + "; ".join(f"{k} {v['before']} -> {v['after']}" for k, v in loads.items()))
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="1 repeat, small sizes, no fits")
+    parser.add_argument("--quick", action="store_true", help="1 repeat, small sizes")
     parser.add_argument("--only",
                         default="run,update,ledger,evidence,profile,priors,notebooks")
+    parser.add_argument("--evidence-draws", type=int, default=None,
+                        help="draws of the K-scaling step (default: engine.draws, 40,000)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--merge", action="store_true",
                         help="keep earlier results of the steps not in --only")
@@ -691,6 +829,7 @@ def main(argv=None) -> int:
         ROWS.extend(kept)
         summary["rerun"] = {"date": dt.datetime.now().isoformat(timespec="seconds"),
                             "steps": sorted(only)}
+    summary.setdefault("load", {})
     try:
         steps = [
             ("run", lambda: bench_run(work, repeats)),
@@ -699,7 +838,8 @@ def main(argv=None) -> int:
             ("ledger", lambda: bench_ledger(work, repeats, [10, 100, 1000] if args.quick
                                             else [10, 100, 1000, 10000])),
             ("evidence", lambda: bench_evidence(work, [3, 6, 9] if args.quick
-                                                else [3, 6, 9, 12], not args.quick, repeats)),
+                                                else [3, 6, 9, 12], repeats,
+                                                args.evidence_draws)),
             ("profile", lambda: bench_profile(work, args.out)),
             ("priors", lambda: bench_priors(work, repeats)),
             ("notebooks", bench_notebooks),
@@ -708,8 +848,10 @@ def main(argv=None) -> int:
             if name.split("_")[0] not in only:
                 continue
             t0 = time.perf_counter()
-            print(f"[{dt.datetime.now():%H:%M:%S}] {name} ...", flush=True)
+            before = load()
+            print(f"[{dt.datetime.now():%H:%M:%S}] {name} ... (load {before})", flush=True)
             summary[name] = step()
+            summary["load"][name] = {"before": before, "after": load()}
             print(f"    done in {time.perf_counter() - t0:.0f} s", flush=True)
             write_outputs(args.out, summary)  # keep partial results if a later step fails
     finally:

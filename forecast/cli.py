@@ -196,6 +196,18 @@ def _link(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
+def _headless() -> None:
+    """Charts are files here: draw without a screen, whatever the desktop offers.
+
+    Only the commands that draw call it, and only for this process: the library
+    never picks a backend (so notebooks show charts inline), and the environment
+    is left alone (a kernel started from this process must not inherit Agg).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 def _save_posterior(fc, path: Path) -> None:
     """``posterior.nc``: the NUTS fit (linked), or the exact engine's weighted draws."""
     if fc.engine == "nuts":
@@ -216,6 +228,7 @@ def _run_one(question: Path, out: Path, seed: int | None, as_json: bool,
     """Fit one question and write its files; return its JSON, exit code and printed text."""
     import io
 
+    _headless()
     from forecast.charts import plot_headline, save
     from forecast.charts.theme import footer_text
     from forecast.engine import compute, prior_forecast
@@ -384,7 +397,7 @@ def _entered_text(config, result) -> str:
     alone, entered = item_loglr(config, item), ev.entered.get(item.id, 0.0)
     text = (f"entered: credibility h = {h:.2f} ({item.reliability}), ratio alone "
             f"{math.exp(alone):.3g}")
-    if item.id not in ev.counted:
+    if item.cluster and item.id not in ev.counted:
         return text + f"; a repeat of cluster {item.cluster!r}: counted by a stronger item"
     if item.thread:
         n = sum(1 for i in result.ledger if i.thread == item.thread
@@ -474,6 +487,7 @@ def cmd_charts(args) -> int:
     from forecast.export import export_charts
     from forecast.store import results_dir
 
+    _headless()
     config = load_question(args.question)  # refuse bad input before writing anything
     target = results_dir(args.out, config, claim=True) / "charts"
     index = export_charts(args.question, target, formats=args.format, dpi=args.dpi,
@@ -487,6 +501,7 @@ def cmd_report(args) -> int:
     from forecast.report import write_report
     from forecast.store import results_dir
 
+    _headless()
     config = load_question(args.question)
     target = results_dir(args.out, config, claim=True) / "report"
     path = write_report(args.question, target, forecast_out=args.out)
@@ -853,9 +868,6 @@ def _quiet_worker() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``forecast`` command; return its exit status (2 bad input, 3 unconverged)."""
     args = build_parser().parse_args(argv)
-    # Charts are files here: no screen, whatever the desktop offers (the library itself
-    # never picks a backend, so that notebooks show charts inline).
-    os.environ.setdefault("MPLBACKEND", "Agg")
     try:
         with warnings.catch_warnings():
             _warnings_as_lines()

@@ -34,8 +34,9 @@ PROBABILITY_COLUMNS = frozenset({
 #: Readable names for the package's column ids; others get their id with spaces.
 NAMES = {
     "p": "P", "word": "ICD 203 word", "mcse": "MCSE", "ess": "ESS", "label": "Label",
-    "outcome_label": "Outcome", "outcome": "Outcome id", "bears_on": "Bears on",
-    "log_lr": "log LR entered", "lr": "LR stated", "khat": "Pareto k-hat",
+    "outcome_label": "Outcome", "outcome": "Outcome", "bears_on": "Bears on",
+    "log_lr": "log LR alone", "entered": "log LR entered", "lr": "LR stated",
+    "khat": "Pareto k-hat",
     "change_pp": "Change", "voi_pp": "Expected shift", "p_state": "P(state)",
     "p_if_true": "P if true", "p_if_false": "P if false", "prior_mean": "Prior centre",
     "news_log_lr": "News log LR", "r_hat_max": "R-hat (max)", "ess_bulk_min": "Bulk ESS (min)",
@@ -48,6 +49,8 @@ def _formatter(column: str, values: pd.Series) -> Callable | None:
     name = column.lower()
     if name in PROBABILITY_COLUMNS or name.startswith("p_keep"):
         return fmt.pct
+    if name.startswith(("voi", "swing")) and name.endswith("_pp"):
+        return lambda x: fmt.pp(x).lstrip("+")  # a size, not a direction
     if name.endswith("_pp") or name == "change":
         return fmt.pp
     if "mcse" in name:
@@ -88,9 +91,14 @@ def show(
     """
     data = table.loc[:, list(columns)] if columns is not None else table.copy()
     data = data.reset_index(drop=True)
-    for lo, hi, prefix in (("lower", "upper", ""), ("after_lower", "after_upper", "after ")):
+    for lo, hi, prefix in (("lower", "upper", ""), ("after_lower", "after_upper", "after "),
+                           ("voi_lower_pp", "voi_upper_pp", "shift ")):
         if lo in data.columns and hi in data.columns:
-            joined = [fmt.interval(a, b) for a, b in zip(data[lo], data[hi], strict=True)]
+            if lo.endswith("_pp"):  # points, not probabilities
+                joined = [f"{fmt.number(a, 1)}–{fmt.number(b, 1)} pp"
+                          for a, b in zip(data[lo], data[hi], strict=True)]
+            else:
+                joined = [fmt.interval(a, b) for a, b in zip(data[lo], data[hi], strict=True)]
             at = data.columns.get_loc(lo)
             data = data.drop(columns=[lo, hi])
             data.insert(at, f"{prefix}{mass:.0%} interval", joined)

@@ -386,9 +386,11 @@ def prior_forecast(config: QuestionConfig, *, seed: int | None = None,
                    priors: dict | None = None) -> Forecast:
     """The forecast before any news, from independent prior draws (plain Monte Carlo).
 
-    As many draws as the sampler keeps (chains x draws), arranged in the same
-    shape so that the same estimates apply, unless ``n`` is given; no MCMC is
-    involved. ``enumerate=False`` leaves ``values`` as None (for callers that
+    As many draws as the exact engine uses (``engine.draws``), the same draws for
+    the same seed, so that the priors and the exact forecast are the same draws
+    with and without the news' weights; under ``engine.default: nuts``, as many
+    as the sampler keeps (chains x draws), in its shape. ``n`` overrides; no MCMC
+    is involved. ``enumerate=False`` leaves ``values`` as None (for callers that
     only need the draws). ``priors`` replaces the question's priors
     (:func:`forecast.elicit.prior_draws`).
     """
@@ -396,6 +398,8 @@ def prior_forecast(config: QuestionConfig, *, seed: int | None = None,
 
     s = config.model.sampler
     seed = s.seed if seed is None else seed
+    if n is None and config.model.engine.default == "exact":
+        n = config.model.engine.draws
     shape = (s.chains, s.draws) if n is None else (1, int(n))
     n = shape[0] * shape[1]
     params = params_prior(prior_draws(config, n, seed, priors))

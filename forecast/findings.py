@@ -91,7 +91,8 @@ def key_judgements(forecast: Forecast, items: Sequence[NewsItem], *,
 
     table = shapley(forecast, items)
     if table.empty:
-        paragraphs.append("No news is recorded yet: the forecast is the priors' alone.")
+        paragraphs.append(f"No news dated on or before {forecast.as_of} is in the ledger: "
+                          "the forecast is the priors' alone.")
     else:
         start = table.drop_duplicates("outcome").set_index("outcome")["no_news"]
         label = since_label or "the priors"

@@ -42,7 +42,8 @@ def headline_table(forecast: Forecast, prior: Forecast | None = None) -> pd.Data
     rows = []
     labels = outcome_labels(forecast)
     shown = forecast.config.headline_outcomes
-    for stage, fc in (("prior", prior), ("posterior", forecast)):
+    own = "prior" if forecast.path == "prior" else "posterior"  # a prior-only forecast
+    for stage, fc in (("prior", prior), (own, forecast)):
         if fc is None:
             continue
         for outcome, est in fc.probabilities().items():

@@ -88,4 +88,4 @@ def test_key_judgements_say_the_numbers_in_words(scratch):
     assert "Shapley" in text and "What would change it most" in text
     assert "**" not in text  # plain text prints without Markdown
     assert "<b>" in key_judgements(fc, items).html()
-    assert "No news is recorded yet" in str(key_judgements(fc, []))
+    assert "No news dated on or before" in str(key_judgements(fc, []))

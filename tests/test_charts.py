@@ -243,6 +243,17 @@ def test_history_table_feeds_the_history_chart(briefing):
     assert np.isfinite(table["p"]).all()
 
 
+def _news_labels(fig):
+    """The history chart's numbered markers and its key's rows (numbers, dates, headlines)."""
+    ax = fig.axes[0]
+    return tuple([t for t in ax.texts if t.get_gid() == gid]
+                 for gid in ("news-mark", "news-key-number", "news-key-dates", "news-key"))
+
+
+def _overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
 def test_history_chart_names_the_largest_moves_and_runs_to_the_as_of_date(briefing):
     import datetime as dt
 
@@ -259,21 +270,35 @@ def test_history_chart_names_the_largest_moves_and_runs_to_the_as_of_date(briefi
              .groupby("outcome")["p"].diff().abs())
     by_date = (t["history"].assign(move=moves).dropna(subset=["date"])
                .groupby("date")["move"].max().sort_values(ascending=False))
-    # Over these few months, items less than ~4 days apart share a marker (n2-n4 here).
+    headline = dict(zip(t["ledger"]["id"], t["ledger"]["headline"], strict=True))
+    # Items a day apart share a marker (n2-n4 here).
     fig = charts.plot_history(t["history"], ledger=t["ledger"], config=cfg, named=1)
-    ax = fig.axes[0]
-    named = [a.get_text() for a in ax.texts if a.get_rotation() == 45]
-    assert len(named) == 1  # only the largest move is named
+    marks, numbers, dates, key = _news_labels(fig)
+    assert [m.get_text() for m in marks] == ["1"]  # only the largest move is numbered
+    assert [n.get_text() for n in numbers] == ["1"] and len(key) == 1 == len(dates)
     # a merged marker's move is the sum of its dates' moves
     group = by_date[dt.date(2025, 5, 20)] + by_date[dt.date(2025, 5, 21)]
     others = by_date.drop([dt.date(2025, 5, 20), dt.date(2025, 5, 21)])
     ids = {dt.date(2025, 1, 29): "n1", dt.date(2025, 6, 10): "n5"}
-    expected = "n2 (+2)" if group > others.max() else ids[others.idxmax()]
-    assert named == [expected]
+    line = key[0].get_text()
+    if group > others.max():  # named by its headline, with the items sharing it
+        assert dates[0].get_text() == "20–21 May 2025"
+        assert line.endswith(" (+2 more)")
+        assert line.removesuffix(" (+2 more)") in {headline[i] for i in ("n2", "n3", "n4")}
+    else:
+        assert line == headline[ids[others.idxmax()]]
     plt.close(fig)
     everything = charts.plot_history(t["history"], ledger=t["ledger"], config=cfg, named=99)
-    assert len([a for a in everything.axes[0].texts if a.get_rotation() == 45]) > 1
+    marks, _, dates, key = _news_labels(everything)
+    assert [m.get_text() for m in marks] == ["1", "2", "3"]  # in date order
+    assert [d.get_text() for d in dates] == ["29 Jan 2025", "20–21 May 2025", "10 Jun 2025"]
+    assert key[0].get_text() == headline["n1"] and key[2].get_text() == headline["n5"]
     plt.close(everything)
+    # headlines given by the caller name the items over the ledger's
+    mine = charts.plot_history(t["history"], ledger=t["ledger"], config=cfg, named=99,
+                               headlines={"n1": "A headline of my own"})
+    assert _news_labels(mine)[3][0].get_text() == "A headline of my own"
+    plt.close(mine)
     later = dt.date(2027, 6, 30)
     fig = charts.plot_history(t["history"], ledger=t["ledger"], config=cfg, as_of=later)
     ax = fig.axes[0]
@@ -281,6 +306,123 @@ def test_history_chart_names_the_largest_moves_and_runs_to_the_as_of_date(briefi
     assert any("as of 30 Jun 2027" in a.get_text() for a in ax.texts)
     assert len(table["date"].unique()) >= 2
     plt.close(fig)
+
+
+def test_history_chart_names_crowded_news_by_headline_without_overlaps():
+    """Many items close together: numbered markers that never touch, and a key of
+    headlines (shortened at a word, no id slugs) clear of the legend, footer and edges."""
+    import datetime as dt
+    import itertools
+
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from forecast import charts
+
+    rng = np.random.default_rng(3)
+    days = [dt.date(2025, 1, 10) + dt.timedelta(days=int(d))
+            for d in np.cumsum(rng.integers(3, 12, size=24))]
+    words = ("Minister says the talks on the future of the naval base at Tartus will resume "
+             "next month after a long pause").split()
+    ledger = pd.DataFrame({
+        "date": days,
+        "id": [f"{d.isoformat()}-item-number-{k}" for k, d in enumerate(days)],
+        "headline": [" ".join(words[: 4 + k % 14]) + f" {k}" for k in range(len(days))],
+        "entered": rng.normal(size=len(days)),
+    })
+    rows = [{"date": None, "outcome": o, "p": 0.5, "lower": 0.3, "upper": 0.7,
+             "new_items": ""} for o in ("a", "b")]
+    p = {"a": 0.5, "b": 0.4}
+    for r in ledger.itertuples():
+        for o in p:
+            p[o] = float(np.clip(p[o] + rng.normal(0, 0.06), 0.05, 0.95))
+            rows.append({"date": r.date, "outcome": o, "p": p[o], "lower": p[o] - 0.2,
+                         "upper": p[o] + 0.2, "new_items": r.id})
+    fig = charts.plot_history(pd.DataFrame(rows), ledger=ledger, named=12,
+                              footer_text="A question | as of 2026-01-01 | horizon 2027-12-31")
+    FigureCanvasAgg(fig).draw()  # lay out and draw, as saving does
+    renderer = fig.canvas.get_renderer()
+    marks, numbers, dates, key = _news_labels(fig)
+    assert len(marks) == 12 == len(numbers) == len(dates) == len(key)
+    boxes = [m.get_window_extent(renderer) for m in marks]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not _overlap(a, b)
+    for line in (t.get_text() for t in key):
+        assert not any(slug in line for slug in ledger["id"]) and "item number" not in line
+        head = line.split(" (+")[0].removesuffix("…")
+        assert any(h == head or h.startswith(head + " ") for h in ledger["headline"]), line
+    rows = [[a.get_window_extent(renderer) for a in row]
+            for row in zip(numbers, dates, key, strict=True)]
+    for upper, lower in itertools.pairwise(rows):  # rows stacked, none overlapping
+        assert all(a.y0 > b.y1 - 1 for a in upper for b in lower)
+    for row in rows:  # columns apart, on one baseline
+        assert row[0].x1 < row[1].x0 and row[1].x1 < row[2].x0
+    starts = {round(box.x0) for box in (row[2] for row in rows)}
+    assert len(starts) == 1  # the headlines start in one column
+    figure = fig.bbox
+    legend, footer = fig.axes[0].get_legend(), fig._supxlabel
+    for box in (b for row in rows for b in row):
+        assert figure.x0 <= box.x0 and box.x1 <= figure.x1 and box.y0 >= figure.y0
+        assert not _overlap(box, legend.get_window_extent(renderer))
+        assert not _overlap(box, footer.get_window_extent(renderer))
+    title = fig._suptitle.get_window_extent(renderer)
+    assert not any(_overlap(title, b) for b in boxes)
+    plt.close(fig)
+
+
+def test_contributions_chart_draws_one_bar_per_group(briefing):
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    from forecast import charts, fmt
+
+    table = briefing.tables["contributions"]
+    steps = table[table["step"] > 0].drop_duplicates("step")
+    groups = list(dict.fromkeys(steps["group"]))
+    fig = charts.plot_contributions(table)
+    shown = [o for o in dict.fromkeys(table["outcome"]) if o not in ("all", "any")]
+    assert len(fig.axes) == len(shown)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(labels) == len(groups) + 2
+    assert labels[0] == "Before any news" and labels[-1] == "After all news"
+    for label, group in zip(labels[1:-1], groups, strict=True):
+        n = int((steps["group"] == group).sum())
+        name = steps.loc[steps["group"] == group, "group_label"].iloc[0]
+        assert " ".join(label.split()) == f"{name} ({n} item{'s' if n > 1 else ''})"
+    for ax, outcome in zip(fig.axes, shown, strict=True):
+        bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+        assert len(bars) == len(groups) + 2
+        rows = table[(table["outcome"] == outcome) & (table["step"] > 0)]
+        notes = [t.get_text() for t in ax.texts if t.get_text().endswith(" pp")]
+        assert notes == [fmt.pp(rows.loc[rows["group"] == g, "change_pp"].sum()) for g in groups]
+    assert "Shapley credit by thread" in fig._suptitle.get_text()
+    plt.close(fig)
+
+
+def test_contributions_chart_never_prints_minus_zero_and_grows_with_groups(briefing):
+    import matplotlib.pyplot as plt
+
+    from forecast import charts
+
+    table = briefing.tables["contributions"].copy()
+    # a group whose credit rounds to zero from below, as the real ledger's repeats do
+    first = table["group"] == table.loc[table["step"] == 1, "group"].iloc[0]
+    table.loc[first, "change_pp"] = -0.004 / first.sum()
+    fig = charts.plot_contributions(table)
+    texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+    assert not any("-0.0" in t or "−0.0" in t for t in texts)
+    assert "0.0 pp" in texts
+    # every item its own group: one bar each, and a taller figure
+    one_each = table.assign(group=table["item"].where(table["step"] > 0, ""),
+                            group_label=table["headline"].where(table["step"] > 0, ""))
+    items = int(table["step"].max())
+    wide = charts.plot_contributions(one_each)
+    assert len(wide.axes[0].get_yticklabels()) == items + 2
+    assert wide.get_figheight() > fig.get_figheight()
+    plt.close(fig)
+    plt.close(wide)
 
 
 @pytest.mark.slow

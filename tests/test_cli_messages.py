@@ -153,10 +153,11 @@ def test_a_lower_case_admiralty_code_is_recorded_upper_case(fresh_question, tmp_
     import forecast.news
 
     fit = SimpleNamespace(fit=SimpleNamespace(diagnostics={"passed": True, "failures": []}),
-                          path="stub", khat=None, notes=[])
+                          path="stub", khat=None, notes=[],
+                          evidence=SimpleNamespace(counted=(), entered={}))
     monkeypatch.setattr(forecast.news, "compute", lambda *a, **k: fit)
-    monkeypatch.setattr(forecast.news, "UpdateResult", lambda item, before, after:
-                        SimpleNamespace(item=item, before=before, after=after,
+    monkeypatch.setattr(forecast.news, "UpdateResult", lambda item, before, after, ledger=():
+                        SimpleNamespace(item=item, before=before, after=after, ledger=ledger,
                                         contribution_rows=lambda: []))
     code, out, err = _call(_update_argv(fresh_question, tmp_path / "out", reliability="b2"),
                            capsys)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -22,26 +23,30 @@ from forecast.charts.theme import (
     wrap,
 )
 
-#: How many news markers are named on the chart: the largest moves. The contributions
-#: chart names every item; naming all of them here would crush the plot under its labels.
+#: How many news markers are named on the chart: the largest moves. Each is numbered
+#: above the plot and named in a numbered key below it (headlines never overlap there).
 NAMED_MARKS = 6
 
 
 def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, config=None,
                  outcomes: list[str] | None = None, ax=None, title: str | None = None,
                  footer_text: str | None = None, mass: float | None = None,
-                 as_of: dt.date | None = None, named: int = NAMED_MARKS) -> Figure:
+                 as_of: dt.date | None = None, named: int = NAMED_MARKS,
+                 headlines: Mapping[str, str] | None = None) -> Figure:
     """Step chart of :func:`forecast.news.history`: each outcome's P(keep) through time.
 
     Every news date is a dotted line; the ``named`` dates that moved the forecast
-    most are labelled with their items (the contributions chart names them all).
+    most are numbered above the plot, and a numbered key below it gives each one's
+    date and headline (shortened at a word boundary).
 
     Parameters
     ----------
     table
         Rows ``date, outcome, p, lower, upper, new_items``; ``date`` None is the prior.
     ledger
-        Optionally :func:`forecast.tables.ledger_table`, to mark each item's date.
+        Optionally :func:`forecast.tables.ledger_table`, to mark each item's date; its
+        ``headline`` column names the items in the key (and its ``entered`` column
+        picks which of a marker's items is named).
     config
         The question, for outcome names, the prior's date and the footer.
     outcomes
@@ -57,6 +62,9 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
         shows the forecast standing today, not only at the last news item.
     named
         How many news markers to label (the largest moves).
+    headlines
+        Item id -> headline, for the key (over the ledger's); an item without one is
+        named by its id.
 
     Returns
     -------
@@ -84,8 +92,17 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
     last_news = max(data["when"].max(), pd.Timestamp(start))
     end = max(last_news, pd.Timestamp(as_of)) if as_of is not None else last_news
     end = end + pd.Timedelta(days=10)
+    marks = _merge_close(_item_dates(data, ledger), (end - pd.Timestamp(start)) / 80)
+    moves = _moves(data, outcomes)
+    size = {when: sum(moves.get(w, 0.0) for w in group) for when, (_, group) in marks.items()}
+    shown = sorted(w for w in sorted(size, key=lambda w: -size[w])[:named] if size[w] >= 0.005)
+    heads, entered = _headlines(ledger, headlines), _weights(ledger)
+    # A marker is named by the item of its date that moved the forecast most (on one
+    # date, the one entering with the largest log ratio).
+    weight = {i: (moves.get(when, 0.0), entered.get(i, 0.0))
+              for when, ids in _item_dates(data, ledger).items() for i in ids}
     with style():
-        fig, ax = new_axes(ax, figsize=(9.0, 5.0))
+        fig, ax = new_axes(ax, figsize=(9.0, 5.0 + 0.18 * len(shown)))
         for i, outcome in enumerate(outcomes):
             rows = data[data["outcome"] == outcome].sort_values("when")
             if rows.empty:
@@ -102,16 +119,19 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
             ax.annotate(pct(last["p"]), (end, last["p"]), xytext=(6, 0),
                         textcoords="offset points", va="center", fontsize=11,
                         fontweight="bold", color=color)
-        marks = _merge_close(_item_dates(data, ledger), (end - pd.Timestamp(start)) / 40)
-        moves = _moves(data, outcomes)
-        size = {when: sum(moves.get(w, 0.0) for w in group) for when, (_, group) in marks.items()}
-        shown = set(sorted(size, key=lambda w: -size[w])[:named])
-        for when, (ids, _) in marks.items():
+        for when in marks:
             ax.axvline(when, color=PALETTE["grey"], lw=1, ls=":", zorder=0)
-            if when in shown and size[when] >= 0.005:
-                ax.annotate(_short(ids), (when, 1.0), xytext=(0, 3),
-                            textcoords="offset points", rotation=45, ha="left", va="bottom",
-                            fontsize=9, color=PALETTE["black"])
+        # Numbers above the plot, a second row where two would touch (closer than about
+        # 18 points on the axes' width, before layout); the key below names them.
+        room = max(ax.get_position().width * fig.get_figwidth() * 0.95, 2.0) * 72 / 18
+        rows_of = _stagger(shown, (end - pd.Timestamp(start) + pd.Timedelta(days=3)) / room)
+        for n, when in enumerate(shown, start=1):
+            ax.annotate(str(n), (mdates.date2num(when), 1.0), xycoords=ax.get_xaxis_transform(),
+                        xytext=(0, 5 + 17 * rows_of[when]), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=9, fontweight="bold",
+                        color=PALETTE["black"], gid="news-mark",
+                        bbox={"boxstyle": "circle,pad=0.25", "fc": "white",
+                              "ec": PALETTE["black"], "lw": 0.8})
         if as_of is not None and pd.Timestamp(as_of) > last_news:
             ax.annotate(f"as of {as_of:%d %b %Y}", (pd.Timestamp(as_of), 0.02), xytext=(-4, 0),
                         textcoords="offset points", ha="right", va="bottom", fontsize=9,
@@ -125,11 +145,30 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
         locator = mdates.AutoDateLocator(maxticks=7)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-        legend_below(ax, ncols=min(len(outcomes), 3), fontsize=10,
-                     title=f"mean and {mass:.0%} interval; dotted lines: news items "
-                           f"(the {named} largest moves named)",
-                     title_fontsize=9)
-        # A figure title, not an axes title: the rotated item labels sit above the axes.
+        numbered = (f"; numbered: the {len(shown)} largest move{'s' if len(shown) > 1 else ''}"
+                    if shown else "")
+        legend = legend_below(ax, ncols=min(len(outcomes), 3), fontsize=10,
+                              title=f"mean and {mass:.0%} interval; dotted lines: news "
+                                    f"dates{numbered}", title_fontsize=9)
+        if shown:  # the numbered key under the legend: number, dates, headline per row
+            spans = [_span(marks[when][1]) for when in shown]
+            size, step = 9.5, 9.5 * 1.45
+            dates_width = max(_width(span, size) for span in spans)
+            # headlines as long as fit the figure beside the axes' left margin and the dates
+            width = int((fig.get_figwidth() * 72 - 124 - dates_width) / (size * 0.6))
+            width = max(30, min(90, width))
+            where = (ax.transAxes, legend)  # x on the axes, y under the legend
+            for k, when in enumerate(shown):
+                y = -6 - size - step * k
+                for x, text, ha, gid in (
+                        (14, str(k + 1), "right", "news-key-number"),
+                        (22, spans[k], "left", "news-key-dates"),
+                        (34 + dates_width, _name(marks[when][0], heads, weight, width), "left",
+                         "news-key")):
+                    ax.annotate(text, (0.0, 0.0), xycoords=where, xytext=(x, y),
+                                textcoords="offset points", ha=ha, va="baseline",
+                                fontsize=size, color=PALETTE["black"], gid=gid)
+        # A figure title, not an axes title: the numbered markers sit above the axes.
         fig.suptitle(title or "How the forecast moved with the news", x=0.01, ha="left",
                      fontsize=14, fontweight="bold")
         text = footer_text or (config_footer(config) if config is not None else None)
@@ -160,11 +199,70 @@ def _moves(data: pd.DataFrame, outcomes: list[str]) -> dict:
     return moves
 
 
-def _short(ids: list[str]) -> str:
-    # Ids start with their date, which the axis already shows.
-    names = [re.sub(r"^\d{4}-\d{2}(-\d{2})?-", "", i).replace("-", " ") for i in ids]
-    text = names[0] if len(names) == 1 else f"{names[0]} (+{len(names) - 1})"
-    return text if len(text) <= 26 else text[:24] + "…"
+def _headlines(ledger: pd.DataFrame | None, headlines: Mapping[str, str] | None) -> dict:
+    """Item id -> headline: the ledger's ``headline`` column, then ``headlines`` over it."""
+    names: dict = {}
+    if ledger is not None and "headline" in ledger.columns:
+        names.update({str(i): str(h) for i, h in zip(ledger["id"], ledger["headline"],
+                                                     strict=True)
+                      if isinstance(h, str) and h.strip()})
+    names.update({str(i): str(h) for i, h in (headlines or {}).items() if h})
+    return names
+
+
+def _weights(ledger: pd.DataFrame | None) -> dict:
+    """Item id -> the size of the log ratio it enters with (0 without a ledger)."""
+    if ledger is None or "entered" not in ledger.columns:
+        return {}
+    return {str(i): abs(float(e)) for i, e in zip(ledger["id"], ledger["entered"], strict=True)
+            if not pd.isna(e)}
+
+
+def _name(ids: list[str], names: dict, weight: dict, width: int) -> str:
+    """A marker's key entry: the headline of its weightiest item (``weight``: id -> size),
+    shortened at a word boundary, and how many other items share the marker."""
+    lead = max(ids, key=lambda i: weight.get(i, (0.0, 0.0)))  # the first of equals
+    # An id starts with its date, which the key already gives.
+    text = names.get(lead) or re.sub(r"^\d{4}-\d{2}(-\d{2})?-", "", lead)
+    more = f" (+{len(ids) - 1} more)" if len(ids) > 1 else ""
+    lines = wrap(" ".join(text.split()), max(12, width - len(more)), split_words=False)
+    short = lines.split("\n")[0] if lines else text
+    if short != " ".join(text.split()):
+        short = short.rstrip(" ,;:.-–") + "…"
+    return short + more
+
+
+def _width(text: str, size: float) -> float:
+    """The width of ``text`` in points at font ``size`` (the theme's font)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    return float(TextPath((0, 0), text, size=size, prop=FontProperties()).get_extents().width)
+
+
+def _span(dates: list) -> str:
+    """The dates a marker stands for: ``7 Mar 2025``, ``15–18 Oct 2025``, ``21 Jan–2 Feb 2025``."""
+    first, last = min(dates), max(dates)
+    end = f"{last.day} {last:%b %Y}"
+    if first == last:
+        return end
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{end}"
+    return f"{first.day} {first:%b}–{end}" if first.year == last.year else (
+        f"{first.day} {first:%b %Y}–{end}")
+
+
+def _stagger(whens: list, gap) -> dict:
+    """Row 0, 1, ... for each date: the lowest row whose last date is ``gap`` or more before."""
+    rows: dict = {}
+    last: list = []
+    for when in sorted(whens):
+        row = next((r for r, w in enumerate(last) if when - w >= gap), len(last))
+        if row == len(last):
+            last.append(when)
+        last[row] = when
+        rows[when] = row
+    return rows
 
 
 def _merge_close(marks: dict, gap) -> dict:
