@@ -182,6 +182,18 @@ def available_gb() -> float:
     return float("inf")
 
 
+def code_state() -> str:
+    """A hash of the library and the seed question as they are on disk (others may be
+    editing them while the benchmark runs: a change between start and end is reported)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted([*(ROOT / "forecast").rglob("*.py"), *(ROOT / "forecast").rglob("*.yaml"),
+                        *SEED_QUESTION.glob("*.yaml"), ROOT / "benchmarks" / "plain_pymc.py"]):
+        h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def load() -> list[float]:
     """The 1, 5 and 15 minute load averages."""
     return [round(x, 2) for x in os.getloadavg()]
@@ -830,6 +842,7 @@ def main(argv=None) -> int:
         summary["rerun"] = {"date": dt.datetime.now().isoformat(timespec="seconds"),
                             "steps": sorted(only)}
     summary.setdefault("load", {})
+    summary["code_state"] = {"start": code_state()}
     try:
         steps = [
             ("run", lambda: bench_run(work, repeats)),
@@ -852,6 +865,7 @@ def main(argv=None) -> int:
             print(f"[{dt.datetime.now():%H:%M:%S}] {name} ... (load {before})", flush=True)
             summary[name] = step()
             summary["load"][name] = {"before": before, "after": load()}
+            summary["code_state"][name] = code_state()
             print(f"    done in {time.perf_counter() - t0:.0f} s", flush=True)
             write_outputs(args.out, summary)  # keep partial results if a later step fails
     finally:
@@ -860,6 +874,10 @@ def main(argv=None) -> int:
         else:
             shutil.rmtree(work, ignore_errors=True)
     print_summary(summary)
+    states = summary["code_state"]
+    if len(set(states.values())) > 1:
+        print(f"WARNING: the library or the seed question changed during the run: {states}",
+              file=sys.stderr)
     print(f"\nwrote {args.out / 'benchmarks.csv'}, {args.out / 'benchmarks.png'}, "
           f"{args.out / 'summary.json'}")
     if summary.get("notebooks", {}).get("exit"):

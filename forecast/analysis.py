@@ -767,6 +767,20 @@ def sensitivity(
         for case, ev, changed in _thread_variants(config, known):
             values = enumerate_states(params, *ev.per_draw(params.n))
             cases.append((case, values.loglik - base_loglik, values, (changed, None)))
+    now_dep = config.model.outcome_dependence.value
+    if len(config.bases) > 1:
+        ev_now = evidence_from(config, known)
+        for end, lam in (("low", 0.0), ("high", 1.0)):
+            if lam == now_dep:
+                continue
+            import dataclasses
+
+            values = enumerate_states(dataclasses.replace(params, coupling=lam),
+                                      *ev_now.per_draw(params.n))
+            case = {"parameter": "outcome_dependence", "kind": "outcome dependence",
+                    "label": "Outcome dependence (one bargain decides both)", "end": end,
+                    "setting": f"lambda {lam:g} (elicited {now_dep:g})"}
+            cases.append((case, values.loglik - base_loglik, values, (None, None)))
 
     labels = outcome_labels(fc)
     rows = []
@@ -875,9 +889,10 @@ def _log_prior_tree(tree, config: QuestionConfig):
         "effect_z": xr.apply_ufunc(stats.norm.logpdf, post["effect_z"]),
     })
     shape = post.sizes["chain"], post.sizes["draw"]
-    params = Params(*(np.asarray(post[n].values, float).reshape(-1, *post[n].shape[2:])
-                      for n in ("p_state", "p_base", "beta")))
     attrs = tree.attrs
+    params = Params(*(np.asarray(post[n].values, float).reshape(-1, *post[n].shape[2:])
+                      for n in ("p_state", "p_base", "beta")),
+                    coupling=float(attrs.get("forecast_outcome_dependence", 0.0)))
     u = np.asarray(json.loads(attrs["forecast_state_loglr"]), float)
     v = np.asarray(json.loads(attrs["forecast_outcome_loglr"]), float)
     loglik = log_likelihood(params, u, v).reshape(shape)

@@ -313,6 +313,14 @@ class SensitivitySettings(_Strict):
     rationale: Text
 
 
+class Dependence(_Strict):
+    """An elicited dependence between the reports of one thread, with why and from where."""
+
+    value: float = Field(ge=0.0, le=1.0)
+    rationale: Text
+    source: Text
+
+
 class EngineSettings(_Strict):
     """How the posterior is computed by default, and the exact engine's number of draws."""
 
@@ -327,6 +335,8 @@ class ModelSettings(_Strict):
     schema_version: Literal[1]
     effect_pooling: ScalePrior
     credible_mass: float = Field(gt=0.5, lt=1.0)
+    #: The outcomes' residual dependence given the evidence states (see forecast.exact).
+    outcome_dependence: Dependence
     engine: EngineSettings
     sampler: Sampler
     gate: Gate
@@ -440,14 +450,6 @@ class Reliability(_Strict):
             raise ValueError(f"{void} must have credibility 0: it means the item cannot be "
                              f"judged, so no update (got {v[void]})")
         return v
-
-
-class Dependence(_Strict):
-    """An elicited dependence between the reports of one thread, with why and from where."""
-
-    value: float = Field(ge=0.0, le=1.0)
-    rationale: Text
-    source: Text
 
 
 class Thread(_Strict):

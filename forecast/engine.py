@@ -367,9 +367,9 @@ def compute(
     return forecast
 
 
-def params_prior(draws: dict[str, np.ndarray]) -> Params:
-    """The exact-enumeration parameters of a dict of prior draws."""
-    return Params(draws["p_state"], draws["p_base"], draws["beta"])
+def params_prior(draws: dict[str, np.ndarray], coupling: float = 0.0) -> Params:
+    """The exact-enumeration parameters of a dict of prior draws (and the outcomes' coupling)."""
+    return Params(draws["p_state"], draws["p_base"], draws["beta"], coupling)
 
 
 def _priors_hash(priors: dict) -> str:
@@ -402,7 +402,8 @@ def prior_forecast(config: QuestionConfig, *, seed: int | None = None,
         n = config.model.engine.draws
     shape = (s.chains, s.draws) if n is None else (1, int(n))
     n = shape[0] * shape[1]
-    params = params_prior(prior_draws(config, n, seed, priors))
+    params = params_prior(prior_draws(config, n, seed, priors),
+                          config.model.outcome_dependence.value)
     evidence = evidence_from(config, [])
     values = (enumerate_states(params, evidence.state_loglr, evidence.outcome_loglr)
               if enumerate else None)

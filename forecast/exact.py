@@ -12,6 +12,12 @@ The model, per parameter draw ``theta = (pi, p0, beta)``::
     keep_b | S ~ Bernoulli(sigmoid(logit(p0_b) + beta_b . S))
     news: log p(news | S, keep) = u . S + sum_b v_b keep_b    (+ const)
 
+Given the states, the bases are kept independently with probability
+``1 - lambda`` and comonotonically (one uniform draw decides all: one bargain)
+with probability ``lambda`` (``outcome_dependence`` in ``model.yaml``): each
+base's own probability is unchanged, and P(all kept | S) runs from the product
+of the bases' probabilities (lambda = 0) to the smallest of them (lambda = 1).
+
 where ``u`` and ``v`` are the summed log likelihood ratios of the news items
 bearing on each state and on each base's outcome (see :mod:`forecast.ledger`).
 """
@@ -46,11 +52,16 @@ class Params:
     p_state : (n, K) prior probability that each evidence state is true by the horizon
     p_base : (n, B) probability of keeping each base when every evidence state is false
     beta : (n, B, K) log odds ratio of each evidence state on each base
+    coupling : the outcomes' residual dependence lambda given the states (see
+        :func:`outcome_terms`)
     """
 
     p_state: np.ndarray
     p_base: np.ndarray
     beta: np.ndarray
+    #: Residual dependence of the outcomes given the states (``outcome_dependence``):
+    #: 0 independent, 1 comonotone (one bargain decides every base).
+    coupling: float = 0.0
 
     def __post_init__(self) -> None:
         n, k = self.p_state.shape
@@ -68,7 +79,7 @@ class Params:
 
     def take(self, index: np.ndarray | slice) -> Params:
         """The draws at ``index`` (e.g. a resample)."""
-        return Params(self.p_state[index], self.p_base[index], self.beta[index])
+        return Params(self.p_state[index], self.p_base[index], self.beta[index], self.coupling)
 
 
 @dataclass(frozen=True)
@@ -144,13 +155,15 @@ def _rows(state_loglr, outcome_loglr, rows: slice) -> tuple[np.ndarray, np.ndarr
 
 
 def _joint_chunk(params, states, u, v):
-    """Unnormalised log P(S, news | theta) (n, M) and P(keep | S, news, theta) (n, B, M).
+    """Unnormalised log P(S, news | theta) (n, M) and, given S and the news, P(keep_b)
+    (n, B, M), P(all kept) and P(none kept) (n, M).
 
     Probability space where it is exact and cheaper than logs: ``q0 = sigmoid(eta)``
     is P(keep | S, theta); the news on a base's outcome multiplies the joint by
     ``f = q0 e^v + 1 - q0 = 1 + q0 (e^v - 1)``, and then P(keep | S, news, theta)
     is ``q0 e^v / f``. Arrays are updated in place: at K = 12 a chunk holds tens
-    of megabytes.
+    of megabytes. With a coupling of the outcomes, :func:`outcome_terms` does the
+    outcome part.
     """
     n, n_base, n_var = params.beta.shape
     p = np.clip(params.p_state, 1e-300, 1.0)
@@ -168,6 +181,10 @@ def _joint_chunk(params, states, u, v):
     q += 1.0
     np.reciprocal(q, out=q)
     v = np.broadcast_to(v, (n, n_base)) if v.ndim == 1 else v  # (n, B): per draw
+    if params.coupling > 0 and n_base > 1:
+        news, keep, every, none = outcome_terms(q, v, params.coupling)
+        log_joint += np.log(news)
+        return log_joint, keep, every, none
     gain = np.expm1(v)  # e^v - 1
     news = None  # product over bases of f
     for b in np.flatnonzero(np.any(gain != 0, axis=0)):
@@ -178,20 +195,74 @@ def _joint_chunk(params, states, u, v):
         news = f if news is None else np.multiply(news, f, out=news)
     if news is not None:
         log_joint += np.log(news, out=news)
-    return log_joint, q
+    every, none = q[:, 0, :].copy(), 1.0 - q[:, 0, :]
+    for b in range(1, n_base):
+        every *= q[:, b, :]
+        none *= 1.0 - q[:, b, :]
+    return log_joint, q, every, none
+
+
+def outcome_terms(q: np.ndarray, v: np.ndarray, coupling: float):
+    """The outcomes given the states, mixing independence and comonotonicity.
+
+    With probability ``1 - coupling`` the bases are kept independently, each with
+    its ``q_b``; with probability ``coupling`` one uniform ``U`` decides them all,
+    base ``b`` kept when ``U < q_b`` (the Frechet upper bound: the most dependent
+    joint law with these margins). Each base's probability is ``q_b`` either way.
+    The news on the outcomes, ``exp(sum_b v_b keep_b)``, is summed over both.
+
+    Parameters
+    ----------
+    q
+        ``(n, B, M)``: P(keep_b | S, theta) before the news on the outcomes.
+    v
+        ``(n, B)``: the news' log ratio on each base's outcome.
+    coupling
+        lambda in [0, 1].
+
+    Returns
+    -------
+    news, keep, every, none
+        ``(n, M)`` P(outcome news | S, theta) up to a constant; ``(n, B, M)``
+        P(keep_b | S, news, theta); ``(n, M)`` P(all kept | S, news, theta) and
+        P(none kept | S, news, theta).
+    """
+    lam = float(coupling)
+    ev = np.exp(v)[:, :, None]  # (n, B, 1)
+    f = q * ev + (1.0 - q)  # independent: each base's news factor
+    ind_news = np.prod(f, axis=1)  # (n, M)
+    ind_keep = q * ev / f * ind_news[:, None, :]  # P_I(keep_b & news)
+    ind_all = np.prod(q * ev, axis=1)
+    ind_none = np.prod(1.0 - q, axis=1)
+    # comonotone: sort q ascending per (draw, state); U in [q_(j), q_(j+1)) keeps ranks > j
+    order = np.argsort(q, axis=1)
+    qs = np.take_along_axis(q, order, axis=1)  # (n, B, M)
+    vs = np.take_along_axis(np.broadcast_to(v[:, :, None], q.shape), order, axis=1)
+    n, n_base, m = q.shape
+    edges = np.concatenate([np.zeros((n, 1, m)), qs, np.ones((n, 1, m))], axis=1)
+    length = np.diff(edges, axis=1)  # (n, B + 1, M): the intervals j = 0..B
+    suffix = np.concatenate([np.cumsum(vs[:, ::-1], axis=1)[:, ::-1],
+                             np.zeros((n, 1, m))], axis=1)  # sum of v over ranks >= j
+    mass = length * np.exp(suffix)  # P_C(U in interval j) x its news factor
+    com_news = mass.sum(axis=1)
+    upto = np.cumsum(mass, axis=1)[:, :n_base]  # P_C(keep the base of rank j & news)
+    com_keep = np.empty_like(q)
+    np.put_along_axis(com_keep, order, upto, axis=1)
+    com_all, com_none = mass[:, 0], mass[:, n_base]
+    news = (1 - lam) * ind_news + lam * com_news
+    keep = ((1 - lam) * ind_keep + lam * com_keep) / news[:, None, :]
+    every = ((1 - lam) * ind_all + lam * com_all) / news
+    none = ((1 - lam) * ind_none + lam * com_none) / news
+    return news, keep, every, none
 
 
 def _enumerate_chunk(params, states, u, v):
     """One chunk of draws: the sums over states (log-sum-exp for the likelihood)."""
-    log_joint, q = _joint_chunk(params, states, u, v)
+    log_joint, q, every, none = _joint_chunk(params, states, u, v)
     loglik = _logsumexp(log_joint, axis=1)
     log_joint -= loglik[:, None]
     weight = np.exp(log_joint, out=log_joint)  # P(S | news, theta)
     p_keep = np.einsum("nm,nbm->nb", weight, q)
-    every, none = q[:, 0, :].copy(), 1.0 - q[:, 0, :]
-    for b in range(1, q.shape[1]):
-        every *= q[:, b, :]
-        none *= 1.0 - q[:, b, :]
     p_all = np.einsum("nm,nm->n", weight, every)
     p_any = 1.0 - np.einsum("nm,nm->n", weight, none)  # the weights sum to one
     p_state = weight @ states

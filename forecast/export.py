@@ -84,7 +84,7 @@ def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out"
     b.tables["scenarios"] = analysis.scenarios(fc, interventions)
     b.tables["sensitivity"] = analysis.sensitivity(config, items, forecast=fc)
     b.tables["value_of_information"] = analysis.value_of_information(fc)
-    b.tables["diagnostics"] = diagnostics_table(fc.fit.diagnostics)
+    b.tables["diagnostics"] = diagnostics_table(fc.fit.diagnostics, fc)
     b.tables["priors"] = analysis.prior_densities(config)
     if config.linked is not None:
         b.tables["prior_sources"] = analysis.compare_prior_sources(

@@ -163,6 +163,7 @@ def save_fit(tree, path: Path, *, config: QuestionConfig, evidence: Evidence, ke
             "forecast_state_loglr": json.dumps(evidence.state_loglr.tolist()),
             "forecast_outcome_loglr": json.dumps(evidence.outcome_loglr.tolist()),
             "forecast_seed": int(seed),
+            "forecast_outcome_dependence": float(config.model.outcome_dependence.value),
             "forecast_diagnostics": json.dumps(diagnostics, sort_keys=True),
         }
     )
@@ -264,7 +265,8 @@ def load_fit(path: Path, *, expected_key: str | None = None,
     try:
         key = str(attrs["forecast_fit_key"])
         input_hash = str(attrs["forecast_input_hash"])
-        params = Params(**{name: _flat(a) for name, a in arrays.items()})
+        params = Params(**{name: _flat(a) for name, a in arrays.items()},
+                        coupling=float(attrs["forecast_outcome_dependence"]))
         stored = StoredFit(
             path=Path(path),
             key=key,

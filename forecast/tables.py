@@ -160,11 +160,24 @@ def ledger_table(config, items) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def diagnostics_table(diagnostics: dict) -> pd.DataFrame:
-    """Per sampled variable: worst R-hat, bulk and tail ESS, and MCSE of headline means."""
+def diagnostics_table(diagnostics: dict, forecast: Forecast | None = None) -> pd.DataFrame:
+    """Per sampled variable: worst R-hat, bulk and tail ESS, and MCSE of headline means.
+
+    For the exact engine (``forecast`` given, ``engine == "exact"``) there are no chains:
+    one row per headline probability with its effective number of weighted draws (in
+    both ESS columns), its MCSE and the weights' Pareto k-hat (``pareto_khat``); R-hat
+    is NaN.
+    """
+    columns = ["variable", "r_hat_max", "ess_bulk_min", "ess_tail_min", "mcse_max"]
+    if forecast is not None and forecast.engine == "exact":
+        rows = [{"variable": f"P({k})" if k in ("all", "any") else f"p_keep[{k}]",
+                 "r_hat_max": np.nan, "ess_bulk_min": e.ess, "ess_tail_min": e.ess,
+                 "mcse_max": e.mcse, "pareto_khat": float(forecast.khat or 0.0)}
+                for k, e in forecast.probabilities().items()
+                if k in forecast.config.headline_outcomes]
+        return pd.DataFrame(rows, columns=[*columns, "pareto_khat"])
     rows = [
         {"variable": name, **values}
         for name, values in diagnostics.get("per_variable", {}).items()
     ]
-    return pd.DataFrame(rows, columns=["variable", "r_hat_max", "ess_bulk_min", "ess_tail_min",
-                                       "mcse_max"])
+    return pd.DataFrame(rows, columns=columns)

@@ -50,7 +50,8 @@ def store_fit_from_prior(config, items, out: Path, *, seed: int = 7, pool: int =
     draws["beta"] = draws["effect_mu"][:, None, :] + draws["effect_sd"][:, None, None] * draws[
         "effect_z"]
     evidence = evidence_from(config, items)
-    params = Params(draws["p_state"], draws["p_base"], draws["beta"])
+    params = Params(draws["p_state"], draws["p_base"], draws["beta"],
+                    config.model.outcome_dependence.value)
     values = enumerate_states(params, evidence.state_loglr, evidence.outcome_loglr)
     w = np.exp(values.loglik - values.loglik.max())
     n = s.chains * s.draws

@@ -138,3 +138,107 @@ def test_pymc_deterministics_equal_numpy_enumeration(fit_news):
     np.testing.assert_allclose(post["p_all"].values.reshape(-1), want.p_all, atol=1e-12)
     np.testing.assert_allclose(
         post["p_state_post"].values.reshape(-1, 5), want.p_state, atol=1e-12)
+
+
+# ------------------------------------------------------------------ linked outcomes
+
+
+def _params(seed=3, n=300, k=3, b=2, coupling=0.0):
+    rng = np.random.default_rng(seed)
+    return Params(rng.uniform(0.05, 0.95, size=(n, k)), rng.uniform(0.1, 0.9, size=(n, b)),
+                  rng.normal(0, 1.2, size=(n, b, k)), coupling)
+
+
+def _brute_coupled(params, u, v):
+    """P(keep_b), P(all), P(any) per draw by summing every state and every joint outcome."""
+    n, b, k = params.beta.shape
+    lam = params.coupling
+    total = np.zeros(n)
+    keep, every, anyk = np.zeros((n, b)), np.zeros(n), np.zeros(n)
+    for state in itertools.product((0, 1), repeat=k):
+        s = np.array(state, float)
+        prior = np.prod(np.where(s == 1, params.p_state, 1 - params.p_state), axis=1)
+        q = 1 / (1 + np.exp(-(np.log(params.p_base / (1 - params.p_base)) + params.beta @ s)))
+        for kept in itertools.product((0, 1), repeat=b):
+            kv = np.array(kept, float)
+            ind = np.prod(np.where(kv == 1, q, 1 - q), axis=1)
+            # comonotone: P(exactly this set kept) = length of U's interval giving it
+            lo = np.max(np.where(kv == 1, 0.0, q), axis=1)  # U above every dropped q
+            hi = np.min(np.where(kv == 1, q, 1.0), axis=1)  # U below every kept q
+            com = np.clip(hi - lo, 0.0, None)
+            joint = prior * np.exp(s @ u) * ((1 - lam) * ind + lam * com) * np.exp(kv @ v)
+            total += joint
+            keep += joint[:, None] * kv
+            every += joint * kv.all()
+            anyk += joint * kv.any()
+    return keep / total[:, None], every / total, anyk / total, np.log(total)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.3, 1.0])
+@pytest.mark.parametrize("v", [(0.0, 0.0), (1.2, -0.7)])
+def test_linked_outcomes_equal_brute_force(lam, v):
+    """Mixing independence and one-bargain comonotonicity, summed out by brute force."""
+    params = _params(coupling=lam)
+    u, v = np.array([0.4, -0.3, 0.9]), np.array(v)
+    got = enumerate_states(params, u, v)
+    keep, every, anyk, loglik = _brute_coupled(params, u, v)
+    np.testing.assert_allclose(got.p_keep, keep, atol=1e-12)
+    np.testing.assert_allclose(got.p_all, every, atol=1e-12)
+    np.testing.assert_allclose(got.p_any, anyk, atol=1e-12)
+    # the likelihood differs from the brute force by a constant only
+    np.testing.assert_allclose(got.loglik - loglik, (got.loglik - loglik)[0], atol=1e-10)
+    np.testing.assert_allclose(log_likelihood(params, u, v) - loglik,
+                               (got.loglik - loglik)[0], atol=1e-10)
+
+
+def test_outcome_dependence_keeps_each_base_and_moves_only_the_joint():
+    """Zero dependence (the rule until 2026-12-01) is today's numbers; full dependence
+    makes P(both | states) the smaller of the two; each base's own P(keep) never moves."""
+    u, v = np.array([0.4, -0.3, 0.9]), np.zeros(2)
+    runs = {lam: enumerate_states(_params(coupling=lam), u, v) for lam in (0.0, 0.5, 1.0)}
+    for lam in (0.5, 1.0):
+        np.testing.assert_allclose(runs[lam].p_keep, runs[0.0].p_keep, atol=1e-12)
+    assert np.all(runs[0.0].p_all <= runs[0.5].p_all + 1e-12)
+    assert np.all(runs[0.5].p_all <= runs[1.0].p_all + 1e-12)
+    assert np.all(runs[1.0].p_all <= runs[1.0].p_keep.min(axis=1) + 1e-12)
+    assert np.all(runs[1.0].p_any >= runs[1.0].p_keep.max(axis=1) - 1e-12)
+    # with no evidence variables at all, full dependence gives P(both) = min exactly
+    one = Params(np.full((5, 1), 1e-12), np.array([[0.3, 0.8]] * 5),
+                 np.zeros((5, 2, 1)), 1.0)
+    np.testing.assert_allclose(enumerate_states(one, np.zeros(1), np.zeros(2)).p_all, 0.3,
+                               atol=1e-9)
+
+
+def test_the_pymc_model_couples_the_outcomes_as_numpy_does(tmp_path):
+    """The PyTensor statement of the mixture equals the NumPy one at a point of the model."""
+    import yaml
+
+    from conftest import make_question
+    from forecast.config import load_question
+    from forecast.ledger import evidence_from, parse_item
+    from forecast.model import build_model
+
+    q = make_question(tmp_path, news=[])
+    model_yaml = yaml.safe_load((q / "model.yaml").read_text())
+    model_yaml["outcome_dependence"]["value"] = 0.6
+    (q / "model.yaml").write_text(yaml.safe_dump(model_yaml, sort_keys=False))
+    config = load_question(q)
+    items = [parse_item({"id": "a", "date": "2025-06-01", "headline": "h", "source": "s",
+                         "reliability": "A1", "bears_on": "khmeimim", "lr": 3.0}),
+             parse_item({"id": "b", "date": "2025-06-01", "headline": "h", "source": "s",
+                         "reliability": "A1", "bears_on": "escalation", "lr": 2.0})]
+    ev = evidence_from(config, items)
+    model = build_model(config, ev)
+    names = ["p_state", "p_base", "beta", "p_keep", "p_all", "p_any"]
+    import pytensor
+
+    outs = model.replace_rvs_by_values([model[n] for n in names])
+    fn = pytensor.function(model.value_vars, outs, on_unused_input="ignore")
+    point = model.initial_point()
+    values = [point[v.name] + 0.3 for v in model.value_vars]  # off the symmetric start
+    out = dict(zip(names, fn(*values), strict=True))
+    params = Params(out["p_state"][None], out["p_base"][None], out["beta"][None], 0.6)
+    got = enumerate_states(params, ev.state_loglr, ev.outcome_loglr)
+    np.testing.assert_allclose(got.p_keep[0], out["p_keep"], atol=1e-10)
+    np.testing.assert_allclose(got.p_all[0], out["p_all"], atol=1e-10)
+    np.testing.assert_allclose(got.p_any[0], out["p_any"], atol=1e-10)
