@@ -409,6 +409,44 @@ def _entered_text(config, result) -> str:
     return text + ". The move below is this item's effect given the rest of the ledger."
 
 
+def cmd_what_if(args) -> int:
+    """``forecast what-if``: the forecast if a pending report arrives, or its opposite."""
+    from forecast.engine import compute
+    from forecast.information import pending_report, word_movers
+    from forecast.ledger import load_ledger
+
+    config = load_question(args.question)
+    items = load_ledger(config)
+    fc = compute(config, items, out=args.out, seed=args.seed, engine=args.engine)
+    try:
+        table = pending_report(fc, items, bears_on=args.bears_on, reliability=args.reliability,
+                               lr=args.lr, thread=args.thread)
+    except LedgerError as exc:
+        raise LedgerError(_as_flags(str(exc), "pending report", args)) from None
+    movers = word_movers(fc, items, reliability=args.reliability) if args.movers else None
+    if args.json:
+        out = {"pending": table.to_dict(orient="records")}
+        if movers is not None:
+            out["word_movers"] = movers.to_dict(orient="records")
+        print(json.dumps(out, indent=2, default=str))
+        return 0
+    print(f"A pending report ({args.reliability.upper()}, bears on {args.bears_on}, "
+          f"LR {getattr(args.lr, 'typed', args.lr)})"
+          f" — as of {fc.as_of}, engine {fc.engine}; nothing is recorded")
+    for scenario, rows in table.groupby("scenario", sort=False):
+        print(f"  {scenario}:")
+        for r in rows.itertuples():
+            flag = "   <- the word changes" if r.word_changes else ""
+            change = "" if scenario == "now" else f"  {r.change_pp:+5.1f} pp"
+            print(f"    {r.label:24} {_pct(r.p)}{change}  {r.word}{flag}")
+    if movers is not None:
+        print(f"The weakest {args.reliability} report that would change a briefed word:")
+        for r in movers.itertuples():
+            print(f"  {r.target_label:38} {r.direction:8} LR {r.lr:<6.3g} {r.label}: "
+                  f"{r.word_now} -> {r.word} ({_pct(r.p_now).strip()} -> {_pct(r.p).strip()})")
+    return 0
+
+
 def cmd_history(args) -> int:
     """``forecast history``: the forecast after each ledger date (table, JSON or CSV)."""
     from forecast.news import history
@@ -766,6 +804,28 @@ def build_parser() -> argparse.ArgumentParser:
                 "JSON")
     seed_arg(p)
     p.set_defaults(func=cmd_update)
+
+    p = add("what-if", "the forecast if a report you could obtain arrives, or its opposite",
+            epilog="Nothing is recorded. The opposite report has the reciprocal ratio "
+                   "(an interval LOW:HIGH becomes 1/HIGH:1/LOW).")
+    question_arg(p)
+    p.add_argument("--bears-on", dest="bears_on", required=True, metavar="ID",
+                   help="the evidence variable or base the report would bear on")
+    p.add_argument("--reliability", required=True, metavar="CODE",
+                   help="the Admiralty code it would carry, e.g. B2 (case does not matter)")
+    p.add_argument("--lr", type=_lr, required=True, metavar="RATIO",
+                   help="its likelihood ratio were it accurate: a number like 3 or an "
+                        "interval like 2:5")
+    p.add_argument("--thread", metavar="ID", help="optional: the thread it would join")
+    p.add_argument("--movers", action="store_true",
+                   help="also list, per variable and base, the weakest report of this code "
+                        "that would change a briefed estimative word (slower)")
+    p.add_argument("--engine", choices=["exact", "nuts"], default=None,
+                   help="how the forecast is computed (default: engine.default in model.yaml)")
+    out_arg(p)
+    json_arg(p, "print the scenarios (and movers) as JSON records")
+    seed_arg(p)
+    p.set_defaults(func=cmd_what_if)
 
     p = add("history", "the forecast after each ledger date")
     question_arg(p)

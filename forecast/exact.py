@@ -234,6 +234,20 @@ def outcome_terms(q: np.ndarray, v: np.ndarray, coupling: float):
     ind_keep = q * ev / f * ind_news[:, None, :]  # P_I(keep_b & news)
     ind_all = np.prod(q * ev, axis=1)
     ind_none = np.prod(1.0 - q, axis=1)
+    if q.shape[1] == 2:  # two bases, the common case: the same sums without sorting
+        q0, q1, e0, e1 = q[:, 0], q[:, 1], ev[:, 0], ev[:, 1]
+        first_lower = q0 <= q1
+        lo, hi = np.minimum(q0, q1), np.maximum(q0, q1)
+        mass0 = lo * e0 * e1  # U below both: both kept
+        mass1 = (hi - lo) * np.where(first_lower, e1, e0)  # only the likelier base kept
+        mass2 = 1.0 - hi  # neither
+        com_news = mass0 + mass1 + mass2
+        com_keep = np.stack([np.where(first_lower, mass0, mass0 + mass1),
+                             np.where(first_lower, mass0 + mass1, mass0)], axis=1)
+        news = (1 - lam) * ind_news + lam * com_news
+        keep = ((1 - lam) * ind_keep + lam * com_keep) / news[:, None, :]
+        return (news, keep, ((1 - lam) * ind_all + lam * mass0) / news,
+                ((1 - lam) * ind_none + lam * mass2) / news)
     # comonotone: sort q ascending per (draw, state); U in [q_(j), q_(j+1)) keeps ranks > j
     order = np.argsort(q, axis=1)
     qs = np.take_along_axis(q, order, axis=1)  # (n, B, M)

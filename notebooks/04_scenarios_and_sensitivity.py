@@ -309,16 +309,106 @@ show(credits[credits["outcome"].isin(config.bases)],
      caption="Each group's share of the move since the priors, per base")
 
 # %% [markdown]
-# The waterfall shows the same credit item by item, one panel per base: the grey bar is
-# the forecast with no news, each following bar one item's move (blue up, vermillion
-# down, in points), the black bar the forecast given all of it. Read the long bars as the
-# reports that carry the forecast; a hatched bar would be a move whose reweighting is not
-# trusted.
+# The waterfall shows the same credit thread by thread, one panel per base: the grey bar
+# is the forecast with no news, each following bar one thread's (or one variable's
+# reports') share of the move (blue up, vermillion down, in points), the black bar the
+# forecast given all of it. Read the long bars as the storylines that carry the forecast;
+# a hatched bar would be a move whose reweighting is not trusted.
 
 # %%
 contribution_table = analysis.contributions(forecast, items)
 charts.plot_contributions(contribution_table, footer_text=footer,
                           xlabel=config.wording.probability)
+
+# %% [markdown]
+# ## A report you could still obtain
+#
+# Before tasking collection, ask what a report would do. Here: a usually reliable (B1)
+# report that a new basing agreement is close, with a ratio of 3 to 8 were it accurate,
+# and its opposite (the reciprocal ratio). The table says how far each would move every
+# probability and whether the briefed word would change; nothing is recorded.
+
+# %%
+from forecast.information import pending_report
+
+pending = pending_report(forecast, items, bears_on="basing_agreement", reliability="B1",
+                         lr={"lower": 3.0, "upper": 8.0})
+show(pending, columns=["scenario", "label", "p", "change_pp", "word", "word_changes"],
+     names={"scenario": "If", "label": "Outcome", "word_changes": "Word changes"},
+     caption="A pending B1 report on a new basing agreement (LR 3-8), and its opposite")
+
+# %%
+moved = pending[(pending["scenario"] != "now") & pending["word_changes"]]
+Markdown("Either answer would change the briefing: " + "; ".join(
+    f"{r.scenario}, {r.label} becomes *{r.word}* ({fmt.pct(r.p)})" for r in moved.itertuples())
+    + "." if len(moved) else "Neither answer would change a briefed word.")
+
+# %% [markdown]
+# ## The live what-if panel
+#
+# Move a prior's interval, a thread's dependence or the bases' linkage, leave news items
+# out or set a scenario, and the headline table and chart are recomputed by the exact
+# engine on 10,000 draws (the library call `forecast.whatif.what_if`, tested on its own).
+# In a live Jupyter session the controls below are interactive; in an executed copy the
+# cell shows the forecast at the controls' starting values, which are the question's own.
+
+# %%
+import ipywidgets as widgets
+from IPython.display import display
+
+from forecast.whatif import what_if
+
+controls = {}
+for v in config.evidence.variables:
+    e = v.prior.elicited
+    controls[f"p_state[{v.id}]"] = widgets.FloatRangeSlider(
+        value=(e.lower, e.upper), min=0.005, max=0.995, step=0.005,
+        description=f"P: {v.label[:22]}", readout_format=".3f",
+        style={"description_width": "14em"}, layout={"width": "40em"})
+if config.threads is not None:
+    for t in config.threads.threads:
+        controls[f"rho[{t.id}]"] = widgets.FloatSlider(
+            value=t.dependence.value, min=0.0, max=1.0, step=0.05,
+            description=f"rho: {t.label[:22]}", style={"description_width": "14em"},
+            layout={"width": "40em"})
+controls["outcome_dependence"] = widgets.FloatSlider(
+    value=config.model.outcome_dependence.value, min=0.0, max=1.0, step=0.05,
+    description="bases linked (lambda)", style={"description_width": "14em"},
+    layout={"width": "40em"})
+controls["leave_out"] = widgets.SelectMultiple(
+    options=[i.id for i in items], description="leave out", rows=6,
+    style={"description_width": "14em"}, layout={"width": "40em"})
+controls["scenario"] = widgets.Dropdown(
+    options=[("none", None), *((name, name) for name in config.interventions())],
+    description="scenario", style={"description_width": "14em"})
+
+
+def redraw(**values):
+    """Recompute and show the headline table and chart for the controls' values."""
+    intervals = {k: v for k, v in values.items() if k.startswith("p_state[")}
+    dependence = {k[4:-1]: v for k, v in values.items() if k.startswith("rho[")}
+    scenario = config.interventions().get(values["scenario"]) if values["scenario"] else None
+    result = what_if(config, items, intervals=intervals, dependence=dependence,
+                     outcome_dependence=values["outcome_dependence"],
+                     leave_out=values["leave_out"], scenario=scenario, seed=seed)
+    display(show(result.table, columns=["label", "p", "lower", "upper", "word"]))
+    display(charts.plot_headline(result.table, title="What if", xlabel=config.wording.axis,
+                                 mass=config.model.credible_mass))
+
+
+panel = widgets.interactive_output(redraw, controls)
+display(widgets.VBox(list(controls.values())), panel)
+
+# %% [markdown]
+# The panel's starting view, drawn here as well so that a copy of this notebook read
+# without a live kernel shows it: the question's own priors and news, recomputed on the
+# panel's 10,000 draws (within a Monte Carlo error of the headline above).
+
+# %%
+start = what_if(config, items, seed=seed)
+display(show(start.table, columns=["label", "p", "lower", "upper", "word"]))
+charts.plot_headline(start.table, title="The what-if panel at its starting values",
+                     xlabel=config.wording.axis, mass=config.model.credible_mass)
 
 # %% [markdown]
 # ## Key judgements

@@ -129,10 +129,19 @@ def _brute_force_keep(fc, fixed: dict[int, int]) -> np.ndarray:
         log_ps = (np.log(par.p_state) * s + np.log1p(-par.p_state) * (1 - s)).sum(axis=1)
         eta = np.log(par.p_base / (1 - par.p_base)) + par.beta @ s  # (n, B)
         p = 1 / (1 + np.exp(-eta))
-        news_given_s = p * np.exp(v) + (1 - p)  # (n, B)
-        log_joint = log_ps + u @ s + np.log(news_given_s).sum(axis=1)
+        lam = par.coupling  # the bases: independent (1 - lam) or one decision (lam)
+        ind = np.prod(p * np.exp(v) + (1 - p), axis=1)  # (n,) P_ind(outcome news | S)
+        ind_keep = p * np.exp(v) * (ind[:, None] / (p * np.exp(v) + (1 - p)))
+        lo, hi = p.min(axis=1), p.max(axis=1)
+        e_hi = np.exp(np.where(p[:, 0] <= p[:, 1], v[:, 1], v[:, 0]))
+        both = lo * np.exp(v.sum(axis=1))
+        com = both + (hi - lo) * e_hi + (1 - hi)
+        com_keep = np.stack([np.where(p[:, 0] <= p[:, 1], both, both + (hi - lo) * e_hi),
+                             np.where(p[:, 0] <= p[:, 1], both + (hi - lo) * e_hi, both)], 1)
+        news_given_s = (1 - lam) * ind + lam * com
+        log_joint = log_ps + u @ s + np.log(news_given_s)
         log_total.append(log_joint)
-        keep_terms.append(p * np.exp(v) / news_given_s)
+        keep_terms.append(((1 - lam) * ind_keep + lam * com_keep) / news_given_s[:, None])
     log_total = np.array(log_total)  # (M, n)
     w = np.exp(log_total - log_total.max(axis=0))
     w /= w.sum(axis=0)
@@ -289,7 +298,8 @@ def test_sensitivity_flags_untrusted_rows_and_covers_every_input(qconfig, qitems
 
     table = sensitivity(qconfig, qitems, forecast=news_fc)
     k, b = len(qconfig.variables), len(qconfig.bases)
-    assert table["parameter"].nunique() == 2 * k + b + 1 + len(qitems)
+    # every prior, the pooling scale, each item, and the bases' outcome dependence
+    assert table["parameter"].nunique() == 2 * k + b + 1 + len(qitems) + 1
     assert set(table["end"]) == {"low", "high"}
     ok = table["khat"] <= qconfig.model.fast_path.khat_max
     assert (table["trusted"] == ok).all()

@@ -175,10 +175,11 @@ def _brute_coupled(params, u, v):
 
 
 @pytest.mark.parametrize("lam", [0.0, 0.3, 1.0])
-@pytest.mark.parametrize("v", [(0.0, 0.0), (1.2, -0.7)])
+@pytest.mark.parametrize("v", [(0.0, 0.0), (1.2, -0.7), (0.5, -1.1, 0.8)])
 def test_linked_outcomes_equal_brute_force(lam, v):
-    """Mixing independence and one-bargain comonotonicity, summed out by brute force."""
-    params = _params(coupling=lam)
+    """Mixing independence and one-bargain comonotonicity, summed out by brute force
+    (two bases by the closed form, three by the general sorted sums)."""
+    params = _params(coupling=lam, b=len(v))
     u, v = np.array([0.4, -0.3, 0.9]), np.array(v)
     got = enumerate_states(params, u, v)
     keep, every, anyk, loglik = _brute_coupled(params, u, v)
