@@ -59,7 +59,7 @@ def group_label(config, group: str) -> str:
     return f"news on {names.get(name, name)}"
 
 
-def shapley(forecast: Forecast, items: Sequence[NewsItem], *, draws: int = 4_000
+def shapley(forecast: Forecast, items: Sequence[NewsItem], *, draws: int = 2_000
             ) -> pd.DataFrame:
     """Each group's and each item's Shapley credit for the move from no news, per outcome.
 

@@ -113,7 +113,7 @@ from forecast.tables import evidence_table, ledger_table
 ledger = ledger_table(config, items)
 show(ledger.assign(lr=ledger["lr"].map(lambda v: v if isinstance(v, str) else fmt.ratio(v)),
                    counted=ledger["counted"].map({True: "yes", False: "no"})),
-     columns=["date", "headline", "reliability", "bears_on", "lr", "entered", "counted"],
+     columns=["date", "headline", "reliability", "bears_on", "thread", "lr", "entered"],
      names={"date": "Date", "headline": "Headline", "entered": "log LR entered",
             "counted": "Counted"},
      caption=f"The news ledger ({len(ledger)} items)")

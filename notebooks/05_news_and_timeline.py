@@ -58,7 +58,7 @@ from forecast.tables import ledger_table
 ledger = ledger_table(config, items)
 show(ledger.assign(lr=ledger["lr"].map(lambda v: v if isinstance(v, str) else fmt.ratio(v)),
                    counted=ledger["counted"].map({True: "yes", False: "no"})),
-     columns=["date", "headline", "reliability", "bears_on", "lr", "entered", "counted"],
+     columns=["date", "headline", "reliability", "bears_on", "thread", "lr", "entered"],
      names={"date": "Date", "headline": "Headline", "entered": "log LR entered",
             "counted": "Counted"},
      caption=f"The news ledger of {config.id} ({len(ledger)} items)")
@@ -168,11 +168,12 @@ show(steps, columns=["date", "n_items", *[f"base_{b}" for b in config.bases], "p
 # %% [markdown]
 # The chart draws the same history as steps: one line per base (and both kept), its band
 # the 90% interval, each dot a date on which news arrived, the dotted verticals the news
-# dates, with the largest moves named above the plot; the last step runs on to the
-# forecast's date. Read the slope of the steps as how much each stretch of news mattered,
-# and the flat stretches as news that changed little. The names above the plot are the
-# items' ids as the chart shortens them; the table above gives each date's headlines in
-# full.
+# dates, with the six largest moves numbered above the plot and named, by headline, in the
+# key below it; the last step runs on to the forecast's date. Read the slope of the steps
+# as how much each stretch of news mattered, and the flat stretches as news that changed
+# little. The table above gives each date's headlines in full. The steps are a
+# reconstruction: today's model on the items dated by each day, not what was issued then
+# (the first 21 items were entered on 2026-11-25, the rest on 2026-12-01).
 
 # %%
 from forecast import charts
