@@ -720,7 +720,7 @@ def sensitivity(
     khat_max: float | None = None,
     fallback_draws: int = 20_000,
     fallback_seed: int | None = None,
-    draws: int = 10_000,
+    draws: int = 12_000,
 ) -> pd.DataFrame:
     """Tornado table: how far each headline probability moves when each input is pushed.
 
@@ -768,7 +768,7 @@ def sensitivity(
     fc = forecast if forecast is not None else compute(config, list(items), out=out)
     if fc.engine == "exact" and fc.fit.params.n > draws:
         # Each row is a difference against the baseline on the same draws (common random
-        # numbers), so fewer draws keep its error small; 80-odd rows at 40,000 draws cost
+        # numbers), so fewer draws keep its error small: 80-odd rows at 40,000 draws cost
         # most of a minute.
         from forecast.engine import exact_forecast
 

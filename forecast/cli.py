@@ -224,7 +224,7 @@ def _save_posterior(fc, path: Path) -> None:
 
 def _run_one(question: Path, out: Path, seed: int | None, as_json: bool,
              progressbar: bool, prior_source: str | None = None,
-             engine: str | None = None) -> tuple[dict, int, str]:
+             engine: str | None = None, issue: bool = False) -> tuple[dict, int, str]:
     """Fit one question and write its files; return its JSON, exit code and printed text."""
     import io
 
@@ -232,7 +232,7 @@ def _run_one(question: Path, out: Path, seed: int | None, as_json: bool,
     from forecast.charts import plot_headline, save
     from forecast.charts.theme import footer_text
     from forecast.engine import compute, prior_forecast
-    from forecast.ledger import atomic_write, load_ledger
+    from forecast.ledger import atomic_write, read_ledger
     from forecast.store import results_dir
     from forecast.tables import headline_table
 
@@ -242,7 +242,7 @@ def _run_one(question: Path, out: Path, seed: int | None, as_json: bool,
         # Another source than model.yaml's: its own folder, never over the default results.
         config = config.with_prior_source(prior_source)
         target = target / f"prior_source-{prior_source}"
-    items = load_ledger(config)
+    items, ledger_raw = read_ledger(config)
     fc = compute(config, items, out=out, seed=seed, allow_reweight=False,
                  progressbar=progressbar, engine=engine)
     prior = prior_forecast(config, seed=seed)
@@ -255,6 +255,11 @@ def _run_one(question: Path, out: Path, seed: int | None, as_json: bool,
     fig = plot_headline(table, title=config.question.title, footer_text=footer_text(fc),
                         mass=config.model.credible_mass, xlabel=config.wording.axis)
     save(fig, target, "headline", formats=("png",))
+    issued = None
+    if issue:  # after the files are written: what is issued is what the analyst was shown
+        issued = (_issue(fc, items, ledger_raw) if fc.fit.diagnostics["passed"] else
+                  "WARNING: not issued into the record: the forecast FAILED its convergence "
+                  "gate")
     text = io.StringIO()
     if not as_json:
         from forecast.findings import key_judgements
@@ -265,12 +270,31 @@ def _run_one(question: Path, out: Path, seed: int | None, as_json: bool,
             print(textwrap.fill(paragraph, 96), file=text)
         print(f"wrote {target}/: posterior.nc, forecast.json, headline.csv, headline.png",
               file=text)
+    if issued is not None:
+        print(issued, file=sys.stderr if as_json else text)
     return result, 0 if fc.fit.diagnostics["passed"] else EXIT_UNCONVERGED, text.getvalue()
+
+
+def _issue(fc, items, ledger_raw) -> str:
+    """Issue a forecast into its question's record; say where (``--issue``)."""
+    from forecast.record import issue, record_path
+
+    entry = issue(fc, items, ledger_raw)
+    return (f"issued into {record_path(fc.config)} at {entry['issued']} (as of "
+            f"{entry['as_of']}, {entry['ledger']['items']} items)")
 
 
 def cmd_run(args) -> int:
     """``forecast run``: fit (or reuse) each question's posterior and write its files."""
     questions = args.questions or [DEFAULT_QUESTION]
+    if args.issue and args.prior_source is not None:
+        from forecast.record import RecordError
+
+        for q in questions:
+            if args.prior_source != load_question(q).prior_source:
+                raise RecordError(f"--issue: the record holds the forecast under model.yaml's "
+                                  f"prior_source, not {args.prior_source!r}; drop "
+                                  "--prior-source to issue")
     from forecast.elicit import check_intervals
     from forecast.ledger import load_ledger
 
@@ -281,7 +305,7 @@ def cmd_run(args) -> int:
     bar = not args.json and sys.stderr.isatty()
     if len(questions) == 1:
         outcomes = [_run_one(Path(questions[0]), args.out, args.seed, args.json, bar,
-                             args.prior_source, args.engine)]
+                             args.prior_source, args.engine, args.issue)]
     else:
         # One process per question, as many at once as there are cores. Spawned, not
         # forked: this process may already run threads (BLAS, compilers), and a fork
@@ -293,7 +317,8 @@ def cmd_run(args) -> int:
         with ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker,
                                  mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(_run_one, Path(q), args.out, args.seed, args.json, False,
-                                   args.prior_source, args.engine) for q in questions]
+                                   args.prior_source, args.engine, args.issue)
+                       for q in questions]
             outcomes = [f.result() for f in futures]
     for _, _, text in outcomes:
         print(text, end="")
@@ -368,6 +393,12 @@ def cmd_update(args) -> int:
         print("WARNING: the refitted posterior FAILED its convergence gate ("
               + "; ".join(after.fit.diagnostics["failures"]) + "); do not brief this number",
               file=sys.stderr)
+        if args.issue:
+            print("WARNING: not issued into the record: the forecast FAILED its convergence "
+                  "gate", file=sys.stderr)
+    elif args.issue:  # the ledger is read again: it must still hold what the forecast saw
+        issued = _issue(after, None, None)
+        print(issued, file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
         return code
@@ -459,6 +490,40 @@ def cmd_history(args) -> int:
     else:
         config = load_question(args.question)
         print(_history_text(table, config))
+    return 0
+
+
+def cmd_record(args) -> int:
+    """``forecast record``: the issued forecasts, oldest first (table, JSON or CSV)."""
+    from forecast.record import read_record, record_path, record_table
+
+    config = load_question(args.question)
+    entries = read_record(config)
+    if args.json:
+        print(json.dumps(entries, indent=2, ensure_ascii=False))
+        return 0
+    table = record_table(entries)
+    if args.csv:
+        print(table.to_csv(index=False), end="")
+        return 0
+    if not entries:
+        print(f"no forecast issued yet ({record_path(config)} is absent or empty); issue one "
+              "with 'forecast run --issue'")
+        return 0
+    labels = {o.id: o.name for o in config.question.outcomes} | {
+        "all": config.wording.all, "any": config.wording.any}
+    keys = [k for k in config.headline_outcomes if k in set(table["outcome"])]
+    width = max(len(labels[k]) for k in keys)
+    print(f"{len(entries)} issued forecast(s) in {record_path(config)}, oldest first")
+    for e, (_, rows) in zip(entries, table.groupby("issued", sort=False), strict=True):
+        print(f"issued {e['issued']} | as of {e['as_of']} | {e['ledger']['items']} items "
+              f"(last entered: {e['ledger']['last_item'] or 'none'}) | engine {e['engine']}, "
+              f"path {e['path']}")
+        by = rows.set_index("outcome")
+        for k in keys:
+            r = by.loc[k]
+            print(f"  {labels[k]:{width}} {_pct(r['p'])}   [{_pct(r['lower'])}, "
+                  f"{_pct(r['upper'])}]")
     return 0
 
 
@@ -731,6 +796,12 @@ def build_parser() -> argparse.ArgumentParser:
     def json_arg(p, what="print the result as JSON instead of a table"):
         p.add_argument("--json", action="store_true", help=what)
 
+    def issue_arg(p, what="the forecast"):
+        p.add_argument("--issue", action="store_true",
+                       help=f"issue {what} into the question's record of issued forecasts "
+                            "(record.jsonl in the question directory, append-only); off by "
+                            "default, and never for a forecast that failed its gate")
+
     p = add("validate", "check a question's prior files and news ledger")
     question_arg(p)
     p.add_argument("--strict", action="store_true",
@@ -752,6 +823,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "second (falls back to NUTS, loudly, if its weights fail the gate); "
                         "nuts: sample the PyMC model, the cross-check (default: engine.default "
                         "in model.yaml)")
+    issue_arg(p)
     p.set_defaults(func=cmd_run)
 
     p = add("update", "record a news item and show how it moved the forecast",
@@ -803,6 +875,7 @@ def build_parser() -> argparse.ArgumentParser:
     json_arg(p, "print the item, the forecast before and after it, and the diagnostics as "
                 "JSON")
     seed_arg(p)
+    issue_arg(p, "the forecast after the item")
     p.set_defaults(func=cmd_update)
 
     p = add("what-if", "the forecast if a report you could obtain arrives, or its opposite",
@@ -836,6 +909,14 @@ def build_parser() -> argparse.ArgumentParser:
     out_arg(p)
     seed_arg(p)
     p.set_defaults(func=cmd_history)
+
+    p = add("record", "the issued forecasts of a question, oldest first")
+    question_arg(p)
+    fmt = p.add_mutually_exclusive_group()
+    json_arg(fmt, "print the entries as a JSON list, each exactly as recorded")
+    fmt.add_argument("--csv", action="store_true",
+                     help="print the record as CSV: one row per issued forecast and outcome")
+    p.set_defaults(func=cmd_record)
 
     p = add("charts", "write the briefing chart set")
     question_arg(p)

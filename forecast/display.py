@@ -116,3 +116,17 @@ def show(
     if caption:
         styler = styler.set_caption(caption)
     return styler
+
+
+def show_ledger(config, items, *, caption: str | None = None) -> pd.io.formats.style.Styler:
+    """The news ledger as the model reads it: date, headline, code, target, thread, the
+    stated ratio and the log ratio it enters with (after credibility, cluster and thread)."""
+    from forecast.tables import ledger_table
+
+    ledger = ledger_table(config, items)
+    ledger = ledger.assign(lr=ledger["lr"].map(lambda v: v if isinstance(v, str)
+                                               else fmt.ratio(v)))
+    return show(ledger, columns=["date", "headline", "reliability", "bears_on", "thread", "lr",
+                                 "entered"],
+                names={"date": "Date", "headline": "Headline"},
+                caption=caption or f"The news ledger ({len(ledger)} items)")

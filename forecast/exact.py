@@ -228,26 +228,14 @@ def outcome_terms(q: np.ndarray, v: np.ndarray, coupling: float):
         P(none kept | S, news, theta).
     """
     lam = float(coupling)
+    if q.shape[1] == 2:  # two bases, the common case: the same sums, without sorting
+        return _two_outcomes(q, np.exp(v), lam)
     ev = np.exp(v)[:, :, None]  # (n, B, 1)
     f = q * ev + (1.0 - q)  # independent: each base's news factor
     ind_news = np.prod(f, axis=1)  # (n, M)
     ind_keep = q * ev / f * ind_news[:, None, :]  # P_I(keep_b & news)
     ind_all = np.prod(q * ev, axis=1)
     ind_none = np.prod(1.0 - q, axis=1)
-    if q.shape[1] == 2:  # two bases, the common case: the same sums without sorting
-        q0, q1, e0, e1 = q[:, 0], q[:, 1], ev[:, 0], ev[:, 1]
-        first_lower = q0 <= q1
-        lo, hi = np.minimum(q0, q1), np.maximum(q0, q1)
-        mass0 = lo * e0 * e1  # U below both: both kept
-        mass1 = (hi - lo) * np.where(first_lower, e1, e0)  # only the likelier base kept
-        mass2 = 1.0 - hi  # neither
-        com_news = mass0 + mass1 + mass2
-        com_keep = np.stack([np.where(first_lower, mass0, mass0 + mass1),
-                             np.where(first_lower, mass0 + mass1, mass0)], axis=1)
-        news = (1 - lam) * ind_news + lam * com_news
-        keep = ((1 - lam) * ind_keep + lam * com_keep) / news[:, None, :]
-        return (news, keep, ((1 - lam) * ind_all + lam * mass0) / news,
-                ((1 - lam) * ind_none + lam * mass2) / news)
     # comonotone: sort q ascending per (draw, state); U in [q_(j), q_(j+1)) keeps ranks > j
     order = np.argsort(q, axis=1)
     qs = np.take_along_axis(q, order, axis=1)  # (n, B, M)
@@ -267,6 +255,26 @@ def outcome_terms(q: np.ndarray, v: np.ndarray, coupling: float):
     keep = ((1 - lam) * ind_keep + lam * com_keep) / news[:, None, :]
     every = ((1 - lam) * ind_all + lam * com_all) / news
     none = ((1 - lam) * ind_none + lam * com_none) / news
+    return news, keep, every, none
+
+
+def _two_outcomes(q: np.ndarray, e: np.ndarray, lam: float):
+    """:func:`outcome_terms` for two bases, in closed form (``e = exp(v)``, ``(n, 2)``)."""
+    q0, q1 = q[:, 0], q[:, 1]
+    e0, e1 = e[:, 0, None], e[:, 1, None]
+    k0, k1 = q0 * e0, q1 * e1  # kept and reported
+    f0, f1 = k0 + (1.0 - q0), k1 + (1.0 - q1)
+    first_lower = q0 <= q1
+    lo, hi = np.minimum(q0, q1), np.maximum(q0, q1)
+    both = lo * (e0 * e1)  # comonotone: U below both
+    only = (hi - lo) * np.where(first_lower, e1, e0)  # U between: the likelier base only
+    a, c = 1.0 - lam, lam
+    news = a * f0 * f1 + c * (both + only + (1.0 - hi))
+    keep = np.empty_like(q)
+    keep[:, 0] = (a * k0 * f1 + c * np.where(first_lower, both, both + only)) / news
+    keep[:, 1] = (a * k1 * f0 + c * np.where(first_lower, both + only, both)) / news
+    every = (a * k0 * k1 + c * both) / news
+    none = (a * (1.0 - q0) * (1.0 - q1) + c * (1.0 - hi)) / news
     return news, keep, every, none
 
 

@@ -22,6 +22,7 @@ from forecast.engine import Forecast, compute, prior_forecast
 from forecast.findings import Findings, key_judgements
 from forecast.ledger import NewsItem, load_ledger
 from forecast.news import history
+from forecast.record import last_item, read_record, record_table
 from forecast.reference import OutsideView, outside_view
 from forecast.tables import diagnostics_table, headline_table, ledger_table
 
@@ -77,6 +78,9 @@ def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out"
     b.tables["headline"] = headline_table(fc, prior=prior)
     b.tables["history"] = history(config, out=forecast_out, today=fc.as_of, engine=fc.engine)
     b.tables["ledger"] = ledger_table(config, items)
+    # What was actually issued (record.jsonl), drawn beside the reconstruction; an
+    # absent record is empty, a damaged one stops the briefing naming the line.
+    b.tables["record"] = record_table(read_record(config))
     b.tables["contributions"] = analysis.contributions(fc, items)
     b.findings = key_judgements(fc, items)
     if interventions is None:
@@ -101,6 +105,12 @@ def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out"
     return b
 
 
+def _last_recorded(items: list[NewsItem]):
+    """When the newest ledger item was entered (its ``recorded`` stamp), if stamped."""
+    last = last_item(items)
+    return None if last is None else last.recorded
+
+
 def chart_figures(b: Briefing) -> dict[str, Figure]:
     """Every chart of the briefing, keyed by its stable name (:data:`CHARTS`)."""
     foot = footer_text(b.forecast)
@@ -111,7 +121,9 @@ def chart_figures(b: Briefing) -> dict[str, Figure]:
         "headline": charts.plot_headline(t["headline"], title=b.config.question.title,
                                          footer_text=foot, mass=mass, xlabel=words.axis),
         "history": charts.plot_history(t["history"], ledger=t["ledger"], config=b.config,
-                                       footer_text=foot, as_of=b.forecast.as_of),
+                                       footer_text=foot, as_of=b.forecast.as_of,
+                                       record=t.get("record"),
+                                       last_recorded=_last_recorded(b.items)),
         "contributions": charts.plot_contributions(t["contributions"], footer_text=foot,
                                                    xlabel=words.probability),
         "scenarios": charts.plot_scenarios(t["scenarios"], footer_text=foot),

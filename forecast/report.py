@@ -170,7 +170,11 @@ def _outside_view_html(b: Briefing) -> str:
             f"facing a new or hostile host government (priors/reference_class/), of which "
             f"{o.base_rate:.0%} were kept five years on, fitted by a Bayesian logistic "
             f"regression with a partially pooled intercept by patron. Its leave-one-out "
-            f"scores, beside the base rate's and a 50% forecast's:</p>")
+            f"scores, beside the base rate's and a 50% forecast's. Read the model's skill "
+            f"with care: several of its features (violence, separatist backing, inducements, "
+            f"a refused red line) are coded over the whole five-year episode, so the "
+            f"backtest partly scores hindsight; with only the features known at an "
+            f"episode's start it scores close to the base rate.</p>")
     warn = ""
     if not o.converged:
         warn = ("<p class='warn'>The reference-class fit FAILED its convergence gate: "

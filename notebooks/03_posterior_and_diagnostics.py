@@ -54,7 +54,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from forecast import fmt
-from forecast.display import show
+from forecast.display import show, show_ledger
 from forecast.tables import headline_table
 
 table = headline_table(posterior, prior=prior)
@@ -108,15 +108,9 @@ Markdown(
 # its cluster or thread (a repeat of one origin enters with 0 and is not counted).
 
 # %%
-from forecast.tables import evidence_table, ledger_table
+from forecast.tables import evidence_table
 
-ledger = ledger_table(config, items)
-show(ledger.assign(lr=ledger["lr"].map(lambda v: v if isinstance(v, str) else fmt.ratio(v)),
-                   counted=ledger["counted"].map({True: "yes", False: "no"})),
-     columns=["date", "headline", "reliability", "bears_on", "thread", "lr", "entered"],
-     names={"date": "Date", "headline": "Headline", "entered": "log LR entered",
-            "counted": "Counted"},
-     caption=f"The news ledger ({len(ledger)} items)")
+show_ledger(config, items)
 
 # %% [markdown]
 # Each evidence variable before and after the news: its prior P(state true), its

@@ -52,16 +52,12 @@ print(f"seed {seed}; {n_draws:,} draws behind the forecast (path: {forecast.path
 from IPython.display import Markdown, display
 
 from forecast import fmt
-from forecast.display import show
+from forecast.display import show, show_ledger
 from forecast.tables import ledger_table
 
 ledger = ledger_table(config, items)
-show(ledger.assign(lr=ledger["lr"].map(lambda v: v if isinstance(v, str) else fmt.ratio(v)),
-                   counted=ledger["counted"].map({True: "yes", False: "no"})),
-     columns=["date", "headline", "reliability", "bears_on", "thread", "lr", "entered"],
-     names={"date": "Date", "headline": "Headline", "entered": "log LR entered",
-            "counted": "Counted"},
-     caption=f"The news ledger of {config.id} ({len(ledger)} items)")
+show_ledger(config, items,
+            caption=f"The news ledger of {config.id} ({len(ledger)} items)")
 
 # %% [markdown]
 # ## Recording an item

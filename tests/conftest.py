@@ -45,7 +45,9 @@ NEWS = [
 def make_question(tmp: Path, *, sampler: dict | None = None, news: list | None = None) -> Path:
     """Copy the default question into ``tmp`` with other sampler settings and ledger."""
     target = tmp / "question"
-    shutil.copytree(DEFAULT_QUESTION, target, ignore=shutil.ignore_patterns("news.yaml*"))
+    # never the real record of issued forecasts: a scratch question starts without one
+    shutil.copytree(DEFAULT_QUESTION, target,
+                    ignore=shutil.ignore_patterns("news.yaml*", "record.jsonl*"))
     model = yaml.safe_load((target / "model.yaml").read_text())
     model["sampler"] = sampler or SMALL_SAMPLER
     model["gate"]["ess_bulk_min"] = 400  # two short chains

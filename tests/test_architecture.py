@@ -14,7 +14,7 @@ LAYERS = [
     {"model", "store", "reference"},
     {"sampling", "reference_priors", "reference_store"},
     {"engine"},
-    {"news", "tables", "analysis", "attribution", "scoring", "display", "findings",
+    {"news", "record", "tables", "analysis", "attribution", "scoring", "display", "findings",
      "information", "whatif"},
     {"charts"},
     {"export", "report"},

@@ -269,7 +269,7 @@ def test_progress_bar_only_in_a_terminal_and_never_under_json(monkeypatch):
     seen = []
 
     def fake_run_one(question, out, seed, as_json, progressbar, prior_source=None,
-                     engine=None):
+                     engine=None, issue=False):
         seen.append((as_json, progressbar))
         return {}, 0, ""
 
@@ -317,5 +317,8 @@ def test_run_uses_the_exact_engine_by_default_and_reports_its_gate(fresh_questio
     from forecast.store import open_tree
 
     tree = open_tree(out / "question" / "posterior.nc")
-    assert tree["posterior"]["p_keep"].sizes["draw"] == 40_000
+    from forecast.config import load_question
+
+    draws = load_question(fresh_question).model.engine.draws
+    assert tree["posterior"]["p_keep"].sizes["draw"] == draws
     assert "forecast_file_hashes" in tree.attrs

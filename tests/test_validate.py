@@ -54,7 +54,7 @@ EXPECTED = {
     "infinite_odds_ratio": ("evidence.yaml", "variables[basing_agreement].effect.elicited.upper",
                             "finite"),
     "python_object_tag": ("question.yaml", "invalid YAML at line 5", "python/object/apply"),
-    "duplicate_key": ("model.yaml", "invalid YAML at line 35", "duplicate key 'draws'"),
+    "duplicate_key": ("model.yaml", "invalid YAML at line 36", "duplicate key 'draws'"),
     "not_utf8": ("question.yaml", "not UTF-8 text", "byte"),
     "wrong_type_number_as_text": ("model.yaml", "sampler.target_accept", "valid number"),
     "missing_file": ("reliability.yaml", "file not found", "not found"),

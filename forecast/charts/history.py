@@ -23,6 +23,13 @@ from forecast.charts.theme import (
     wrap,
 )
 
+#: The reconstruction's legend: what its steps are (not what was said on the day).
+RECONSTRUCTION = "reconstruction: today's model on the items dated by each day"
+#: The record's legend entry (:mod:`forecast.record`): what was issued, immutable.
+RECORD_LABEL = "issued forecasts (the record)"
+#: A ledger whose newest entry is older than this, before the as-of date, says so.
+STALE_DAYS = 60
+
 #: How many news markers are named on the chart: the largest moves. Each is numbered
 #: above the plot and named in a numbered key below it (headlines never overlap there).
 NAMED_MARKS = 6
@@ -32,12 +39,17 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
                  outcomes: list[str] | None = None, ax=None, title: str | None = None,
                  footer_text: str | None = None, mass: float | None = None,
                  as_of: dt.date | None = None, named: int = NAMED_MARKS,
-                 headlines: Mapping[str, str] | None = None) -> Figure:
+                 headlines: Mapping[str, str] | None = None,
+                 record: pd.DataFrame | None = None,
+                 last_recorded: dt.date | dt.datetime | None = None) -> Figure:
     """Step chart of :func:`forecast.news.history`: each outcome's P(keep) through time.
 
-    Every news date is a dotted line; the ``named`` dates that moved the forecast
-    most are numbered above the plot, and a numbered key below it gives each one's
-    date and headline (shortened at a word boundary).
+    The steps are a reconstruction (today's priors and model on the items dated by
+    each day), and the legend says so; the forecasts actually issued (the record)
+    are drawn apart, as black diamonds edged in the outcome's colour. Every news
+    date is a dotted line; the ``named`` dates that moved the forecast most are
+    numbered above the plot, and a numbered key below it gives each one's date and
+    headline (shortened at a word boundary).
 
     Parameters
     ----------
@@ -65,6 +77,14 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
     headlines
         Item id -> headline, for the key (over the ledger's); an item without one is
         named by its id.
+    record
+        Optionally :func:`forecast.record.record_table`: one row per issued forecast
+        and outcome (``issued`` or ``as_of``, ``outcome``, ``p``), each drawn at the
+        date it was issued (gid ``record-mark``).
+    last_recorded
+        When the newest ledger item was entered (its ``recorded`` stamp): more than
+        :data:`STALE_DAYS` days before ``as_of``, the chart says "no news recorded
+        since" that date (gid ``no-news``).
 
     Returns
     -------
@@ -91,6 +111,9 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
         outcomes = [o for o in dict.fromkeys(data["outcome"]) if o != "any"]
     last_news = max(data["when"].max(), pd.Timestamp(start))
     end = max(last_news, pd.Timestamp(as_of)) if as_of is not None else last_news
+    issued = _record_points(record)
+    if not issued.empty:
+        end = max(end, issued["when"].max())
     end = end + pd.Timedelta(days=10)
     marks = _merge_close(_item_dates(data, ledger), (end - pd.Timestamp(start)) / 80)
     moves = _moves(data, outcomes)
@@ -119,6 +142,20 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
             ax.annotate(pct(last["p"]), (end, last["p"]), xytext=(6, 0),
                         textcoords="offset points", va="center", fontsize=11,
                         fontweight="bold", color=color)
+        drawn = [o for o in outcomes if not issued.empty and o in set(issued["outcome"])]
+        for outcome in drawn:
+            color = OUTCOME_COLORS[outcomes.index(outcome) % len(OUTCOME_COLORS)]
+            pts = issued[issued["outcome"] == outcome]
+            ax.plot(pts["when"], pts["p"], "D", ms=8, mfc=PALETTE["black"], mec=color,
+                    mew=1.6, ls="none", zorder=5, gid="record-mark",
+                    label=RECORD_LABEL if outcome == drawn[0] else "_nolegend_")
+        stale = _stale(last_recorded, as_of)
+        if stale is not None:
+            ax.text(0.01, 0.03, f"no news recorded since {stale:%d %b %Y}",
+                    transform=ax.transAxes, ha="left", va="bottom", fontsize=9,
+                    color=PALETTE["black"], gid="no-news",
+                    bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": PALETTE["grey"],
+                          "lw": 0.8})
         for when in marks:
             ax.axvline(when, color=PALETTE["grey"], lw=1, ls=":", zorder=0)
         # Numbers above the plot, a second row where two would touch (closer than about
@@ -147,9 +184,10 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         numbered = (f"; numbered: the {len(shown)} largest move{'s' if len(shown) > 1 else ''}"
                     if shown else "")
-        legend = legend_below(ax, ncols=min(len(outcomes), 3), fontsize=10,
-                              title=f"mean and {mass:.0%} interval; dotted lines: news "
-                                    f"dates{numbered}", title_fontsize=9)
+        legend = legend_below(ax, ncols=min(len(outcomes) + bool(drawn), 3), fontsize=10,
+                              title=f"lines: {RECONSTRUCTION} (mean and {mass:.0%} "
+                                    f"interval)\ndotted lines: news dates{numbered}",
+                              title_fontsize=9)
         if shown:  # the numbered key under the legend: number, dates, headline per row
             spans = [_span(marks[when][1]) for when in shown]
             size, step = 9.5, 9.5 * 1.45
@@ -175,6 +213,27 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
         if text:
             footer(fig, text)
     return fig
+
+
+def _record_points(record: pd.DataFrame | None) -> pd.DataFrame:
+    """The issued forecasts' points: ``when`` (the day issued, else the as-of date),
+    ``outcome``, ``p``."""
+    if record is None or record.empty:
+        return pd.DataFrame({"when": pd.Series(dtype="datetime64[ns]"), "outcome": [], "p": []})
+    if "issued" in record:
+        when = pd.to_datetime(record["issued"], utc=True).dt.tz_localize(None).dt.normalize()
+    else:
+        when = pd.to_datetime(record["as_of"])
+    return pd.DataFrame({"when": when.to_numpy(), "outcome": record["outcome"].to_numpy(),
+                         "p": record["p"].to_numpy(dtype=float)})
+
+
+def _stale(last_recorded: dt.date | dt.datetime | None, as_of: dt.date | None) -> dt.date | None:
+    """The newest entry's date when it is more than :data:`STALE_DAYS` before ``as_of``."""
+    if last_recorded is None or as_of is None:
+        return None
+    day = last_recorded.date() if isinstance(last_recorded, dt.datetime) else last_recorded
+    return day if (as_of - day).days > STALE_DAYS else None
 
 
 def _item_dates(data: pd.DataFrame, ledger: pd.DataFrame | None) -> dict:
