@@ -30,7 +30,9 @@ Everything runs side by side in the same invocation, on copies of the seed quest
 
 Every subprocess is timed by wall clock and its peak resident memory read from
 ``os.wait4``; reported figures are medians over ``--repeats`` runs. The load average is
-recorded before and after each step (the machine may be shared).
+recorded before and after each step (the machine may be shared). What is measured is a copy
+of the working tree taken at the start (``SNAPSHOT_PARTS``, imported through ``PYTHONPATH``),
+so that edits made meanwhile do not mix into one run; ``--in-place`` measures the tree itself.
 """
 
 from __future__ import annotations
@@ -55,8 +57,15 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[1]  # the working tree
+#: What is measured: a copy of the working tree taken at the start (:func:`snapshot`), so that
+#: edits made while the benchmark runs (others may be working in the tree) do not mix into it.
+ROOT = REPO
 SEED_QUESTION = ROOT / "priors" / "russia_syria_bases"
+#: The parts of the tree the benchmark runs: the package, the questions, the notebooks and
+#: their tests (the suite's configuration with them), the baseline script.
+SNAPSHOT_PARTS = ("forecast", "priors", "tests", "notebooks", "benchmarks/plain_pymc.py",
+                  "pyproject.toml", "ARCHITECTURE.md", "README.md")
 BASES = [o["id"] for o in yaml.safe_load((SEED_QUESTION / "question.yaml").read_text())["outcomes"]]
 PY = sys.executable
 FORECAST = [PY, "-m", "forecast"]
@@ -95,7 +104,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def run_timed(cmd: list[str], *, env: dict | None = None, cwd: Path = ROOT,
+def run_timed(cmd: list[str], *, env: dict | None = None, cwd: Path | None = None,
               timeout: float = 1800) -> tuple[float, float, str, str, int]:
     """Run a command; return (wall seconds, peak RSS in MB, stdout, stderr, exit status).
 
@@ -106,7 +115,8 @@ def run_timed(cmd: list[str], *, env: dict | None = None, cwd: Path = ROOT,
             tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "usage.json"
         proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(report), *cmd],
-                                stdout=out, stderr=err, cwd=cwd, start_new_session=True,
+                                stdout=out, stderr=err, cwd=cwd or ROOT,
+                                start_new_session=True,
                                 env={**os.environ, **(env or {})})
         try:
             proc.wait(timeout=timeout)
@@ -182,16 +192,31 @@ def available_gb() -> float:
     return float("inf")
 
 
-def code_state() -> str:
-    """A hash of the library and the seed question as they are on disk (others may be
-    editing them while the benchmark runs: a change between start and end is reported)."""
+def code_state(root: Path) -> str:
+    """A hash of the library, the seed question, the notebooks and the baseline script."""
     import hashlib
 
     h = hashlib.sha256()
-    for path in sorted([*(ROOT / "forecast").rglob("*.py"), *(ROOT / "forecast").rglob("*.yaml"),
-                        *SEED_QUESTION.glob("*.yaml"), ROOT / "benchmarks" / "plain_pymc.py"]):
-        h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    paths = [*(root / "forecast").rglob("*.py"), *(root / "forecast").rglob("*.yaml"),
+             *(root / "priors" / "russia_syria_bases").glob("*.yaml"),
+             *(root / "notebooks").glob("*.py"), root / "benchmarks" / "plain_pymc.py"]
+    for path in sorted(paths):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:12]
+
+
+def snapshot(work: Path) -> Path:
+    """Copy :data:`SNAPSHOT_PARTS` of the working tree to ``work/src`` (bytecode caches
+    included, with their sources' times, so that they stay valid), to be measured there."""
+    src = work / "src"
+    for part in SNAPSHOT_PARTS:
+        a, b = REPO / part, src / part
+        if a.is_dir():
+            shutil.copytree(a, b, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        elif a.exists():
+            b.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(a, b)
+    return src
 
 
 def load() -> list[float]:
@@ -823,6 +848,7 @@ def print_summary(summary: dict) -> None:
 
 
 def main(argv=None) -> int:
+    global ROOT, SEED_QUESTION
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--repeats", type=int, default=3)
@@ -832,6 +858,8 @@ def main(argv=None) -> int:
     parser.add_argument("--evidence-draws", type=int, default=None,
                         help="draws of the K-scaling step (default: engine.draws, 40,000)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--in-place", action="store_true",
+                        help="measure the working tree itself, not a copy taken at the start")
     parser.add_argument("--merge", action="store_true",
                         help="keep earlier results of the steps not in --only")
     args = parser.parse_args(argv)
@@ -847,7 +875,16 @@ def main(argv=None) -> int:
         summary["rerun"] = {"date": dt.datetime.now().isoformat(timespec="seconds"),
                             "steps": sorted(only)}
     summary.setdefault("load", {})
-    summary["code_state"] = {"start": code_state()}
+    if not args.in_place:
+        ROOT = snapshot(work)
+        SEED_QUESTION = ROOT / "priors" / "russia_syria_bases"
+        # Subprocesses (and notebook kernels) import forecast from the copy, and so does this
+        # process (nothing has imported it yet).
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+        sys.path.insert(0, str(ROOT))
+    summary["code"] = {"measured": str(ROOT), "measured_state": code_state(ROOT),
+                       "tree_state": {"start": code_state(REPO)}}
     try:
         steps = [
             ("run", lambda: bench_run(work, repeats)),
@@ -870,7 +907,7 @@ def main(argv=None) -> int:
             print(f"[{dt.datetime.now():%H:%M:%S}] {name} ... (load {before})", flush=True)
             summary[name] = step()
             summary["load"][name] = {"before": before, "after": load()}
-            summary["code_state"][name] = code_state()
+            summary["code"]["tree_state"][name] = code_state(REPO)
             print(f"    done in {time.perf_counter() - t0:.0f} s", flush=True)
             write_outputs(args.out, summary)  # keep partial results if a later step fails
     finally:
@@ -879,10 +916,13 @@ def main(argv=None) -> int:
         else:
             shutil.rmtree(work, ignore_errors=True)
     print_summary(summary)
-    states = summary["code_state"]
-    if len(set(states.values())) > 1:
-        print(f"WARNING: the library or the seed question changed during the run: {states}",
-              file=sys.stderr)
+    code = summary["code"]
+    print(f"measured: {'a copy of the tree taken at the start' if not args.in_place else 'the '
+                       'working tree'}, state {code['measured_state']}")
+    if len(set(code["tree_state"].values())) > 1:
+        print(f"note: the working tree changed while the benchmark ran ({code['tree_state']})"
+              + ("; the copy measured did not" if not args.in_place else
+                 "; the steps measured different code"), file=sys.stderr)
     print(f"\nwrote {args.out / 'benchmarks.csv'}, {args.out / 'benchmarks.png'}, "
           f"{args.out / 'summary.json'}")
     if summary.get("notebooks", {}).get("exit"):

@@ -15,29 +15,62 @@ from forecast.exact import quantity_name
 from forecast.ledger import Evidence
 from forecast.model import HEADLINE_VARS, build_model
 
+#: Compiled models by the structure that shapes them (every prior file), so that a second
+#: NUTS run of one question in a process changes only the news, never recompiles.
+_COMPILED: dict[str, tuple] = {}
+
+
+def compiled_model(config: QuestionConfig, evidence: Evidence):
+    """The question's model compiled by nutpie once per structure, with this news as data.
+
+    The news enters the PyMC model only through its two data containers
+    (``state_loglr``, ``outcome_loglr``), so every ledger of one question shares one
+    graph: the first call compiles it (seconds), later ones swap the data in
+    (``with_data``). Keyed by :meth:`QuestionConfig.input_hash` (the prior files,
+    the model settings and the code of the modules that build the model).
+
+    Returns
+    -------
+    (compiled, model)
+        nutpie's compiled model with the news set, and the PyMC model (its data set too).
+    """
+    import nutpie
+    import pymc as pm
+
+    from forecast.store import source_hash
+
+    key = f"{config.input_hash()}-{source_hash()}"
+    if key not in _COMPILED:
+        model = build_model(config, evidence)
+        _COMPILED[key] = (nutpie.compile_pymc_model(model, backend="numba"), model)
+    compiled, model = _COMPILED[key]
+    data = {"state_loglr": evidence.state_loglr, "outcome_loglr": evidence.outcome_loglr}
+    with model:
+        pm.set_data(data)
+    return compiled.with_data(**data), model
+
 
 def sample(config: QuestionConfig, evidence: Evidence, *, seed: int, progressbar: bool = False):
-    """Draw from the posterior of the question given the news.
+    """Draw from the posterior of the question given the news (NUTS, nutpie).
 
     Returns
     -------
     xarray.DataTree
         With groups ``posterior``, ``sample_stats`` and ``constant_data``.
     """
-    import pymc as pm
+    import time
+
+    import nutpie
+    from pymc.backends.arviz import patch_nutpie_idata
 
     settings = config.model.sampler
-    model = build_model(config, evidence)
-    return pm.sample(
-        draws=settings.draws,
-        tune=settings.tune,
-        chains=settings.chains,
-        target_accept=settings.target_accept,
-        random_seed=seed,
-        progressbar=progressbar,
-        nuts_sampler="nutpie",
-        model=model,
-    )
+    compiled, model = compiled_model(config, evidence)
+    start = time.time()
+    tree = nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
+                         chains=settings.chains, seed=int(seed), save_warmup=False,
+                         progress_bar=progressbar, target_accept=settings.target_accept)
+    patch_nutpie_idata(tree, model, sampling_time=time.time() - start)
+    return tree
 
 
 def diagnose(tree, config: QuestionConfig) -> dict:

@@ -241,3 +241,37 @@ def test_prior_draws_are_the_pymc_models_prior(config):
         for j in range(mine.shape[1]):
             p = stats.ks_2samp(mine[:, j], theirs[:, j]).pvalue
             assert p > 1e-3, (name, j, p)
+
+
+def test_a_second_nuts_run_of_a_question_changes_only_the_data(tmp_path, monkeypatch):
+    """One compile per model structure: the second run with other news swaps the data in
+    (nutpie's ``with_data``), and its draws are those of a fresh compile with that news."""
+    import nutpie
+
+    import forecast.sampling as sampling
+    from conftest import make_question
+    from forecast.config import load_question
+    from forecast.ledger import evidence_from, parse_item
+
+    tiny = {"chains": 1, "draws": 200, "tune": 200, "target_accept": 0.9, "seed": 5}
+    config = load_question(make_question(tmp_path, sampler=tiny, news=[]))
+    news = evidence_from(config, [parse_item({
+        "id": "x", "date": "2025-06-01", "headline": "h", "source": "s", "reliability": "A1",
+        "bears_on": "basing_agreement", "lr": 4.0})])
+    calls = []
+    real = nutpie.compile_pymc_model
+    monkeypatch.setattr(nutpie, "compile_pymc_model",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(sampling, "_COMPILED", {})
+    first = sampling.sample(config, evidence_from(config, []), seed=5)
+    second = sampling.sample(config, news, seed=5)
+    assert len(calls) == 1  # the second run did not compile
+    sampling._COMPILED.clear()
+    fresh = sampling.sample(config, news, seed=5)
+    assert len(calls) == 2
+    np.testing.assert_array_equal(second["posterior"]["p_keep"].values,
+                                  fresh["posterior"]["p_keep"].values)
+    assert not np.array_equal(first["posterior"]["p_keep"].values,
+                              second["posterior"]["p_keep"].values)
+    np.testing.assert_array_equal(second["constant_data"]["state_loglr"].values,
+                                  news.state_loglr)
