@@ -167,6 +167,10 @@ def cmd_validate(args) -> int:
         print(f"reference_priors.yaml: current (generated {config.linked.generated})")
     for problem in config.link_problems:  # unused by this prior source, but say so
         print(f"note: reference_priors.yaml is not usable: {problem}")
+    from forecast.record import read_record, record_path
+
+    if record_path(config).exists():  # a line that fails to parse: exit 2, naming it
+        print(f"{record_path(config).name}: {len(read_record(config))} issued forecast(s)")
     from forecast.elicit import check_intervals
 
     check_intervals(config)  # near-point intervals: main prints them as "warning: ..." lines
@@ -524,6 +528,60 @@ def cmd_record(args) -> int:
             r = by.loc[k]
             print(f"  {labels[k]:{width}} {_pct(r['p'])}   [{_pct(r['lower'])}, "
                   f"{_pct(r['upper'])}]")
+    return 0
+
+
+def _moment(text: str) -> dt.date | dt.datetime:
+    """A date (YYYY-MM-DD: the end of that day, UTC) or a time such as an entry's issued."""
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM:SSZ)") from None
+
+
+def cmd_diff(args) -> int:
+    """``forecast diff``: what changed between two issued forecasts."""
+    from forecast.ledger import load_ledger
+    from forecast.record import diff_entries, entry_at, read_record, record_path
+
+    config = load_question(args.question)
+    entries, path = read_record(config), record_path(config)
+    if len(entries) < 2 and (args.from_ is None or args.to is None):
+        from forecast.record import RecordError
+
+        raise RecordError(f"{path}: {len(entries)} forecast(s) issued; a diff needs two "
+                          "(issue with 'forecast run --issue')")
+    new = entry_at(entries, args.to, path) if args.to is not None else entries[-1]
+    if args.from_ is not None:
+        old = entry_at(entries, args.from_, path)
+    else:
+        old = entries[max(0, entries.index(new) - 1)]
+    result = diff_entries(old, new, load_ledger(config))
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    labels = {o.id: o.name for o in config.question.outcomes} | {
+        "all": config.wording.all, "any": config.wording.any}
+    for name, e, n in (("from", old, 0), ("to", new, 1)):
+        print(f"{name + ':':5} issued {e['issued']} (as of {e['as_of']}, "
+              f"{result['items'][n]} items)")
+    if old is new:
+        print("the same issued forecast: nothing changed")
+        return 0
+    print(f"items entered between them (by their recorded stamps): {len(result['arrived'])}")
+    for i in result["arrived"]:
+        print(f"  {i['id']} ({i['date']}, bears on {i['bears_on']}, recorded {i['recorded']})")
+    if result["unstamped"]:
+        print(f"  ({result['unstamped']} ledger item(s) carry no recorded stamp and cannot be "
+              "placed)")
+    print("inputs changed: " + (", ".join(result["inputs"]) or "none"))
+    width = max(len(labels.get(r["outcome"], r["outcome"])) for r in result["change"])
+    for r in result["change"]:
+        print(f"  {labels.get(r['outcome'], r['outcome']):{width}} {_pct(r['from'])} -> "
+              f"{_pct(r['to'])}  {r['change_pp']:+5.1f} pp")
     return 0
 
 
@@ -917,6 +975,19 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--csv", action="store_true",
                      help="print the record as CSV: one row per issued forecast and outcome")
     p.set_defaults(func=cmd_record)
+
+    p = add("diff", "what changed between two issued forecasts",
+            epilog="Each of --from and --to picks the forecast standing then: the last one "
+                   "issued on or before it (a date means the end of that day, UTC). By "
+                   "default: the last two issued.")
+    question_arg(p)
+    p.add_argument("--from", dest="from_", type=_moment, default=None, metavar="DATE",
+                   help="the earlier forecast: YYYY-MM-DD or an issued time")
+    p.add_argument("--to", type=_moment, default=None, metavar="DATE",
+                   help="the later forecast (default: the last issued)")
+    json_arg(p, "print the items entered, the inputs changed and the change per outcome "
+                "as JSON")
+    p.set_defaults(func=cmd_diff)
 
     p = add("charts", "write the briefing chart set")
     question_arg(p)

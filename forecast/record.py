@@ -267,3 +267,76 @@ def record_table(entries: list[dict[str, Any]]) -> pd.DataFrame:
     columns = ["issued", "as_of", "outcome", "p", "lower", "upper", "engine", "path",
                "n_items", "last_item"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _issued(entry: dict[str, Any]) -> dt.datetime:
+    return dt.datetime.fromisoformat(entry["issued"].replace("Z", "+00:00"))
+
+
+def _utc(when: dt.datetime) -> dt.datetime:
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+
+
+def entry_at(entries: list[dict[str, Any]], when: dt.date | dt.datetime,
+             path: Path | str = RECORD_FILE) -> dict[str, Any]:
+    """The forecast standing at ``when``: the last one issued on or before it.
+
+    A date means the end of that day (UTC), a time without a zone is UTC.
+
+    Raises
+    ------
+    RecordError
+        If nothing had been issued by then.
+    """
+    if not isinstance(when, dt.datetime):
+        when = dt.datetime.combine(when, dt.time.max)
+    when = _utc(when)
+    standing = [e for e in entries if _issued(e) <= when]
+    if not standing:
+        first = f"; the first was issued {entries[0]['issued']}" if entries else ""
+        raise RecordError(f"{path}: no forecast had been issued by {when:%Y-%m-%dT%H:%M:%SZ}"
+                          f"{first}")
+    return standing[-1]
+
+
+def diff_entries(old: dict[str, Any], new: dict[str, Any],
+                 items: list[NewsItem]) -> dict[str, Any]:
+    """What changed between two issued forecasts.
+
+    ``arrived``: the ledger items (of ``items``, today's ledger) entered after the first
+    was issued and by the second, by their ``recorded`` stamps; ``unstamped``: items
+    without a stamp, which cannot be placed. ``inputs``: which input hashes differ
+    (``files/<name>``, ``ledger``, ``source``, ``versions/<package>``). ``change``: per
+    outcome (bases, then ``both`` and ``either``) the two probabilities and the change
+    in percentage points.
+    """
+    t0, t1 = _issued(old), _issued(new)
+    arrived = [i for i in items if i.recorded is not None and t0 < _utc(i.recorded) <= t1]
+    a, b = old["inputs"], new["inputs"]
+    changed = [f"files/{name}" for name in sorted(set(a["files"]) | set(b["files"]))
+               if a["files"].get(name) != b["files"].get(name)]
+    if a["ledger_sha256"] != b["ledger_sha256"]:
+        changed.append("ledger")
+    if a["source"] != b["source"]:
+        changed.append("source")
+    changed += [f"versions/{name}" for name in sorted(set(a["versions"]) | set(b["versions"]))
+                if a["versions"].get(name) != b["versions"].get(name)]
+    change = []
+    for group in ("bases", "joint"):
+        for key, est in new[group].items():
+            before = old[group].get(key)
+            if before is None:
+                continue
+            change.append({"outcome": JOINT.get(key, key), "from": before["p"], "to": est["p"],
+                           "change_pp": 100 * (est["p"] - before["p"])})
+    return {
+        "from": old["issued"],
+        "to": new["issued"],
+        "as_of": [old["as_of"], new["as_of"]],
+        "items": [old["ledger"]["items"], new["ledger"]["items"]],
+        "arrived": [{"id": i.id, "date": i.date.isoformat(), "bears_on": i.bears_on,
+                     "recorded": i.recorded.isoformat()} for i in arrived],
+        "unstamped": sum(1 for i in items if i.recorded is None),
+        "inputs": changed,
+        "change": change,
+    }

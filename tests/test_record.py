@@ -308,3 +308,66 @@ def test_the_exported_history_chart_shows_the_issued_forecasts(scratch, capsys):
     [entry] = read_record(question)
     assert marks and round(float(marks[0].get_ydata()[0]), 6) == round(
         entry["bases"]["khmeimim"]["p"], 6)
+
+
+def test_diff_says_what_arrived_which_inputs_changed_and_the_change(scratch, capsys,
+                                                                      monkeypatch):
+    import datetime as dt
+
+    import forecast.record
+
+    question, out = scratch
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    times = iter([(now - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                  (now + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")])
+    monkeypatch.setattr(forecast.record, "_utc_now", lambda: next(times))
+    _issue(question, out, capsys)  # issued yesterday
+    assert main(["update", str(question), "--out", str(out), "--date", "2026-11-01",
+                 "--headline", "Ships leave Tartus", "--source", "imagery", "--reliability",
+                 "B2", "--bears-on", "tartus", "--lr", "0.5", "--id", "ships-leave"]) == 0
+    evidence = question / "evidence.yaml"
+    evidence.write_text(evidence.read_text().replace(
+        "{lower: 0.01, upper: 0.08, mass: 0.9}", "{lower: 0.02, upper: 0.15, mass: 0.9}", 1))
+    _issue(question, out, capsys)  # issued tomorrow
+    old, new = read_record(question)
+
+    assert main(["diff", str(question), "--from", old["issued"], "--to", new["issued"],
+                 "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [i["id"] for i in result["arrived"]] == ["ships-leave"]
+    assert result["unstamped"] == 0 and result["items"] == [len(NEWS), len(NEWS) + 1]
+    assert result["inputs"] == ["files/evidence.yaml", "ledger"]
+    by = {r["outcome"]: r for r in result["change"]}
+    assert list(by) == ["khmeimim", "tartus", "all", "any"]
+    assert by["tartus"]["change_pp"] == pytest.approx(
+        100 * (new["bases"]["tartus"]["p"] - old["bases"]["tartus"]["p"]))
+    assert by["any"]["to"] == new["joint"]["either"]["p"]
+
+    assert main(["diff", str(question)]) == 0  # the last two, in words
+    text = capsys.readouterr().out
+    assert "ships-leave" in text and "inputs changed: files/evidence.yaml, ledger" in text
+    assert "Tartus naval facility" in text and " pp" in text
+    day = old["issued"][:10]  # a date picks the forecast standing at the end of that day
+    assert main(["diff", str(question), "--from", day, "--to", day]) == 0
+    assert "the same issued forecast" in capsys.readouterr().out
+
+
+def test_diff_needs_two_issued_forecasts(scratch, capsys):
+    question, out = scratch
+    assert main(["diff", str(question)]) == 2
+    assert "a diff needs two" in capsys.readouterr().err
+    _issue(question, out, capsys)
+    assert main(["diff", str(question), "--from", "2020-01-01", "--to", "2030-01-01"]) == 2
+    assert "no forecast had been issued by 2020-01-01T23:59:59Z" in capsys.readouterr().err
+
+
+def test_validate_reads_the_record(scratch, capsys):
+    question, out = scratch
+    assert main(["validate", str(question)]) == 0
+    assert RECORD_FILE not in capsys.readouterr().out  # no record yet: nothing said
+    _issue(question, out, capsys)
+    assert main(["validate", str(question)]) == 0
+    assert f"{RECORD_FILE}: 1 issued forecast(s)" in capsys.readouterr().out
+    (question / RECORD_FILE).write_bytes(b"{}\n" + (question / RECORD_FILE).read_bytes())
+    assert main(["validate", str(question)]) == 2
+    assert "line 1: not a record entry" in capsys.readouterr().err
