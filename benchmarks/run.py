@@ -21,7 +21,7 @@ Everything runs side by side in the same invocation, on copies of the seed quest
 ``ledger``    ``forecast update`` with 10 ... 10,000 items already in the ledger, and the
               in-process cost of reading/validating the ledger and of an append.
 ``evidence``  ``exact_forecast`` in process with 3, 6, 9, 12 evidence variables (12 is the
-              validator's limit), ``engine.draws`` (40,000) draws unless ``--evidence-draws``.
+              validator's limit), at ``engine.draws`` and at 40,000 draws (``--evidence-draws``).
 ``profile``   where the time of one ``forecast update`` and one ``forecast run`` goes
               (``-X importtime``, cProfile).
 ``priors``    ``forecast reference compare``: the forecast under three prior sources by
@@ -479,13 +479,14 @@ def question_with_k(work: Path, k: int) -> Path:
     return q
 
 
-def bench_evidence(work: Path, ks: list[int], repeats: int, draws: int | None) -> dict:
+def bench_evidence(work: Path, ks: list[int], repeats: int, draws: list[int] | None) -> dict:
     """``exact_forecast`` (in process) against the number K of evidence variables.
 
     Each K's question is the seed's with its variables cycled to K; the news are the seed
     ledger's items that bear on a variable or base the copy has (all 34 from K = 5 on). The
     time includes the prior draws (timed alone too), the enumeration of the ``2**K`` states
-    for every draw and the Pareto smoothing of the weights.
+    for every draw and the Pareto smoothing of the weights. Timed at ``draws`` (default: the
+    question's ``engine.draws`` and 40,000); the summary's top level is at ``engine.draws``.
     """
     from forecast.config import load_question
     from forecast.engine import exact_forecast, prior_forecast
@@ -497,27 +498,34 @@ def bench_evidence(work: Path, ks: list[int], repeats: int, draws: int | None) -
         config = load_question(question_with_k(work, k))
         keep = set(config.variables) | set(config.bases)
         items = [it for it in seed_items if it.bears_on in keep]
-        n = config.model.engine.draws if draws is None else draws
-        exact_forecast(config, items, n=min(n, 2000))  # maxent fits and imports: not timed
-        times, prior_times = [], []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            prior_forecast(config, n=n, enumerate=False)
-            prior_times.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            fc = exact_forecast(config, items, n=n)
-            times.append(time.perf_counter() - t0)
-        d = fc.fit.diagnostics
-        s = median(times)
-        record("evidence", "exact_forecast", k, seconds=s,
-               note=f"{2**k} states, {n} draws, {len(items)} items; k-hat {d['pareto_khat']:.2f}"
-                    f", effective draws {d['ess_bulk_min']:.0f}, gate "
-                    f"{'passed' if d['passed'] else 'FAILED'}")
-        record("evidence", "prior_draws", k, seconds=median(prior_times), note=f"{n} draws")
-        summary[k] = {"states": 2**k, "draws": n, "items": len(items), "exact_s": s,
-                      "prior_draws_s": median(prior_times),
-                      "ns_per_draw_state": 1e9 * (s - median(prior_times)) / (n * 2**k),
-                      "khat": d["pareto_khat"], "ess": d["ess_bulk_min"], "passed": d["passed"]}
+        default = config.model.engine.draws
+        exact_forecast(config, items, n=2000)  # maxent fits and imports: not timed
+        entry: dict = {"states": 2**k, "items": len(items), "draws": default, "by_draws": {}}
+        for n in sorted(set(draws or [default, 40_000])):
+            times, prior_times = [], []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                prior_forecast(config, n=n, enumerate=False)
+                prior_times.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                fc = exact_forecast(config, items, n=n)
+                times.append(time.perf_counter() - t0)
+            d = fc.fit.diagnostics
+            t, t_prior = median(times), median(prior_times)
+            record("evidence", f"exact_forecast_{n}", k, seconds=t,
+                   note=f"{2**k} states, {n} draws, {len(items)} items; k-hat "
+                        f"{d['pareto_khat']:.2f}, effective draws {d['ess_bulk_min']:.0f}, gate "
+                        f"{'passed' if d['passed'] else 'FAILED'}")
+            record("evidence", f"prior_draws_{n}", k, seconds=t_prior)
+            entry["by_draws"][str(n)] = {
+                "exact_s": t, "prior_draws_s": t_prior,
+                "ns_per_draw_state": 1e9 * (t - t_prior) / (n * 2**k),
+                "khat": d["pareto_khat"], "ess": d["ess_bulk_min"], "passed": d["passed"]}
+        top = entry["by_draws"].get(str(default)) or next(iter(entry["by_draws"].values()))
+        entry.update(top)
+        if str(default) not in entry["by_draws"]:
+            entry["draws"] = int(next(iter(entry["by_draws"])))
+        summary[k] = entry
     return summary
 
 
@@ -743,10 +751,11 @@ def write_outputs(results: Path, summary: dict) -> None:
     evd = summary.get("evidence")
     if evd:
         ks = sorted(evd)
-        n = evd[ks[-1]]["draws"]
-        ax.semilogy(ks, [evd[k]["exact_s"] for k in ks], "o-",
-                    label=f"exact_forecast, {n:,} draws")
-        ax.semilogy(ks, [evd[k]["prior_draws_s"] for k in ks], "s-", label="of which prior draws")
+        for n in evd[ks[-1]].get("by_draws", {}):
+            ax.semilogy(ks, [evd[k]["by_draws"][n]["exact_s"] for k in ks], "o-",
+                        label=f"exact_forecast, {int(n):,} draws")
+            ax.semilogy(ks, [evd[k]["by_draws"][n]["prior_draws_s"] for k in ks], "s:",
+                        label=f"of which prior draws ({int(n):,})")
         ax.set_xticks(ks)
         ax.set_xlabel("evidence variables K (2**K states)")
         ax.set_ylabel("seconds (log)")
@@ -819,11 +828,13 @@ def print_summary(summary: dict) -> None:
             print(f"ledger read cost grows as N^{slope:.2f} (1 = linear)")
     evd = summary.get("evidence")
     if evd:
-        for k, r in sorted(evd.items()):
-            print(f"K={k:2d} ({r['states']:5d} states, {r['draws']} draws, {r['items']} items): "
-                  f"exact_forecast {r['exact_s']:.3f} s (prior draws {r['prior_draws_s']:.3f} s;"
-                  f" {r['ns_per_draw_state']:.1f} ns per draw-state), k-hat {r['khat']:.2f}, "
-                  f"gate {'passed' if r['passed'] else 'FAILED'}")
+        for k, entry in sorted(evd.items()):
+            for n, r in entry.get("by_draws", {}).items():
+                print(f"K={k:2d} ({entry['states']:5d} states, {int(n):6d} draws, "
+                      f"{entry['items']} items): exact_forecast {r['exact_s']:.3f} s (prior draws "
+                      f"{r['prior_draws_s']:.3f} s; {r['ns_per_draw_state']:.1f} ns per "
+                      f"draw-state), k-hat {r['khat']:.2f}, "
+                      f"gate {'passed' if r['passed'] else 'FAILED'}")
     prof = summary.get("profile")
     if prof:
         for name, p in prof.items():
@@ -855,8 +866,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="1 repeat, small sizes")
     parser.add_argument("--only",
                         default="run,update,ledger,evidence,profile,priors,notebooks")
-    parser.add_argument("--evidence-draws", type=int, default=None,
-                        help="draws of the K-scaling step (default: engine.draws, 40,000)")
+    parser.add_argument("--evidence-draws", default=None, metavar="N[,N...]",
+                        help="draws of the K-scaling step (default: engine.draws and 40000)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--in-place", action="store_true",
                         help="measure the working tree itself, not a copy taken at the start")
@@ -864,6 +875,8 @@ def main(argv=None) -> int:
                         help="keep earlier results of the steps not in --only")
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else args.repeats
+    evidence_draws = ([int(n) for n in args.evidence_draws.split(",")]
+                      if args.evidence_draws else None)
     only = set(args.only.split(","))
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="forecast-bench-"))
@@ -883,6 +896,10 @@ def main(argv=None) -> int:
         os.environ["PYTHONPATH"] = os.pathsep.join(
             [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
         sys.path.insert(0, str(ROOT))
+        where = subprocess.run([PY, "-c", "import forecast; print(forecast.__file__)"], cwd="/",
+                               capture_output=True, text=True, check=True).stdout.strip()
+        if not Path(where).is_relative_to(ROOT):
+            raise SystemExit(f"the copy is not what gets imported ({where}): use --in-place")
     summary["code"] = {"measured": str(ROOT), "measured_state": code_state(ROOT),
                        "tree_state": {"start": code_state(REPO)}}
     try:
@@ -894,7 +911,7 @@ def main(argv=None) -> int:
                                             else [10, 100, 1000, 10000])),
             ("evidence", lambda: bench_evidence(work, [3, 6, 9] if args.quick
                                                 else [3, 6, 9, 12], repeats,
-                                                args.evidence_draws)),
+                                                evidence_draws)),
             ("profile", lambda: bench_profile(work, args.out)),
             ("priors", lambda: bench_priors(work, repeats)),
             ("notebooks", bench_notebooks),

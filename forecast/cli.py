@@ -439,8 +439,8 @@ def _entered_text(config, result) -> str:
                 and i.bears_on == item.bears_on and i.id in ev.counted)
         rho = config.threads.dependence(item.thread)
         text += (f"; thread {item.thread} (rho {rho:g}): its {n} reports on {item.bears_on} "
-                 f"count as {n / (1 + (n - 1) * rho):.2f}, so this one adds "
-                 f"{math.exp(entered):.3g}")
+                 f"are worth at most {n / (1 + (n - 1) * rho):.2f} independent ones, credited "
+                 f"strongest first, so this one adds {math.exp(entered):.3g}")
     return text + ". The move below is this item's effect given the rest of the ledger."
 
 

@@ -23,14 +23,15 @@ sources, in ``README.md``, "How an item is weighed"):
    in magnitude stands for the cluster (ties go to the smallest id).
 4. **Threads.** The counted items of one ``thread`` (one process or storyline,
    declared in ``threads.yaml`` with a ``dependence`` rho) bearing on one target
-   are equicorrelated evidence: their summed log ratio is scaled by Kish's
-   design effect, to the effective number of independent reports
-   ``n / (1 + (n - 1) rho)`` out of ``n``. rho = 0 is the independent sum; rho = 1
-   counts the thread as one report (the mean of its items); ``n`` identical
-   items add up to at most ``1 / rho`` reports however many arrive. The
-   analysts' uncertainty about the thread's ratios is correlated in the same
-   way (rho), so a report split into identical items of a rho = 1 thread is
-   exactly the one report.
+   are equicorrelated evidence, worth Kish's effective number of independent
+   reports ``n / (1 + (n - 1) rho)``: the strongest report counts in full and
+   the ``j``-th strongest adds the ``j``-th increment of that number
+   (:func:`kish_increment`). rho = 0 is the independent sum; rho = 1 keeps the
+   strongest report alone; ``n`` identical items add up to at most ``1 / rho``
+   reports however many arrive; a report that agrees with its thread never
+   lowers its total. The analysts' uncertainty about the thread's ratios is
+   correlated in the same way (rho), so a report split into identical items of a
+   rho = 1 thread is exactly the one report.
 
 The result does not depend on the order of the items, and an item with ratio 1
 or credibility 0 adds exactly nothing.
@@ -201,7 +202,8 @@ class Terms:
 
     ``target`` indexes the K evidence states then the B outcomes; ``mu`` and
     ``sigma`` are the log ratio's centre and spread (0 for a point ratio); ``h``
-    the credibility; ``group`` the thread group, whose power ``scale`` (Kish) and
+    the credibility; ``weight`` its credit within its thread (:func:`kish_increment`);
+    ``group`` the thread group, whose
     dependence ``rho`` are arrays over groups.
     """
 
@@ -210,7 +212,7 @@ class Terms:
     sigma: np.ndarray
     h: np.ndarray
     group: np.ndarray
-    scale: np.ndarray
+    weight: np.ndarray
     rho: np.ndarray
     ids: tuple[str, ...] = ()
     group_names: tuple[str, ...] = ()
@@ -244,7 +246,7 @@ class Evidence:
                 "items": list(self.item_ids),
                 "terms": None if t is None else [
                     np.round(a, 12).tolist() for a in (t.target, t.mu, t.sigma, t.h, t.group,
-                                                       t.scale, t.rho)],
+                                                       t.weight, t.rho)],
             }
         ).encode()
         return hashlib.sha256(blob).hexdigest()
@@ -277,7 +279,7 @@ class Evidence:
         rho = t.rho[t.group]
         z = np.sqrt(rho) * shared[:, t.group] + np.sqrt(1 - rho) * own
         d = t.mu - t.sigma**2 / 2 + t.sigma * z
-        ell = np.log1p(t.h * np.expm1(d)) * t.scale[t.group]
+        ell = np.log1p(t.h * np.expm1(d)) * t.weight
         out = np.zeros((n, k + b))
         np.add.at(out, (slice(None), t.target), ell)  # one column per target
         out.setflags(write=False)
@@ -315,6 +317,28 @@ def item_loglr(config: QuestionConfig, item: NewsItem) -> float:
     h = item_credibility(config, item.reliability)
     mu, _ = lr_centre(config, item)
     return float(math.log1p(h * math.expm1(mu)))
+
+
+def kish_increment(j: int, rho: float) -> float:
+    """What the ``j``-th strongest report of a thread adds to its effective number of reports.
+
+    Kish's effective number of ``n`` equicorrelated reports is ``n / (1 + (n - 1) rho)``;
+    the ``j``-th report adds its increment ``n_eff(j) - n_eff(j - 1)``:
+    1 for the strongest, ``(1 - rho) / ((1 + (j - 1) rho) (1 + (j - 2) rho))`` after,
+    falling with ``j`` and with ``rho``. ``n`` identical reports so add up to exactly
+    ``n_eff`` reports (at most ``1 / rho``); ``rho = 0`` is the independent sum and
+    ``rho = 1`` keeps the strongest report alone. Credited strongest first, a report
+    that agrees with its thread never lowers the thread's total (scaling the mean by
+    ``n_eff / n`` would: a weak report diluted the strong ones).
+
+    Examples
+    --------
+    >>> [round(kish_increment(j, 0.5), 3) for j in (1, 2, 3)]
+    [1.0, 0.333, 0.167]
+    """
+    if j <= 1:
+        return 1.0
+    return (1.0 - rho) / ((1.0 + (j - 1) * rho) * (1.0 + (j - 2) * rho))
 
 
 def thread_dependence(config: QuestionConfig, thread: str) -> float:
@@ -437,15 +461,20 @@ def evidence_from(config: QuestionConfig, items: list[NewsItem]) -> Evidence:
     names = sorted(groups)
     rho = np.array([thread_dependence(config, g[0].removeprefix("thread:"))
                     if g[0].startswith("thread:") else 0.0 for g in names])
-    size = np.array([len(groups[g]) for g in names], dtype=float)
-    scale = 1.0 / (1.0 + (size - 1.0) * rho)  # Kish: n_eff / n
     index = {g: j for j, g in enumerate(names)}
+    # Within a group, the j-th strongest report (by the magnitude of its own log ratio,
+    # ties by id) is credited with the j-th increment of Kish's effective number.
+    weight: dict[str, float] = {}
+    for g, members in groups.items():
+        ranked = sorted(members, key=lambda i: (-abs(own[i.id]), i.id))
+        for j, item in enumerate(ranked, start=1):
+            weight[item.id] = kish_increment(j, float(rho[index[g]]))
     rows = [(item, index[(f"thread:{item.thread}" if item.thread else f"item:{item.id}",
                           item.bears_on)]) for item in counted]
     centre = np.zeros(len(targets))
     entered = dict.fromkeys(own, 0.0)
-    for item, g in rows:
-        entered[item.id] = own[item.id] * float(scale[g])
+    for item, _ in rows:
+        entered[item.id] = own[item.id] * weight[item.id]
         centre[targets.index(item.bears_on)] += entered[item.id]
     spreads = [lr_centre(config, item) for item, _ in rows]
     terms = Terms(
@@ -454,7 +483,7 @@ def evidence_from(config: QuestionConfig, items: list[NewsItem]) -> Evidence:
         sigma=np.array([sd for _, sd in spreads], dtype=float),
         h=np.array([item_credibility(config, i.reliability) for i, _ in rows], dtype=float),
         group=np.array([g for _, g in rows], dtype=int),
-        scale=scale,
+        weight=np.array([weight[i.id] for i, _ in rows], dtype=float),
         rho=rho,
         ids=tuple(i.id for i, _ in rows),
         group_names=tuple(f"{g[0]}|{g[1]}" for g in names),

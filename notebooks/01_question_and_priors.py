@@ -28,14 +28,16 @@ seed = 20261125
 draws = 1500
 
 # %%
-# Seed: the prior predictive below is drawn by the library from `seed`, with as many
-# independent prior draws as the sampler keeps (chains x draws); nothing here is random
-# outside the library.
+# Seed: the prior predictive below is drawn by the library from `seed`: as many independent
+# prior draws as the exact engine uses (engine.draws in model.yaml), or, under a NUTS
+# default, as the sampler keeps (chains x draws); nothing here is random outside the library.
 from forecast.config import load_question
 
 config = load_question(question_dir).with_sampler(draws=draws, seed=seed)
-sampler = config.model.sampler
-print(f"Question {config.id}: seed {seed}, {sampler.chains} x {sampler.draws} prior draws")
+sampler, engine = config.model.sampler, config.model.engine
+n_prior = engine.draws if engine.default == "exact" else sampler.chains * sampler.draws
+print(f"Question {config.id}: seed {seed}, {n_prior:,} independent prior draws "
+      f"({engine.default} engine)")
 
 # %% [markdown]
 # ## The question and how it resolves
@@ -181,9 +183,12 @@ width = {b: 100 * (probs[b].upper - probs[b].lower) for b in config.bases}
 widest = max(width, key=width.get)
 open_question = [o.name for o in q.outcomes if probs[o.id].lower < 0.5 < probs[o.id].upper]
 Markdown(
-    f"The 90% intervals of the bases are {fmt.number(min(width.values()), 0)} to "
-    f"{fmt.number(max(width.values()), 0)} points wide (the widest, "
-    f"{dict((o.id, o.name) for o in q.outcomes)[widest]}, runs "
+    (f"The 90% intervals of the bases are {'both' if len(width) == 2 else 'all'} about "
+     f"{fmt.number(max(width.values()), 0)} points wide (the widest, "
+     if fmt.number(min(width.values()), 0) == fmt.number(max(width.values()), 0) else
+     f"The 90% intervals of the bases are {fmt.number(min(width.values()), 0)} to "
+     f"{fmt.number(max(width.values()), 0)} points wide (the widest, ")
+    + f"{dict((o.id, o.name) for o in q.outcomes)[widest]}, runs "
     f"{fmt.interval(probs[widest].lower, probs[widest].upper)}). "
     + (f"For {' and '.join(open_question)} the interval straddles 50%: the priors alone do "
        f"not settle the question either way, and the news (notebook 03) has room to move it. "

@@ -196,10 +196,29 @@ def _names(rows):
             or "none")
 
 
+def _concentration():
+    """Where a feature that goes with keeping is carried by one patron's cases, say so."""
+    notes = []
+    for r in up.itertuples():
+        with_feature = cases[cases[r.feature] == 1]
+        top_patron = with_feature["patron"].value_counts()
+        if len(with_feature) and top_patron.iloc[0] / len(with_feature) >= 0.6:
+            kept = with_feature.loc[with_feature["patron"] == top_patron.index[0],
+                                    reference.OUTCOME]
+            notes.append(f"{r.feature.replace('_', ' ')} is present in {len(with_feature)} "
+                         f"cases, {top_patron.iloc[0]} of them {top_patron.index[0]}'s "
+                         f"({fmt.count(int(kept.sum()))} kept)")
+    return ((" Read the positive associations with care: " + "; ".join(notes)
+             + ". There the feature's odds ratio is largely that patron's record of staying "
+               "by force beside a friendly enclave, which may not transfer to a case where "
+               "the patron's client has fallen.") if notes else "")
+
+
 Markdown(f"Across the cases, bases were more often kept with {_names(up)}, and more often "
          f"lost with {_names(down)}, each with its 90% interval clear of 1. For "
          f"{_names(unclear)} the interval includes 1: the cases do not settle the direction. "
-         f"These are associations across 79 cases, not causal effects.")
+         f"These are associations across {len(cases)} cases, not causal effects."
+         + _concentration())
 
 # %% [markdown]
 # ### Each patron's baseline
@@ -408,6 +427,19 @@ same = ", ".join(f"{label.removeprefix('Effect: ')} (elicited OR "
 base = linked[linked["scale"] == "probability"].pivot(index="label", columns="source",
                                                       values="mean")
 base_gap = 100 * (base["reference_class"] - base["elicited"])
+def _unsettled():
+    """Flipped effects whose historical interval still includes no effect (OR 1)."""
+    hist = linked[(linked["scale"] == "log odds ratio") & (linked["source"] == "reference_class")]
+    open_ = hist[(hist["label"].isin(flipped.index)) & (hist["lower"] < 0) & (hist["upper"] > 0)]
+    if open_.empty:
+        return ""
+    return (" But history's own 90% interval includes no effect (OR 1) for "
+            + " and ".join(f"{r.label.removeprefix('Effect: ')} (OR "
+                           f"{fmt.ratio(np.exp(r.lower))}–{fmt.ratio(np.exp(r.upper))})"
+                           for r in open_.itertuples())
+            + ": there the reversal is a lean of the cases, not a finding they settle.")
+
+
 Markdown(
     (f"**The main finding: history reverses the sign of {len(flipped)} of the "
      f"{len(effects)} linked effects.**\n\n" + "\n".join(lines) if len(flipped) else
@@ -419,7 +451,8 @@ Markdown(
     + (f"Where the signs differ ({flipped_names}), the analysts' reasoning and the historical "
        f"record point opposite ways, so the choice of prior source decides the direction of "
        f"those effects: a substantive judgement, not a technicality." if len(flipped) else
-       "The two sources agree on the direction of every linked effect; they differ in size."))
+       "The two sources agree on the direction of every linked effect; they differ in size.")
+    + _unsettled())
 
 # %% [markdown]
 # ### The forecast under each source of priors
@@ -458,6 +491,8 @@ post = by_source[by_source["stage"] == "posterior"].pivot(index="outcome", colum
 spread = 100 * (post.max(axis=1) - post.min(axis=1))
 name = {o.id: o.name for o in config.question.outcomes}
 lead = config.bases[0]
+briefed = posterior.probabilities()
+own_gap = max(abs(post.loc[b, config.prior_source] - briefed[b].mean) for b in config.bases)
 Markdown(
     f"Given the news, the three sources put {name[lead]} at "
     f"{fmt.pct(post.loc[lead, 'elicited'])} (analysts), "
@@ -465,7 +500,11 @@ Markdown(
     f"{fmt.pct(post.loc[lead, 'both'])} (pooled); across the outcomes the sources differ by "
     f"up to {fmt.number(spread.max(), 0)} points. The question's own `prior_source` is "
     f"`{config.prior_source}`, so its forecast (notebook 03) is the "
-    f"{'analysts' if config.prior_source == 'elicited' else config.prior_source} row.")
+    f"{'analysts' if config.prior_source == 'elicited' else config.prior_source} row, up to "
+    f"Monte Carlo error: the rows above weight fresh prior draws of their own, so they differ "
+    f"from the briefed forecast ("
+    + ", ".join(f"{name[b]} {fmt.pct(briefed[b].mean)}" for b in config.bases)
+    + f") by up to {fmt.number(100 * own_gap, 1)} points.")
 
 # %% [markdown]
 # ### Reconciling the two "history" numbers

@@ -104,11 +104,19 @@ single = scenario_table[(scenario_table["kind"] == "one at a time")
 hi, lo = named.loc[named["p"].idxmax()], named.loc[named["p"].idxmin()]
 baseline = scenario_table[scenario_table["kind"] == "baseline"].set_index("outcome")
 driver = single.loc[single["change_pp"].abs().idxmax()]
+p_state_now = {v: e.mean for v, e in forecast.state_probabilities().items()}
+driver_var = next(v for v, lab in variable_label.items()
+                  if driver["scenario"].startswith(f"{lab}:"))
+if driver["scenario"].endswith(": no"):
+    p_state_now = {v: 1 - p for v, p in p_state_now.items()}
 Markdown(
     f"For **{names[joint]}** (now {fmt.pct(baseline.loc[joint, 'p'])}), "
     f"the named scenarios range from {fmt.pct(lo['p'])} ({lo['scenario']}) to "
     f"{fmt.pct(hi['p'])} ({hi['scenario']}). Of the single facts, "
-    f"**{driver['scenario']}** moves it most ({fmt.pp(driver['change_pp'])}).")
+    f"**{driver['scenario']}** moves it most ({fmt.pp(driver['change_pp'])})"
+    + (f", but that fact is itself only {fmt.pct(p_state_now[driver_var])} likely given the "
+       f"news: a large move that will probably not happen. The value of information below "
+       f"weighs each move by how likely it is." if p_state_now[driver_var] < 0.2 else "."))
 
 # %% [markdown]
 # ## Sensitivity: a tornado by importance reweighting
@@ -165,8 +173,9 @@ Markdown(
     + ("the forecast rests more on the priors than on any part of the news, so the priors "
        "at the top of the table are the judgements to defend first."
        if news_top.empty or prior_top["swing_pp"].iloc[0] > news_top["swing_pp"].iloc[0]
-       else "a judgement about the news (its ratios or dependence) matters as much as any "
-            "prior, so the news records at the top deserve the closest sourcing.")
+       else "a judgement about the news (its ratios, or how far a thread's reports repeat "
+            "one another) matters more than any prior, so the news records at the top, and "
+            "the dependence elicited for their threads, deserve the closest sourcing.")
     + (f" {len(untrusted)} input{'s' if len(untrusted) > 1 else ''} could not be carried by "
        f"either importance path and {'are' if len(untrusted) > 1 else 'is'} not used: "
        f"{', '.join(untrusted['label'])}." if len(untrusted) else
@@ -178,8 +187,9 @@ Markdown(
 # Each prior (and all of them together, and the likelihood of the news) is raised to a
 # power slightly above and below 1, and the resulting change in each headline probability
 # measured (Kallioinen et al., 2024). A value of 0.05 or more flags a component the
-# posterior is sensitive to. It needs the draws of a sampled (NUTS) posterior; the exact
-# engine's forecast agrees with it within Monte Carlo error (notebook 03).
+# posterior is sensitive to. It needs the draws of a sampled (NUTS) posterior, so it is
+# run on the NUTS fit of the same model and news; how closely that fit matches the exact
+# engine's forecast is stated below the table (and checked in notebook 03).
 
 # %%
 # Power scaling reweights posterior draws of a sampled fit: the exact engine's weighted prior
@@ -247,7 +257,11 @@ Markdown(
        if len(single_flagged) else
        f"No single prior reaches the threshold (the largest, "
        f"{component_label[single.idxmax()]}, is {fmt.number(single.max(), 3)}): no one prior "
-       f"dominates; it is their joint weight."))
+       f"dominates; it is their joint weight.")
+    + " The NUTS fit used here and the exact engine's forecast differ by at most "
+    + fmt.number(100 * max(abs(fitted.probabilities()[b].mean - forecast.probabilities()[b].mean)
+                           for b in config.bases), 1)
+    + " points on a base.")
 
 # %% [markdown]
 # ## Value of information
@@ -320,6 +334,35 @@ contribution_table = analysis.contributions(forecast, items)
 charts.plot_contributions(contribution_table, footer_text=footer,
                           xlabel=config.wording.probability)
 
+# %%
+per_base = credits[credits["outcome"].isin(config.bases)].assign(
+    size=lambda t: t["group_pp"].abs()).sort_values("size", ascending=False)
+
+
+def _top(base, k=3):
+    rows = per_base[per_base["outcome"] == base].head(k)
+    return ", ".join(f"{r.group_label} ({fmt.pp(r.group_pp)})" for r in rows.itertuples())
+
+
+total_move = per_base.groupby("outcome")["group_pp"].sum()
+biggest = total_move.abs().idxmax()
+signs = per_base.pivot_table(index="group_label", columns="outcome", values="group_pp")
+split = [g for g, r in signs.iterrows() if r.min() < -0.5 and r.max() > 0.5]
+negotiation = per_base[per_base["group_label"].str.contains("negotiation", case=False)]
+Markdown(
+    " ".join(f"For **{names[b]}** the threads that moved it most are {_top(b)}."
+             for b in config.bases)
+    + (f" The same thread can pull the bases apart ({', '.join(split)}): its reports "
+       f"favour one base and count against the other, so its credit differs in sign "
+       f"between the panels." if split else "")
+    + (f" The basing negotiation, with {int(negotiation['n_items'].iloc[0])} items the largest "
+       f"thread, earns no more than {fmt.pp(negotiation['group_pp'].abs().max())} on a base: "
+       f"its reports are judged to repeat one another (their thread's dependence), so their "
+       f"number adds little." if len(negotiation) else "")
+    + f" The key judgements below name the largest shares on {names[config.bases[0]]} only"
+    + (f", though {names[biggest]} moved more; this paragraph gives every base."
+       if biggest != config.bases[0] else "; this paragraph gives every base."))
+
 # %% [markdown]
 # ## A report you could still obtain
 #
@@ -333,15 +376,21 @@ from forecast.information import pending_report
 
 pending = pending_report(forecast, items, bears_on="basing_agreement", reliability="B1",
                          lr={"lower": 3.0, "upper": 8.0})
-show(pending, columns=["scenario", "label", "p", "change_pp", "word", "word_changes"],
-     names={"scenario": "If", "label": "Outcome", "word_changes": "Word changes"},
-     caption="A pending B1 report on a new basing agreement (LR 3-8), and its opposite")
+show(pending.assign(word_changes=pending["word_changes"].map({True: "yes", False: "no"}),
+                    change_pp=pending["change_pp"].where(pending["scenario"] != "now")),
+     columns=["scenario", "label", "p", "change_pp", "word", "word_changes"],
+     names={"scenario": "If", "label": "Outcome", "p": config.wording.probability,
+            "word_changes": "Word changes"},
+     caption="A pending B1 report on a new basing agreement (LR 3–8), and its opposite")
 
 # %%
 moved = pending[(pending["scenario"] != "now") & pending["word_changes"]]
-Markdown("Either answer would change the briefing: " + "; ".join(
+either = moved["scenario"].nunique() > 1
+Markdown("Neither answer would change a briefed word." if moved.empty else
+         ("Either answer would change the briefing: " if either else
+          "Only one answer would change the briefing: ") + "; ".join(
     f"{r.scenario}, {r.label} becomes *{r.word}* ({fmt.pct(r.p)})" for r in moved.itertuples())
-    + "." if len(moved) else "Neither answer would change a briefed word.")
+    + ".")
 
 # %% [markdown]
 # ## The live what-if panel
@@ -391,7 +440,8 @@ def redraw(**values):
     result = what_if(config, items, intervals=intervals, dependence=dependence,
                      outcome_dependence=values["outcome_dependence"],
                      leave_out=values["leave_out"], scenario=scenario, seed=seed)
-    display(show(result.table, columns=["label", "p", "lower", "upper", "word"]))
+    display(show(result.table, columns=["label", "p", "lower", "upper", "word"],
+                 names={"label": "Outcome", "p": config.wording.probability}))
     display(charts.plot_headline(result.table, title="What if", xlabel=config.wording.axis,
                                  mass=config.model.credible_mass))
 
@@ -406,7 +456,8 @@ display(widgets.VBox(list(controls.values())), panel)
 
 # %%
 start = what_if(config, items, seed=seed)
-display(show(start.table, columns=["label", "p", "lower", "upper", "word"]))
+display(show(start.table, columns=["label", "p", "lower", "upper", "word"],
+             names={"label": "Outcome", "p": config.wording.probability}))
 charts.plot_headline(start.table, title="The what-if panel at its starting values",
                      xlabel=config.wording.axis, mass=config.model.credible_mass)
 

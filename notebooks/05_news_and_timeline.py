@@ -99,6 +99,8 @@ with tempfile.TemporaryDirectory() as tmp:
     result = update(scratch, example, out=scratch_out, seed=seed)
     example_moves = result.contributions()
     example_paths = (result.before.path, result.after.path, result.after.khat)
+    scratch_ledger = ledger_table(scratch, load_ledger(scratch))
+    example_entered = float(scratch_ledger.set_index("id").loc[example["id"], "entered"])
 assert not Path(tmp).exists()  # the scratch copy and its results are gone
 display(result)  # the item, and the forecast before and after it
 
@@ -113,6 +115,12 @@ show(example_moves.assign(label=example_moves["outcome"].map(labels)),
 
 # %%
 before_path, after_path, khat = example_paths
+mid_lr = (example["lr"]["lower"] * example["lr"]["upper"]) ** 0.5
+on_variable = ledger[(ledger["bears_on"] == example["bears_on"]) & ledger["thread"].notna()
+                     & (ledger["thread"] != "")]
+thread_id = on_variable["thread"].value_counts().index[0] if len(on_variable) else None
+same_thread = on_variable[on_variable["thread"] == thread_id]
+rho = config.threads.dependence(thread_id) if thread_id else float("nan")
 lead = example_moves.set_index("outcome").loc[config.bases[0]]
 Markdown(
     f"The forecast before the item was computed by the {before_path} path, after it by the "
@@ -120,16 +128,25 @@ Markdown(
     + (f" (Pareto k-hat {fmt.number(khat, 2)}, "
        f"{'within' if khat <= config.model.fast_path.khat_max else 'ABOVE'} the trusted "
        f"{fmt.number(config.model.fast_path.khat_max, 1)})" if khat is not None else "")
-    + f". A report twice as likely under an agreement, from a B2 source, moves "
+    + f". A report about {fmt.number(mid_lr, 1)} times as likely under an agreement (the "
+      f"geometric midpoint of its ratio), from a B2 source, moves "
       f"{labels[config.bases[0]]} by {fmt.pp(lead['change_pp'])}: one credible report shifts "
-      f"the odds, it does not settle the question. The real ledger is unchanged: it still "
-      f"has {len(load_ledger(config))} items.")
+      f"the odds, it does not settle the question. "
+    + (f"Set it beside the real ledger: recorded without a thread, it enters alone with a log "
+       f"ratio of {fmt.number(example_entered, 2)}, while the {len(same_thread)} real reports "
+       f"of the thread '{thread_id}' on the same variable enter together with "
+       f"{fmt.number(same_thread['entered'].sum(), 2)}, because that thread's reports are "
+       f"judged to repeat one another (dependence {fmt.number(rho, 2)}). Whether a new report "
+       f"is filed in an existing thread can matter more than its stated ratio. "
+       if len(same_thread) else "")
+    + f"The real ledger is unchanged: it still has {len(load_ledger(config))} items.")
 
 # %% [markdown]
 # ## The forecast's history
 #
-# Recomputed from the ledger with only the items known on each date, each point
-# reweighted from the fit of the whole ledger. One row per date on which news arrived
+# Recomputed from the ledger with only the items known on each date: every point uses the
+# same draws as the forecast of the whole ledger (the exact engine's prior draws, or a NUTS
+# fit), weighted exactly to the items known then. One row per date on which news arrived
 # (the first row is the priors, before any news), with each base's P(keep) and 90%
 # interval and the items that arrived that day.
 
@@ -169,7 +186,7 @@ show(steps, columns=["date", "n_items", *[f"base_{b}" for b in config.bases], "p
 # as how much each stretch of news mattered, and the flat stretches as news that changed
 # little. The table above gives each date's headlines in full. The steps are a
 # reconstruction: today's model on the items dated by each day, not what was issued then
-# (the first 21 items were entered on 2026-11-25, the rest on 2026-12-01).
+# (when the items were entered in the ledger is stated below the chart).
 
 # %%
 from forecast import charts
@@ -177,6 +194,43 @@ from forecast import charts
 charts.plot_history(timeline, ledger=ledger, config=config, as_of=forecast.as_of)
 
 # %%
+def _recorded():
+    days = pd.Series([str(i.recorded)[:10] for i in items if i.recorded]).value_counts()
+    if days.empty:
+        return ""
+    days = days.sort_index()
+    return (" The items were entered in the ledger on "
+            + ", ".join(f"{d} ({n})" for d, n in days.items())
+            + ": every step before the last entry date is hindsight, not a forecast issued then.")
+
+
+def _diluted():
+    """Dates where reports bearing directly on a base moved it against their own direction."""
+    found = []
+    for b in config.bases:
+        series = timeline[timeline["outcome"] == b].reset_index(drop=True)
+        moves = series.assign(change=100 * series["p"].diff()).dropna(subset=["change"])
+        for r in moves.itertuples():
+            new = ledger[ledger["id"].isin(str(r.new_items).split(","))]
+            if new.empty or not (new["bears_on"] == b).all():
+                continue
+            direction = new["log_lr"].sum()
+            if abs(r.change) >= 1 and direction * r.change < 0:
+                t = new["thread"].iloc[0]
+                found.append(f"on {r.date}, {labels[b]} moved {fmt.pp(r.change)} on "
+                             f"{'reports' if len(new) > 1 else 'a report'} judged to point "
+                             f"the other "
+                             f"way ({'; '.join(new['headline'])}; thread '{t}')")
+    if not found:
+        return ""
+    return (" A sceptical reader should note one property of threads: "
+            + "; ".join(found)
+            + ". A thread's reports count together as n / (1 + (n − 1) rho) reports, so a weak "
+              "report filed in a thread lowers the weight of the stronger ones already in it; "
+              "the ledger's 'log LR entered' is each item's weight given the whole ledger, and "
+              "an item that arrived first in its thread counted for more at the time.")
+
+
 lead = config.bases[0]
 path = timeline[timeline["outcome"] == lead].reset_index(drop=True)
 jumps = path.assign(change=100 * path["p"].diff()).dropna(subset=["change"])
@@ -187,7 +241,8 @@ Markdown(
     f"({fmt.pp(100 * (path['p'].iloc[-1] - path['p'].iloc[0]))}), in {len(jumps)} steps. "
     + (f"Its largest single-day move was on {big['date']} ({fmt.pp(big['change'])}): "
        f"{'; '.join(headline_of.get(i, i) for i in str(big['new_items']).split(',') if i)}."
-       if big is not None else "No news has moved it yet."))
+       if big is not None else "No news has moved it yet.")
+    + _recorded() + _diluted())
 
 # %% [markdown]
 # ## Key judgements
