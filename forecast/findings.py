@@ -101,14 +101,17 @@ def key_judgements(forecast: Forecast, items: Sequence[NewsItem], *,
         moves = ", ".join(f"{labels[b]} {fmt.pp(100 * (probs[b].mean - start[b]))}"
                           for b in config.bases)
         credits = group_credits(table)
-        lead = credits[credits["outcome"] == config.bases[0]].head(2)
-        named = "; ".join(f"{r.group_label} ({fmt.pp(r.group_pp)} on {labels[r.outcome]}, "
-                          f"{r.n_items} item{'s' if r.n_items != 1 else ''})"
-                          for r in lead.itertuples())
+        per_base = []
+        for b in config.bases:  # each base's own largest movers: they need not be the same
+            lead = credits[credits["outcome"] == b].head(2)
+            named = " and ".join(f"{_mid(r.group_label)} ({fmt.pp(r.group_pp)}, {r.n_items} "
+                                 f"item{'s' if r.n_items != 1 else ''})"
+                                 for r in lead.itertuples())
+            per_base.append(f"for {labels[b]}, {named}" if len(config.bases) > 1 else named)
         n = len({i for i in table["item"]})
         paragraphs.append(f"Since {label}, {n} news items moved the forecast: {moves}. "
                           f"The largest shares (Shapley credit, independent of the order of "
-                          f"the news): {named}.")
+                          f"the news): {'; '.join(per_base)}.")
     small = forecast
     if forecast.engine == "exact" and forecast.fit.params.n > 8_000:
         # which unknown matters most is a ranking: 8,000 of the draws decide it, at a
@@ -128,3 +131,8 @@ def key_judgements(forecast: Forecast, items: Sequence[NewsItem], *,
             f"does not, to {fmt.pct(top['p_if_false'])} "
             f"({fmt.estimative_word(top['p_if_false'])}).")
     return Findings(tuple(paragraphs))
+
+
+def _mid(label: str) -> str:
+    """A label as it reads mid-sentence: "The basing negotiation" -> "the basing negotiation"."""
+    return "the " + label[4:] if label.startswith("The ") else label

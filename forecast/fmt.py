@@ -40,7 +40,7 @@ def pct(p: float, *, whole: bool = False) -> str:
         return "<0.1%" if p > 0 else "0%"
     if p > 0.9995:
         return ">99.9%" if p < 1 else "100%"
-    if p < 0.01 or p > 0.99:
+    if p < 0.0095 or p > 0.9905:  # what would round to 1% or 99% prints whole
         return f"{100 * p:.1f}%"
     return f"{p:.0%}"
 

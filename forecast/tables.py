@@ -140,7 +140,7 @@ def ledger_table(config, items) -> pd.DataFrame:
     evidence = evidence_from(config, items)
     rows = []
     for item in sorted(items, key=lambda i: (i.date, i.id)):
-        lr = item.lr if isinstance(item.lr, float) else f"{item.lr.lower:g}-{item.lr.upper:g}"
+        lr = item.lr if isinstance(item.lr, float) else f"{item.lr.lower:g}–{item.lr.upper:g}"
         rows.append({
             "date": item.date,
             "id": item.id,
