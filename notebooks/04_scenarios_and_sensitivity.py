@@ -383,6 +383,14 @@ show(pending.assign(word_changes=pending["word_changes"].map({True: "yes", False
             "word_changes": "Word changes"},
      caption="A pending B1 report on a new basing agreement (LR 3–8), and its opposite")
 
+# %% [markdown]
+# The same in a chart: for each probability, the black dot is now, the blue arrow where it
+# goes if the report arrives and the vermillion one if its opposite does; a probability
+# whose estimative word would change is labelled with the new word.
+
+# %%
+charts.plot_pending(pending, footer_text=footer, xlabel=config.wording.axis)
+
 # %%
 moved = pending[(pending["scenario"] != "now") & pending["word_changes"]]
 either = moved["scenario"].nunique() > 1

@@ -494,3 +494,19 @@ def test_a_question_with_one_outcome_shows_it_once(tmp_path):
     for name, fig in figures.items():
         (path,) = save(fig, tmp_path / "png", name, dpi=40)
         assert _not_blank(path) > 0.05, name
+
+
+def test_the_pending_report_chart_names_the_words_that_would_change(briefing):
+    """Three markers per outcome; a label exactly where the word changes."""
+    from forecast import charts
+    from forecast.information import pending_report
+
+    fc, items = briefing.forecast, briefing.items
+    table = pending_report(fc, items, bears_on="basing_agreement", reliability="A1", lr=20.0)
+    fig = charts.plot_pending(table, footer_text="f")
+    ax = fig.axes[0]
+    n = table["label"].nunique()
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 3 * n
+    changed = int(table[table["scenario"] != "now"]["word_changes"].sum())
+    assert len(ax.texts) == changed
+    assert all("%" in t.get_text() for t in ax.texts)

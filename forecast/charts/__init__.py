@@ -6,6 +6,7 @@ from forecast.charts.diagnostics import plot_diagnostics
 from forecast.charts.headline import plot_headline
 from forecast.charts.history import plot_history
 from forecast.charts.outside_view import plot_coefficients, plot_reliability
+from forecast.charts.pending import plot_pending
 from forecast.charts.prior_sources import plot_prior_sources
 from forecast.charts.priors import plot_priors
 from forecast.charts.scenarios import plot_scenarios
@@ -20,6 +21,7 @@ __all__ = [
     "plot_diagnostics",
     "plot_headline",
     "plot_history",
+    "plot_pending",
     "plot_prior_sources",
     "plot_priors",
     "plot_reliability",

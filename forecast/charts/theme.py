@@ -111,10 +111,16 @@ def footer(fig: Figure, text: str) -> None:
 def footer_text(forecast) -> str:
     """The standard footer line for a forecast."""
     q = forecast.config.question
+    if forecast.engine == "exact":
+        d = forecast.diagnostics()
+        how = (f"exact engine: {forecast.fit.params.n:,} prior draws weighted by the news, "
+               f"k-hat {d.get('pareto_khat', 0.0):.2f}, effective draws {d['ess_bulk_min']:,.0f}")
+    else:
+        how = f"NUTS fit {forecast.fit.key[:8]} ({forecast.path})"
     return (
         f"{q.title} | as of {forecast.as_of.isoformat()} | horizon {q.horizon.isoformat()} | "
         f"{len(forecast.evidence.item_ids)} news items | inputs {forecast.config.input_hash()[:8]}"
-        f" | fit {forecast.fit.key[:8]} ({forecast.path})"
+        f" | {how}"
     )
 
 
