@@ -644,13 +644,18 @@ def bench_priors(work: Path, repeats: int) -> dict:
     return {"compare_s": median(times), "khat_max": khat}
 
 
-def bench_notebooks() -> dict:
+def bench_notebooks(results: Path) -> dict:
+    """The notebooks executed as the test suite does; its output goes to notebooks_pytest.txt."""
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     if not notebooks:
         record("notebooks", "suite", 0, note="no notebooks/*.ipynb")
         return {"n": 0}
-    s, rss, stdout, _, code = run_timed(
-        [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_notebooks.py"])
+    s, rss, stdout, stderr, code = run_timed(
+        [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=15",
+         "tests/test_notebooks.py"])
+    (results / "notebooks_pytest.txt").write_text(
+        f"pytest -q tests/test_notebooks.py: exit {code}, {s:.1f} s\n\n{stdout[-20000:]}"
+        f"{stderr[-5000:]}")
     last = (stdout.strip().splitlines() or ["?"])[-1]
     record("notebooks", "suite", len(notebooks), seconds=s, peak_rss_mb=rss,
            note=f"exit {code}: {last}")
@@ -914,7 +919,7 @@ def main(argv=None) -> int:
                                                 evidence_draws)),
             ("profile", lambda: bench_profile(work, args.out)),
             ("priors", lambda: bench_priors(work, repeats)),
-            ("notebooks", bench_notebooks),
+            ("notebooks", lambda: bench_notebooks(args.out)),
         ]
         for name, step in steps:
             if name.split("_")[0] not in only:
@@ -925,6 +930,8 @@ def main(argv=None) -> int:
             summary[name] = step()
             summary["load"][name] = {"before": before, "after": load()}
             summary["code"]["tree_state"][name] = code_state(REPO)
+            summary.setdefault("measured_state_by_step", {})[name] = summary["code"][
+                "measured_state"]
             print(f"    done in {time.perf_counter() - t0:.0f} s", flush=True)
             write_outputs(args.out, summary)  # keep partial results if a later step fails
     finally:

@@ -519,7 +519,7 @@ def cmd_record(args) -> int:
     keys = [k for k in config.headline_outcomes if k in set(table["outcome"])]
     width = max(len(labels[k]) for k in keys)
     print(f"{len(entries)} issued forecast(s) in {record_path(config)}, oldest first")
-    for e, (_, rows) in zip(entries, table.groupby("issued", sort=False), strict=True):
+    for e, (_, rows) in zip(entries, table.groupby("entry", sort=True), strict=True):
         print(f"issued {e['issued']} | as of {e['as_of']} | {e['ledger']['items']} items "
               f"(last entered: {e['ledger']['last_item'] or 'none'}) | engine {e['engine']}, "
               f"path {e['path']}")

@@ -69,7 +69,8 @@ def _config(question: str | Path | QuestionConfig) -> QuestionConfig:
 
 
 def _utc_now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    # to the microsecond: two forecasts issued within one second stay two points in time
+    return dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def last_item(items: list[NewsItem]) -> NewsItem | None:
@@ -242,17 +243,18 @@ def issue(fc: Forecast, items: list[NewsItem] | None = None,
 def record_table(entries: list[dict[str, Any]]) -> pd.DataFrame:
     """Tidy: one row per (issued forecast, outcome), oldest first.
 
-    Columns ``issued`` (UTC timestamps), ``as_of`` (dates), ``outcome`` (a base, ``all``
-    or ``any``, as in ``forecast history``), ``p``, ``lower``, ``upper``, ``engine``,
-    ``path``, ``n_items`` and ``last_item``.
+    Columns ``entry`` (its line, from 1), ``issued`` (UTC timestamps), ``as_of`` (dates),
+    ``outcome`` (a base, ``all`` or ``any``, as in ``forecast history``), ``p``, ``lower``,
+    ``upper``, ``engine``, ``path``, ``n_items`` and ``last_item``.
     """
     import pandas as pd
 
     rows = []
-    for e in entries:
+    for n, e in enumerate(entries, start=1):
         outcomes = [*e["bases"].items(), *((JOINT[k], v) for k, v in e["joint"].items())]
         for outcome, est in outcomes:
             rows.append({
+                "entry": n,
                 "issued": pd.Timestamp(e["issued"]),
                 "as_of": dt.date.fromisoformat(e["as_of"]),
                 "outcome": outcome,
@@ -264,7 +266,7 @@ def record_table(entries: list[dict[str, Any]]) -> pd.DataFrame:
                 "n_items": e["ledger"]["items"],
                 "last_item": e["ledger"]["last_item"],
             })
-    columns = ["issued", "as_of", "outcome", "p", "lower", "upper", "engine", "path",
+    columns = ["entry", "issued", "as_of", "outcome", "p", "lower", "upper", "engine", "path",
                "n_items", "last_item"]
     return pd.DataFrame(rows, columns=columns)
 

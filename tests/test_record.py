@@ -108,8 +108,8 @@ def test_record_csv_is_one_row_per_forecast_and_outcome(scratch, capsys):
     _issue(question, out, capsys)
     assert main(["record", str(question), "--csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "issued,as_of,outcome,p,lower,upper,engine,path,n_items,last_item"
-    outcomes = [line.split(",")[2] for line in lines[1:]]
+    assert lines[0] == "entry,issued,as_of,outcome,p,lower,upper,engine,path,n_items,last_item"
+    outcomes = [line.split(",")[3] for line in lines[1:]]
     assert outcomes == ["khmeimim", "tartus", "all", "any"]
 
 
@@ -371,3 +371,18 @@ def test_validate_reads_the_record(scratch, capsys):
     (question / RECORD_FILE).write_bytes(b"{}\n" + (question / RECORD_FILE).read_bytes())
     assert main(["validate", str(question)]) == 2
     assert "line 1: not a record entry" in capsys.readouterr().err
+
+
+def test_two_forecasts_issued_in_the_same_instant_are_listed_apart(scratch, capsys):
+    """Grouped by issued time (the first form), two entries of one second printed as one
+    and crashed the listing; each line is its own entry."""
+    from forecast.record import record_path
+
+    question, out = scratch
+    _issue(question, out, capsys)
+    path = record_path(load_question(question))
+    line = path.read_bytes()
+    path.write_bytes(line + line)  # the same entry twice, same issued time
+    assert main(["record", str(question)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("2 issued forecast(s)") and text.count("issued 20") == 2
