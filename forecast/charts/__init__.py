@@ -1,34 +1,44 @@
-"""Charts: one function per chart, each taking a tidy table and returning a Figure."""
+"""Charts: one function per chart, each taking a tidy table and returning a Figure.
 
-from forecast.charts import theme
-from forecast.charts.contributions import plot_contributions
-from forecast.charts.diagnostics import plot_diagnostics
-from forecast.charts.headline import plot_headline
-from forecast.charts.history import plot_history
-from forecast.charts.outside_view import plot_coefficients, plot_reliability
-from forecast.charts.pending import plot_pending
-from forecast.charts.prior_sources import plot_prior_sources
-from forecast.charts.priors import plot_priors
-from forecast.charts.scenarios import plot_scenarios
-from forecast.charts.theme import FORMATS, save, style
-from forecast.charts.tornado import plot_tornado
-from forecast.charts.voi import plot_voi
+The chart modules are imported when first used (PEP 562): ``forecast run`` draws one
+chart and should not pay for importing all of them (about a second).
+"""
 
-__all__ = [
-    "FORMATS",
-    "plot_coefficients",
-    "plot_contributions",
-    "plot_diagnostics",
-    "plot_headline",
-    "plot_history",
-    "plot_pending",
-    "plot_prior_sources",
-    "plot_priors",
-    "plot_reliability",
-    "plot_scenarios",
-    "plot_tornado",
-    "plot_voi",
-    "save",
-    "style",
-    "theme",
-]
+from __future__ import annotations
+
+import importlib
+
+#: Where each public name lives.
+_WHERE = {
+    "FORMATS": "theme",
+    "plot_coefficients": "outside_view",
+    "plot_contributions": "contributions",
+    "plot_diagnostics": "diagnostics",
+    "plot_headline": "headline",
+    "plot_history": "history",
+    "plot_pending": "pending",
+    "plot_prior_sources": "prior_sources",
+    "plot_priors": "priors",
+    "plot_reliability": "outside_view",
+    "plot_scenarios": "scenarios",
+    "plot_tornado": "tornado",
+    "plot_voi": "voi",
+    "save": "theme",
+    "style": "theme",
+}
+
+__all__ = sorted([*_WHERE, "theme"])
+
+
+def __getattr__(name: str):
+    if name == "theme":
+        return importlib.import_module("forecast.charts.theme")
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"forecast.charts.{_WHERE[name]}"), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module 'forecast.charts' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
