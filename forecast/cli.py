@@ -866,7 +866,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also refuse values still marked TODO (exit 2)")
     p.set_defaults(func=cmd_validate)
 
-    p = add("run", "fit the model and write the forecast, posterior and chart")
+    p = add("run", "compute the forecast (exact engine, or NUTS) and write it, its draws and chart")
     p.add_argument("questions", nargs="*", type=Path, metavar="QUESTION_DIR",
                    help=f"question directories, fitted in parallel (default: "
                         f"{DEFAULT_QUESTION})")
