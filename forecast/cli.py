@@ -843,6 +843,13 @@ def build_parser() -> argparse.ArgumentParser:
                        metavar="QUESTION_DIR",
                        help=f"question directory (default: {DEFAULT_QUESTION})")
 
+    def engine_arg(p, what="how the forecast is computed"):
+        p.add_argument("--engine", choices=["exact", "nuts"], default=None,  # engine.ENGINES
+                       help=f"{what}: exact (prior draws weighted by the exact news "
+                            "likelihood, in a second; NUTS takes over, loudly, if its weights "
+                            "fail the gate) or nuts (the PyMC model sampled, the cross-check); "
+                            "default: engine.default in model.yaml")
+
     def out_arg(p, what="where fits are stored and reused"):
         p.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
                        help=f"{what} (default: out)")
@@ -876,11 +883,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prior-source", dest="prior_source", default=None,
                    choices=["elicited", "reference_class", "both"],
                    help="override model.yaml's prior_source (results go to a subfolder)")
-    p.add_argument("--engine", choices=["exact", "nuts"], default=None,
-                   help="exact: prior draws weighted by the exact news likelihood, in a "
-                        "second (falls back to NUTS, loudly, if its weights fail the gate); "
-                        "nuts: sample the PyMC model, the cross-check (default: engine.default "
-                        "in model.yaml)")
+    engine_arg(p)
     issue_arg(p)
     p.set_defaults(func=cmd_run)
 
@@ -926,9 +929,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "basing-negotiation: reports of one process that would recur whether "
                         "or not the state comes true count as n / (1 + (n - 1) rho) reports")
     p.add_argument("--notes", metavar="TEXT", help="optional: why this ratio")
-    p.add_argument("--engine", choices=["exact", "nuts"], default=None,
-                   help="how the before and after forecasts are computed (default: "
-                        "engine.default in model.yaml)")
+    engine_arg(p, "how the forecasts before and after the item are computed")
     out_arg(p)
     json_arg(p, "print the item, the forecast before and after it, and the diagnostics as "
                 "JSON")
@@ -951,8 +952,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--movers", action="store_true",
                    help="also list, per variable and base, the weakest report of this code "
                         "that would change a briefed estimative word (slower)")
-    p.add_argument("--engine", choices=["exact", "nuts"], default=None,
-                   help="how the forecast is computed (default: engine.default in model.yaml)")
+    engine_arg(p)
     out_arg(p)
     json_arg(p, "print the scenarios (and movers) as JSON records")
     seed_arg(p)
