@@ -25,6 +25,7 @@ Every function returns a pandas DataFrame with one row per (row label, outcome).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -48,6 +49,7 @@ from forecast.engine import (
     NeedsRefitError,
     compute,
     estimate,
+    fewer_draws,
     importance_forecast,
     prior_forecast,
     psis,
@@ -390,7 +392,8 @@ def _mutual_information(q: float, p1: float, p0: float) -> float:
 # --------------------------------------------------------------------------- contributions
 
 
-def contributions(forecast: Forecast, items: Sequence[NewsItem]) -> pd.DataFrame:
+def contributions(forecast: Forecast, items: Sequence[NewsItem], *,
+                  credit: pd.DataFrame | None = None) -> pd.DataFrame:
     """The news credited by Shapley values (:mod:`forecast.attribution`), as a waterfall.
 
     Step 0 is the forecast with no news; then one step per item, grouped by
@@ -406,12 +409,13 @@ def contributions(forecast: Forecast, items: Sequence[NewsItem]) -> pd.DataFrame
         One row per (step, outcome): ``step, item, date, headline, bears_on, group,
         group_label, outcome, label, before, after, change_pp, lower, upper, khat,
         trusted``. Step 0 has ``item="prior"``; its ``before`` equals its ``after``;
-        ``lower``/``upper`` are given for step 0 and the last step.
+        ``lower``/``upper`` are given for step 0 and the last step. ``credit`` is
+        :func:`forecast.attribution.shapley` of this forecast, when already computed.
     """
     from forecast.attribution import shapley
 
     config = forecast.config
-    table = shapley(forecast, items)
+    table = shapley(forecast, items) if credit is None else credit
     labels = outcome_labels(forecast)
     khat = forecast.khat
     trusted = bool(khat is None or khat <= config.model.fast_path.khat_max)
@@ -677,8 +681,6 @@ def _thread_variants(config: QuestionConfig, known: list[NewsItem]):
     Yields ``(case, evidence, items)``; a dependence case changes the question's
     threads, not its items, so it yields ``None`` for them (no fresh-draw fallback).
     """
-    from forecast.config import Dependence, Thread, Threads
-
     threads = sorted({i.thread for i in known if i.thread})
     factor = config.model.sensitivity.point_lr_factor
     for thread in threads:
@@ -688,13 +690,7 @@ def _thread_variants(config: QuestionConfig, known: list[NewsItem]):
         for end, rho in (("low", 0.0), ("high", 1.0)):
             if rho == now:
                 continue
-            dep = Dependence(value=rho, rationale="sensitivity", source="sensitivity")
-            declared = [t for t in config.threads.threads if t.id != thread]
-            declared.append(Thread(id=thread, label=name[:60], description="sensitivity",
-                                   dependence=dep))
-            pushed = config.model_copy(update={"threads": Threads(
-                schema_version=1, default_dependence=config.threads.default_dependence,
-                threads=declared)})
+            pushed = config.with_dependence({thread: rho})
             yield ({"parameter": f"dependence[{thread}]", "kind": "thread dependence",
                     "label": f"Dependence: {name}", "end": end,
                     "setting": f"rho {rho:g} (elicited {now:g})"},
@@ -766,13 +762,10 @@ def sensitivity(
         khat`` (of the path used), ``khat_reweighted, method, ess, trusted``.
     """
     fc = forecast if forecast is not None else compute(config, list(items), out=out)
-    if fc.engine == "exact" and fc.fit.params.n > draws:
-        # Each row is a difference against the baseline on the same draws (common random
-        # numbers), so fewer draws keep its error small: 80-odd rows at 40,000 draws cost
-        # most of a minute.
-        from forecast.engine import exact_forecast
-
-        fc = exact_forecast(config, list(items), as_of=fc.as_of, seed=fc.fit.seed, n=draws)
+    # Each row is a difference against the baseline on the same draws (common random
+    # numbers), so fewer draws keep its error small: 80-odd rows at 40,000 draws cost
+    # most of a minute.
+    fc = fewer_draws(fc, items, draws)
     khat_max = config.model.fast_path.khat_max if khat_max is None else khat_max
     fit = fc.fit
     params = fit.params
@@ -812,8 +805,6 @@ def sensitivity(
         for end, lam in (("low", 0.0), ("high", 1.0)):
             if lam == now_dep:
                 continue
-            import dataclasses
-
             values = enumerate_states(dataclasses.replace(params, coupling=lam),
                                       *ev_now.per_draw(params.n))
             case = {"parameter": "outcome_dependence", "kind": "outcome dependence",

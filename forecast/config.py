@@ -633,6 +633,30 @@ class QuestionConfig(BaseModel):
         """Where base rates and linked effects come from (``model.yaml``)."""
         return self.model.prior_source
 
+    def with_dependence(self, dependence: dict[str, float]) -> QuestionConfig:
+        """A copy whose threads have other dependences (``{thread: rho}``), for what-ifs and
+        the sensitivity analysis; a thread not declared is added with that rho.
+
+        Raises
+        ------
+        ValueError
+            If the question declares no threads.
+        """
+        if not dependence:
+            return self
+        if self.threads is None:
+            raise ValueError("this question declares no threads (threads.yaml)")
+        threads = {t.id: t for t in self.threads.threads}
+        for thread, rho in dependence.items():
+            dep = Dependence(value=float(rho), rationale="what-if", source="what-if")
+            old = threads.get(thread)
+            threads[thread] = (old.model_copy(update={"dependence": dep}) if old is not None
+                               else Thread(id=thread, label=thread[:60], description="what-if",
+                                           dependence=dep))
+        return self.model_copy(update={"threads": Threads(
+            schema_version=1, default_dependence=self.threads.default_dependence,
+            threads=list(threads.values()))})
+
     def with_prior_source(self, source: str) -> QuestionConfig:
         """A copy whose base rates and linked effects come from ``source``.
 

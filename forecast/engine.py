@@ -319,7 +319,7 @@ def compute(
         raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
     notes: list[str] = []
     if engine == "exact":
-        fc = exact_forecast(config, items, as_of=as_of, seed=seed)
+        fc = exact_forecast(config, items, as_of=as_of, seed=seed, reuse=reweight_from)
         if fc.fit.diagnostics["passed"]:
             return fc
         message = ("the exact engine's weights FAILED the gate ("
@@ -431,7 +431,8 @@ def prior_forecast(config: QuestionConfig, *, seed: int | None = None,
 
 def importance_forecast(config: QuestionConfig, items: list[NewsItem], *,
                         as_of: dt.date | None = None, seed: int | None = None,
-                        n: int = 20_000, priors: dict | None = None) -> Forecast:
+                        n: int = 20_000, priors: dict | None = None,
+                        reuse: list[StoredFit] | None = None) -> Forecast:
     """The forecast by importance sampling: prior draws weighted by the news likelihood.
 
     The news bear on the parameters only through the marginal likelihood of the
@@ -449,23 +450,52 @@ def importance_forecast(config: QuestionConfig, items: list[NewsItem], *,
         With ``path == "importance"`` and the k-hat of the weights.
     """
     as_of = as_of or dt.date.today()
-    prior = prior_forecast(config, seed=seed, n=n, enumerate=False, priors=priors)
+    fit = _same_prior_draws(config, reuse or [], seed, n) if priors is None else None
+    if fit is None:
+        fit = prior_forecast(config, seed=seed, n=n, enumerate=False, priors=priors).fit
     evidence = evidence_from(config, items_as_of(items, as_of))
-    values = enumerate_states(prior.fit.params, *evidence.per_draw(prior.fit.params.n))
+    values = enumerate_states(fit.params, *evidence.per_draw(fit.params.n))
     log_weights, khat = psis(values.loglik)  # the prior's own log likelihood of no news is 0
-    return Forecast(config, as_of, evidence, "importance", prior.fit, values, log_weights, khat)
+    return Forecast(config, as_of, evidence, "importance", fit, values, log_weights, khat)
+
+
+def _same_prior_draws(config: QuestionConfig, fits: list[StoredFit], seed: int | None,
+                      n: int) -> StoredFit | None:
+    """A fit among ``fits`` holding exactly the prior draws ``prior_forecast`` would make."""
+    seed = config.model.sampler.seed if seed is None else seed
+    for fit in fits:
+        if (fit.path == Path("<prior draws>") and fit.input_hash == config.input_hash()
+                and fit.seed == seed and fit.params.n == n and not np.any(fit.state_loglr)
+                and not np.any(fit.outcome_loglr)
+                and fit.params.coupling == config.model.outcome_dependence.value):
+            return fit
+    return None
+
+
+def fewer_draws(forecast: Forecast, items: list[NewsItem], n: int) -> Forecast:
+    """The same forecast on ``n`` draws, for analyses that repeat it many times.
+
+    An exact-engine forecast with more draws is recomputed by the exact engine on ``n``
+    (same seed); any other forecast is returned as it is.
+    """
+    if forecast.engine != "exact" or forecast.fit.params.n <= n:
+        return forecast
+    return exact_forecast(forecast.config, list(items), as_of=forecast.as_of,
+                          seed=forecast.fit.seed, n=n)
 
 
 def exact_forecast(config: QuestionConfig, items: list[NewsItem], *,
                    as_of: dt.date | None = None, seed: int | None = None,
-                   n: int | None = None) -> Forecast:
+                   n: int | None = None, reuse: list[StoredFit] | None = None) -> Forecast:
     """The default engine: ``engine.draws`` prior draws weighted by the exact news likelihood.
 
     The weights' diagnostics are the gate: Pareto k-hat at most
     ``fast_path.khat_max``, an effective sample size (``n / (n sum w^2)`` of the
     draws) of at least ``gate.ess_bulk_min``, and each headline MCSE at most
     ``gate.mcse_max``. They are in ``forecast.fit.diagnostics`` (``passed``,
-    ``failures``) and so in ``forecast run --json`` and the chart footers.
+    ``failures``) and so in ``forecast run --json`` and the chart footers. ``reuse`` may
+    offer fits whose prior draws are these (same priors, seed and number): a news update
+    then weights the draws it already has instead of drawing them again.
 
     Returns
     -------
@@ -473,7 +503,7 @@ def exact_forecast(config: QuestionConfig, items: list[NewsItem], *,
         With ``path == "exact"``.
     """
     n = config.model.engine.draws if n is None else int(n)
-    fc = importance_forecast(config, items, as_of=as_of, seed=seed, n=n)
+    fc = importance_forecast(config, items, as_of=as_of, seed=seed, n=n, reuse=reuse)
     gate = config.model.gate
     efficiency = float(1.0 / (n * np.sum(fc.weights**2)))
     ess = n * efficiency

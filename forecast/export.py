@@ -16,6 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from forecast import analysis, charts
+from forecast.attribution import shapley
 from forecast.charts.theme import FORMATS, footer_text, save
 from forecast.config import QuestionConfig, load_question
 from forecast.engine import Forecast, compute, prior_forecast
@@ -81,8 +82,9 @@ def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out"
     # What was actually issued (record.jsonl), drawn beside the reconstruction; an
     # absent record is empty, a damaged one stops the briefing naming the line.
     b.tables["record"] = record_table(read_record(config))
-    b.tables["contributions"] = analysis.contributions(fc, items)
-    b.findings = key_judgements(fc, items)
+    credit = shapley(fc, items)  # 2**G reweightings: once, for the waterfall and the words
+    b.tables["contributions"] = analysis.contributions(fc, items, credit=credit)
+    b.findings = key_judgements(fc, items, credit=credit)
     if interventions is None:
         interventions = config.interventions()
     b.tables["scenarios"] = analysis.scenarios(fc, interventions)

@@ -18,8 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pandas as pd
+
 from forecast import fmt
-from forecast.engine import Forecast
+from forecast.engine import Forecast, fewer_draws
 from forecast.ledger import NewsItem
 from forecast.tables import outcome_labels
 
@@ -49,7 +51,8 @@ class Findings:
 
 
 def key_judgements(forecast: Forecast, items: Sequence[NewsItem], *,
-                   since: Forecast | None = None, since_label: str | None = None) -> Findings:
+                   since: Forecast | None = None, since_label: str | None = None,
+                   credit: pd.DataFrame | None = None) -> Findings:
     """Write the key judgements of a forecast.
 
     Parameters
@@ -63,6 +66,8 @@ def key_judgements(forecast: Forecast, items: Sequence[NewsItem], *,
         news (the priors). Its move is credited to the news by Shapley values.
     since_label
         How to name the comparison point (default: "the priors").
+    credit
+        :func:`forecast.attribution.shapley` of this forecast, when already computed.
 
     Returns
     -------
@@ -89,7 +94,7 @@ def key_judgements(forecast: Forecast, items: Sequence[NewsItem], *,
     first = " ".join(lines)
     paragraphs = [f"As of {forecast.as_of}, for {q.horizon}: {first}"]
 
-    table = shapley(forecast, items)
+    table = shapley(forecast, items) if credit is None else credit
     if table.empty:
         paragraphs.append(f"No news dated on or before {forecast.as_of} is in the ledger: "
                           "the forecast is the priors' alone.")
@@ -112,15 +117,9 @@ def key_judgements(forecast: Forecast, items: Sequence[NewsItem], *,
         paragraphs.append(f"Since {label}, {n} news items moved the forecast: {moves}. "
                           f"The largest shares (Shapley credit, independent of the order of "
                           f"the news): {'; '.join(per_base)}.")
-    small = forecast
-    if forecast.engine == "exact" and forecast.fit.params.n > 8_000:
-        # which unknown matters most is a ranking: 8,000 of the draws decide it, at a
-        # fraction of the cost (the briefed numbers above come from all of them)
-        from forecast.engine import exact_forecast
-
-        small = exact_forecast(config, list(items), as_of=forecast.as_of,
-                               seed=forecast.fit.seed, n=8_000)
-    voi = value_of_information(small)
+    # which unknown matters most is a ranking: 8,000 of the draws decide it, at a fraction
+    # of the cost (the briefed numbers above come from all of them)
+    voi = value_of_information(fewer_draws(forecast, list(items), 8_000))
     main = voi[voi["outcome"] == config.bases[0]].sort_values("voi_pp", ascending=False)
     if not main.empty:
         top = main.iloc[0]

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from forecast import fmt
-from forecast.engine import Forecast, reweight
+from forecast.engine import Forecast, fewer_draws, reweight
 from forecast.ledger import LRInterval, NewsItem, check_item, evidence_from, items_as_of, parse_item
 from forecast.tables import outcome_labels
 
@@ -118,11 +118,7 @@ def word_movers(forecast: Forecast, items: Sequence[NewsItem], *, reliability: s
     """
     config = forecast.config
     known = items_as_of(list(items), forecast.as_of)
-    if forecast.engine == "exact" and forecast.fit.params.n > draws:
-        from forecast.engine import exact_forecast
-
-        forecast = exact_forecast(config, known, as_of=forecast.as_of, seed=forecast.fit.seed,
-                                  n=draws)
+    forecast = fewer_draws(forecast, known, draws)
     now = forecast.probabilities()
     labels = outcome_labels(forecast)
     names = {v.id: v.label for v in config.evidence.variables}

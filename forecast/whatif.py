@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from forecast.config import Dependence, QuestionConfig, Thread, Threads
+from forecast.config import QuestionConfig
 from forecast.engine import Forecast, exact_forecast
 from forecast.exact import enumerate_states
 from forecast.ledger import NewsItem
@@ -71,23 +71,6 @@ def _with_interval(config: QuestionConfig, key: str, ends: tuple[float, float]
         update={"variables": variables})})
 
 
-def _with_dependence(config: QuestionConfig, dependence: Mapping[str, float]) -> QuestionConfig:
-    if not dependence:
-        return config
-    if config.threads is None:
-        raise ValueError("this question declares no threads (threads.yaml)")
-    threads = {t.id: t for t in config.threads.threads}
-    for thread, rho in dependence.items():
-        dep = Dependence(value=float(rho), rationale="what-if", source="what-if")
-        old = threads.get(thread)
-        threads[thread] = (old.model_copy(update={"dependence": dep}) if old is not None else
-                           Thread(id=thread, label=thread[:60], description="what-if",
-                                  dependence=dep))
-    return config.model_copy(update={"threads": Threads(
-        schema_version=1, default_dependence=config.threads.default_dependence,
-        threads=list(threads.values()))})
-
-
 def what_if(config: QuestionConfig, items: list[NewsItem], *,
             intervals: Mapping[str, tuple[float, float]] | None = None,
             dependence: Mapping[str, float] | None = None,
@@ -122,7 +105,7 @@ def what_if(config: QuestionConfig, items: list[NewsItem], *,
     """
     for key, ends in (intervals or {}).items():
         config = _with_interval(config, key, ends)
-    config = _with_dependence(config, dependence or {})
+    config = config.with_dependence(dict(dependence or {}))
     if outcome_dependence is not None:
         dep = config.model.outcome_dependence.model_copy(
             update={"value": float(outcome_dependence)})
