@@ -88,3 +88,42 @@ def test_what_if_refuses_an_unknown_target_naming_the_flag(fresh_question, capsy
                  "B2", "--lr", "3"]) == 2
     err = capsys.readouterr().err
     assert "--bears-on" in err and "nonsense" in err
+
+
+def test_information_measures_obey_their_bounds_and_vanish_for_an_irrelevant_state(tmp_path):
+    """Independent of the formulas: MI <= H(outcome) and <= H(state); the Brier reduction
+    lies in [0, p(1 - p)]; a state whose effect is pinned to an odds ratio of 1 tells
+    nothing about the outcome, so both vanish (up to the pooling's tiny spread)."""
+    import math
+
+    import yaml
+
+    from forecast.analysis import value_of_information
+    from forecast.config import load_question
+
+    config = _question(tmp_path)
+    q = config.directory
+    evidence = yaml.safe_load((q / "evidence.yaml").read_text())
+    v = next(x for x in evidence["variables"] if x["id"] == "armed_group_integration")
+    v["effect"] = {"dist": {"dist": "Normal", "kwargs": {"mu": 0.0, "sigma": 1e-6}},
+                   "rationale": "no effect, for the test", "source": "test"}
+    (q / "evidence.yaml").write_text(yaml.safe_dump(evidence, sort_keys=False))
+    model = yaml.safe_load((q / "model.yaml").read_text())
+    model["effect_pooling"]["dist"]["kwargs"]["sigma"] = 1e-6
+    (q / "model.yaml").write_text(yaml.safe_dump(model, sort_keys=False))
+    config = load_question(q)
+    fc = importance_forecast(config, [_item(1, lr=3.0, bears_on="escalation")], as_of=TODAY,
+                             seed=3, n=20_000)
+    table = value_of_information(fc)
+
+    def h(x):
+        return 0.0 if x in (0, 1) else -(x * math.log2(x) + (1 - x) * math.log2(1 - x))
+
+    for r in table.itertuples():
+        p = fc.probabilities()[r.outcome].mean
+        assert 0 <= r.mutual_information_bits <= min(h(p), h(r.p_state)) + 1e-9
+        assert 0 <= r.brier_reduction <= p * (1 - p) + 1e-12
+    none = table[table["variable"] == "armed_group_integration"]
+    assert none["mutual_information_bits"].max() < 1e-6
+    assert none["brier_reduction"].max() < 1e-6
+    assert table[table["variable"] == "basing_agreement"]["mutual_information_bits"].min() > 1e-3

@@ -282,3 +282,21 @@ def test_future_dated_item_in_ledger_file_is_refused(tmp_path, question):
     config = load_question(q)
     with pytest.raises(LedgerError, match="date"):
         load_ledger(config, today=dt.date(2025, 5, 1))
+
+
+def test_an_exact_update_weights_the_draws_it_already_has(tmp_path, fresh_question, monkeypatch):
+    """A news update draws the priors once: the forecast after the item reuses the draws
+    of the forecast before it (same priors, seed and number), and equals a fresh one."""
+    import forecast.elicit as elicit
+    from forecast.engine import exact_forecast
+
+    calls = []
+    real = elicit.prior_draws
+    monkeypatch.setattr(elicit, "prior_draws", lambda *a, **k: calls.append(1) or real(*a, **k))
+    result = update(fresh_question, NEWS[1], out=tmp_path / "out", today=TODAY)
+    assert result.before.engine == result.after.engine == "exact"
+    assert len(calls) == 1
+    config = load_question(fresh_question)
+    fresh = exact_forecast(config, load_ledger(config, today=TODAY), as_of=TODAY)
+    for key, est in fresh.probabilities().items():
+        assert result.after.probabilities()[key].mean == est.mean
