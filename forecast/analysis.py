@@ -38,11 +38,22 @@ from scipy import stats
 
 from forecast.config import (
     PRIOR_SOURCES,
+    Interval,
     ProbabilityInterval,
     ProbabilityPrior,
     QuestionConfig,
 )
-from forecast.elicit import prior_origins, probability_prior, resolved_priors
+from forecast.elicit import (
+    POOL_LABELS,
+    is_mixture,
+    prior_interval,
+    prior_logpdf,
+    prior_mean,
+    prior_origins,
+    prior_quantiles,
+    probability_prior,
+    resolved_priors,
+)
 from forecast.engine import (
     Estimate,
     Forecast,
@@ -278,22 +289,20 @@ def linked_prior_table(config: QuestionConfig) -> pd.DataFrame:
     rows = []
     for source in PRIOR_SOURCES:
         pri = resolved_priors(config.with_prior_source(source))
-        ab = pri["p_base"]["kwargs"]
         for i, base in enumerate(config.bases):
-            d = stats.beta(ab["alpha"][i], ab["beta"][i])
+            lo, hi = prior_quantiles(pri["p_base"], i, [tail, 1 - tail])
             rows.append({"parameter": f"p_base[{base}]",
                          "label": f"Base rate: {config.question.outcomes[i].name}",
-                         "scale": "probability", "source": source, "mean": d.mean(),
-                         "lower": d.ppf(tail), "upper": d.ppf(1 - tail)})
-        mu = pri["effect_mu"]["kwargs"]
+                         "scale": "probability", "source": source,
+                         "mean": prior_mean(pri["p_base"], i), "lower": lo, "upper": hi})
         for k, var in enumerate(config.variables):
             if var not in config.linked.effects:
                 continue
-            d = stats.norm(mu["mu"][k], mu["sigma"][k])
+            lo, hi = prior_quantiles(pri["effect_mu"], k, [tail, 1 - tail])
             rows.append({"parameter": f"effect_mu[{var}]",
                          "label": f"Effect: {config.evidence.variables[k].label}",
-                         "scale": "log odds ratio", "source": source, "mean": d.mean(),
-                         "lower": d.ppf(tail), "upper": d.ppf(1 - tail)})
+                         "scale": "log odds ratio", "source": source,
+                         "mean": prior_mean(pri["effect_mu"], k), "lower": lo, "upper": hi})
     table = pd.DataFrame(rows)
     table["used"] = table["source"] == config.prior_source
     return table
@@ -463,7 +472,12 @@ def contributions(forecast: Forecast, items: Sequence[NewsItem], *,
 
 @dataclass(frozen=True)
 class PriorSpec:
-    """Every prior's parameters as arrays (the shape of :func:`forecast.elicit.resolved_priors`)."""
+    """Every prior's parameters as arrays (the shape of :func:`forecast.elicit.resolved_priors`).
+
+    A base rate or effect may be a linear pool (``prior_pool.method: linear``): the
+    mixture ``(1 - w) f + w f_ref`` of the main parameters and the ``*_ref`` ones with
+    ``w`` the entry's ``*_weight``; a weight of 0 (the default) is no mixture.
+    """
 
     state_alpha: np.ndarray
     state_beta: np.ndarray
@@ -472,34 +486,85 @@ class PriorSpec:
     effect_mu: np.ndarray
     effect_sigma: np.ndarray
     pooling_sigma: float
+    base_alpha_ref: np.ndarray | None = None
+    base_beta_ref: np.ndarray | None = None
+    base_weight: np.ndarray | None = None
+    effect_mu_ref: np.ndarray | None = None
+    effect_sigma_ref: np.ndarray | None = None
+    effect_weight: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        for main, ref in (("base_alpha", "base_alpha_ref"), ("base_beta", "base_beta_ref"),
+                          ("effect_mu", "effect_mu_ref"), ("effect_sigma", "effect_sigma_ref")):
+            if getattr(self, ref) is None:
+                object.__setattr__(self, ref, np.array(getattr(self, main), dtype=float))
+        for name, like in (("base_weight", "base_alpha"), ("effect_weight", "effect_mu")):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.zeros(np.shape(getattr(self, like))))
+
+    @classmethod
+    def from_priors(cls, p: dict[str, Any]) -> PriorSpec:
+        """From priors in the shape of :func:`forecast.elicit.resolved_priors`."""
+        def arr(x) -> np.ndarray:
+            return np.asarray(x, dtype=float)
+
+        def slot(group: str, names: tuple[str, str]):
+            kw = p[group]["kwargs"]
+            if not is_mixture(p[group]):
+                return arr(kw[names[0]]), arr(kw[names[1]]), None, None, None
+            e, r = kw["elicited"], kw["reference"]
+            return (arr(e[names[0]]), arr(e[names[1]]), arr(r[names[0]]), arr(r[names[1]]),
+                    arr(kw["weight"]))
+
+        ba, bb, bar, bbr, bw = slot("p_base", ("alpha", "beta"))
+        em, es, emr, esr, ew = slot("effect_mu", ("mu", "sigma"))
+        return cls(
+            arr(p["p_state"]["kwargs"]["alpha"]), arr(p["p_state"]["kwargs"]["beta"]),
+            ba, bb, em, es, float(p["effect_sd"]["kwargs"]["sigma"]),
+            base_alpha_ref=bar, base_beta_ref=bbr, base_weight=bw,
+            effect_mu_ref=emr, effect_sigma_ref=esr, effect_weight=ew,
+        )
 
     @classmethod
     def from_config(cls, config: QuestionConfig) -> PriorSpec:
         """The question's priors as used by the model (after ``prior_source``)."""
-        p = resolved_priors(config)
+        return cls.from_priors(resolved_priors(config))
 
-        def arr(group: str, name: str) -> np.ndarray:
-            return np.asarray(p[group]["kwargs"][name], dtype=float)
-
-        return cls(
-            arr("p_state", "alpha"), arr("p_state", "beta"),
-            arr("p_base", "alpha"), arr("p_base", "beta"),
-            arr("effect_mu", "mu"), arr("effect_mu", "sigma"),
-            float(p["effect_sd"]["kwargs"]["sigma"]),
-        )
+    def mixed(self, slot: str) -> np.ndarray:
+        """Which entries of ``base`` or ``effect`` are a mixture of two different priors."""
+        if slot == "base":
+            w, pairs = self.base_weight, ((self.base_alpha, self.base_alpha_ref),
+                                          (self.base_beta, self.base_beta_ref))
+        else:
+            w, pairs = self.effect_weight, ((self.effect_mu, self.effect_mu_ref),
+                                            (self.effect_sigma, self.effect_sigma_ref))
+        differ = np.zeros(np.shape(w), dtype=bool)
+        for a, b in pairs:
+            differ |= a != b
+        return (w > 0) & (w < 1) & differ
 
     def to_priors(self) -> dict[str, Any]:
         """These priors in the shape of :func:`forecast.elicit.resolved_priors`."""
         def vec(x: np.ndarray) -> list[float]:
             return [float(v) for v in x]
 
+        def slot(dist: str, names: tuple[str, str], main, ref, w) -> dict[str, Any]:
+            if np.all(w == 0):
+                return {"dist": dist, "kwargs": {names[0]: vec(main[0]), names[1]: vec(main[1])}}
+            if np.all(w == 1):
+                return {"dist": dist, "kwargs": {names[0]: vec(ref[0]), names[1]: vec(ref[1])}}
+            return {"dist": "Mixture", "family": dist, "kwargs": {
+                "weight": vec(w),
+                "elicited": {names[0]: vec(main[0]), names[1]: vec(main[1])},
+                "reference": {names[0]: vec(ref[0]), names[1]: vec(ref[1])}}}
+
         return {
             "p_state": {"dist": "Beta", "kwargs": {"alpha": vec(self.state_alpha),
                                                    "beta": vec(self.state_beta)}},
-            "p_base": {"dist": "Beta", "kwargs": {"alpha": vec(self.base_alpha),
-                                                  "beta": vec(self.base_beta)}},
-            "effect_mu": {"dist": "Normal", "kwargs": {"mu": vec(self.effect_mu),
-                                                       "sigma": vec(self.effect_sigma)}},
+            "p_base": slot("Beta", ("alpha", "beta"), (self.base_alpha, self.base_beta),
+                           (self.base_alpha_ref, self.base_beta_ref), self.base_weight),
+            "effect_mu": slot("Normal", ("mu", "sigma"), (self.effect_mu, self.effect_sigma),
+                              (self.effect_mu_ref, self.effect_sigma_ref), self.effect_weight),
             "effect_sd": {"dist": "HalfNormal", "kwargs": {"sigma": self.pooling_sigma}},
         }
 
@@ -510,9 +575,32 @@ class PriorSpec:
             fields[name] = value
         return PriorSpec(**fields)
 
+    def effect_density(self, beta: np.ndarray) -> np.ndarray:
+        """:func:`_log_effect_density` of ``beta`` under these priors."""
+        mix = None
+        if np.any(self.effect_weight > 0):
+            mix = (self.effect_mu_ref, self.effect_sigma_ref, self.effect_weight)
+        return _log_effect_density(beta, self.effect_mu, self.effect_sigma, self.pooling_sigma,
+                                   mixture=mix)
+
+    def _effect_key(self) -> tuple:
+        return (tuple(self.effect_mu), tuple(self.effect_sigma), self.pooling_sigma,
+                tuple(self.effect_mu_ref), tuple(self.effect_sigma_ref),
+                tuple(self.effect_weight))
+
+
+def _mix_logpdf(log1: np.ndarray, log2: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``log((1 - w) e^log1 + w e^log2)``, exact at ``w`` 0 and 1."""
+    w = np.broadcast_to(np.asarray(w, dtype=float), np.broadcast(log1, log2, w).shape)
+    with np.errstate(divide="ignore"):
+        out = np.logaddexp(np.log1p(-w) + log1, np.log(w) + log2)
+    return np.where(w == 0, log1, np.where(w == 1, log2, out))
+
 
 def _log_effect_density(beta: np.ndarray, mu: np.ndarray, sigma: np.ndarray,
-                        pooling_sigma: float, chunk: int = 500) -> np.ndarray:
+                        pooling_sigma: float, chunk: int = 500, *,
+                        mixture: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                        ) -> np.ndarray:
     """Log prior density of ``beta`` (n, B, K), the pooling scale integrated out.
 
     Under the model ``beta[b, k] = mu_k + sd z[b, k]`` with ``mu_k ~ Normal(m_k, s_k)``,
@@ -521,6 +609,9 @@ def _log_effect_density(beta: np.ndarray, mu: np.ndarray, sigma: np.ndarray,
     covariance ``s_k^2 11' + sd^2 I``. The integral over ``sd`` is a quadrature on
     a log-spaced grid (the marginal of the parameters the forecast depends on, so
     it is the right density for importance weights; ``mu`` and ``sd`` are not needed).
+    With ``mixture = (m_ref, s_ref, w)`` (a linear pool) ``mu_k`` is the mixture
+    ``(1 - w_k) Normal(m_k, s_k) + w_k Normal(m_ref_k, s_ref_k)``, so given ``sd`` the
+    column is the same mixture of two multivariate normals.
     """
     n, b, _ = beta.shape
     t = np.linspace(math.log(pooling_sigma * 1e-5), math.log(pooling_sigma * 7.0), _SD_GRID)
@@ -528,46 +619,67 @@ def _log_effect_density(beta: np.ndarray, mu: np.ndarray, sigma: np.ndarray,
     logw = stats.halfnorm.logpdf(d, scale=pooling_sigma) + t  # d(sd) = sd d(log sd)
     logw -= logw.max() + np.log(np.exp(logw - logw.max()).sum())
     d2 = d**2
-    var_par = d2[:, None] + b * sigma[None, :] ** 2  # (G, K)
+    parts = [(mu, sigma)] if mixture is None else [(mu, sigma), mixture[:2]]
     out = np.empty(n)
     for start in range(0, n, chunk):
-        x = beta[start:start + chunk] - mu[None, None, :]
-        sx2 = x.sum(axis=1) ** 2 / b  # (c, K)
-        perp = np.maximum((x**2).sum(axis=1) - sx2, 0.0)
-        quad = perp[:, None, :] / d2[None, :, None] + sx2[:, None, :] / var_par[None]
-        logdet = (b - 1) * np.log(d2)[None, :, None] + np.log(var_par)[None]
-        ll = -0.5 * (b * math.log(2 * math.pi) + logdet + quad).sum(axis=2)  # (c, G)
-        ll += logw[None, :]
+        per_k = []
+        for m, s in parts:
+            var_par = d2[:, None] + b * s[None, :] ** 2  # (G, K)
+            x = beta[start:start + chunk] - m[None, None, :]
+            sx2 = x.sum(axis=1) ** 2 / b  # (c, K)
+            perp = np.maximum((x**2).sum(axis=1) - sx2, 0.0)
+            quad = perp[:, None, :] / d2[None, :, None] + sx2[:, None, :] / var_par[None]
+            logdet = (b - 1) * np.log(d2)[None, :, None] + np.log(var_par)[None]
+            per_k.append(-0.5 * (b * math.log(2 * math.pi) + logdet + quad))  # (c, G, K)
+        ll_k = per_k[0] if mixture is None else _mix_logpdf(per_k[0], per_k[1],
+                                                             mixture[2][None, None, :])
+        ll = ll_k.sum(axis=2) + logw[None, :]  # (c, G)
         top = ll.max(axis=1, keepdims=True)
         out[start:start + chunk] = top[:, 0] + np.log(np.exp(ll - top).sum(axis=1))
     return out
+
+
+def _beta_logpdf(x: np.ndarray, spec: PriorSpec, slot: str, j: int) -> np.ndarray:
+    """Log prior density of column ``j`` of ``p_state`` or ``p_base`` (mixtures included)."""
+    if slot == "state":
+        return stats.beta.logpdf(x, spec.state_alpha[j], spec.state_beta[j])
+    main = stats.beta.logpdf(x, spec.base_alpha[j], spec.base_beta[j])
+    w = spec.base_weight[j]
+    if w == 0:
+        return main
+    return _mix_logpdf(main, stats.beta.logpdf(x, spec.base_alpha_ref[j], spec.base_beta_ref[j]),
+                       w)
 
 
 def log_prior_ratio(params: Params, old: PriorSpec, new: PriorSpec,
                     old_effect: np.ndarray | None = None) -> np.ndarray:
     """``log p_new(theta) - log p_old(theta)`` per draw, for the parameters of :class:`Params`.
 
-    Only the factors that differ are evaluated: Beta densities of the changed
-    probabilities and, if an effect or the pooling scale changed, the marginal
+    Only the factors that differ are evaluated: Beta (or Beta-mixture) densities of the
+    changed probabilities and, if an effect or the pooling scale changed, the marginal
     effect density of :func:`_log_effect_density` (``old_effect`` may pass the old
     one, which is the same for every perturbation of a forecast).
     """
     out = np.zeros(params.n)
-    for x, (a0, b0), (a1, b1) in (
-        (params.p_state, (old.state_alpha, old.state_beta), (new.state_alpha, new.state_beta)),
-        (params.p_base, (old.base_alpha, old.base_beta), (new.base_alpha, new.base_beta)),
-    ):
-        changed = (a0 != a1) | (b0 != b1)
+    checks = (
+        (params.p_state, "state", (old.state_alpha, old.state_beta),
+         (new.state_alpha, new.state_beta)),
+        (params.p_base, "base",
+         (old.base_alpha, old.base_beta, old.base_alpha_ref, old.base_beta_ref,
+          old.base_weight),
+         (new.base_alpha, new.base_beta, new.base_alpha_ref, new.base_beta_ref,
+          new.base_weight)),
+    )
+    for x, slot, before, after in checks:
+        changed = np.zeros(np.shape(before[0]), dtype=bool)
+        for a0, a1 in zip(before, after, strict=True):
+            changed |= a0 != a1
         for j in np.flatnonzero(changed):
-            out += stats.beta.logpdf(x[:, j], a1[j], b1[j]) - stats.beta.logpdf(x[:, j], a0[j],
-                                                                                  b0[j])
-    if (np.any(old.effect_mu != new.effect_mu) or np.any(old.effect_sigma != new.effect_sigma)
-            or old.pooling_sigma != new.pooling_sigma):
-        out += _log_effect_density(params.beta, new.effect_mu, new.effect_sigma,
-                                   new.pooling_sigma)
+            out += _beta_logpdf(x[:, j], new, slot, j) - _beta_logpdf(x[:, j], old, slot, j)
+    if old._effect_key() != new._effect_key():
+        out += new.effect_density(params.beta)
         if old_effect is None:
-            old_effect = _log_effect_density(params.beta, old.effect_mu, old.effect_sigma,
-                                             old.pooling_sigma)
+            old_effect = old.effect_density(params.beta)
         out -= old_effect
     return out
 
@@ -580,11 +692,15 @@ def _expit(x: float) -> float:
     return 1 / (1 + math.exp(-x))
 
 
-def _shifted_beta(prior: ProbabilityPrior, alpha: float, beta: float, mass: float,
+def _shifted_beta(elicited: Interval | None, alpha: float, beta: float, mass: float,
                   end: str) -> tuple[float, float, str]:
-    """A Beta centred (on the logit scale) at one end of the prior's interval, same width."""
-    if prior.elicited is not None:
-        lo, hi, mass = prior.elicited.lower, prior.elicited.upper, prior.elicited.mass
+    """A Beta centred (on the logit scale) at one end of an interval, same width.
+
+    The interval is ``elicited`` when the prior in force is the elicited one, else the
+    central ``mass`` interval of ``Beta(alpha, beta)`` (a reference-class or pooled prior).
+    """
+    if elicited is not None:
+        lo, hi, mass = elicited.lower, elicited.upper, elicited.mass
     else:
         lo, hi = stats.beta.ppf([(1 - mass) / 2, (1 + mass) / 2], alpha, beta)
     a, b = _logit(lo), _logit(hi)
@@ -597,52 +713,93 @@ def _shifted_beta(prior: ProbabilityPrior, alpha: float, beta: float, mass: floa
     return kw["alpha"], kw["beta"], f"centred at {lo if end == 'low' else hi:.3g}"
 
 
-def shifted_priors(config: QuestionConfig) -> list[dict[str, Any]]:
-    """Every prior pushed to the low and to the high end of its interval.
+def _shifted_mu(mu: float, sigma: float, mass: float, end: str) -> float:
+    """A Normal's mean moved to one end of its central ``mass`` interval."""
+    z = stats.norm.ppf(0.5 + mass / 2)
+    return float(mu + (-z if end == "low" else z) * sigma)
 
+
+def shifted_priors(config: QuestionConfig) -> list[dict[str, Any]]:
+    """Every prior in force pushed to the low and to the high end of its interval.
+
+    The prior in force is the one ``prior_source`` gives (:func:`forecast.elicit.resolved_priors`):
+    its interval is the elicited one where the prior is elicited, else (reference
+    class, log-linear pool) the central ``credible_mass`` interval of its distribution.
     A probability's prior (a Beta) is re-elicited with its interval moved, on the
     logit scale, so that its centre sits at the old interval's lower (upper) end,
     its width unchanged; an effect's Normal on the log odds ratio gets its mean
-    moved to the lower (upper) end of its interval, its sd unchanged. The pooling
-    scale has no elicited interval: its HalfNormal sigma is halved and doubled.
-    A prior given directly as ``dist`` uses its central ``credible_mass`` interval.
+    moved to the lower (upper) end of its interval, its sd unchanged. A linear pool
+    (``prior_pool.method: linear``) is pushed component by component: the analysts'
+    component to the end of its interval and history's to the end of its own, the
+    weight kept; the weight itself is a row of its own (``pool_weight``, pushed to 0,
+    the analysts alone, and 1, history alone), under either pooling rule. The pooling
+    scale has no elicited interval: its HalfNormal sigma is halved and doubled. A prior
+    given directly as ``dist`` uses its central ``credible_mass`` interval.
 
     Returns
     -------
     list of dict
         ``parameter, kind, label, end, setting, spec`` (a :class:`PriorSpec`) and
-        ``prior`` (the changed prior in ``Prior.to_dict()`` shape).
+        ``prior`` (the changed prior in ``Prior.to_dict()`` shape; a mixture's as
+        ``{"dist": "Mixture", "family", "kwargs": {"weight", "elicited", "reference"}}``).
     """
     old = PriorSpec.from_config(config)
     mass = config.model.credible_mass
+    origins = prior_origins(config)
+    mixed_base, mixed_effect = old.mixed("base"), old.mixed("effect")
     out = []
     for j, o in enumerate(config.question.outcomes):
+        own = o.baseline.elicited if origins["p_base"][j] == "elicited" else None
         for end in ("low", "high"):
-            a, b, text = _shifted_beta(o.baseline, old.base_alpha[j], old.base_beta[j], mass, end)
+            a, b, text = _shifted_beta(o.baseline.elicited if mixed_base[j] else own,
+                                       old.base_alpha[j], old.base_beta[j], mass, end)
+            ar, br = a, b
+            if mixed_base[j]:
+                ar, br, text_ref = _shifted_beta(None, old.base_alpha_ref[j],
+                                                 old.base_beta_ref[j], mass, end)
+                text = f"analysts' {text}, history's {text_ref}"
             spec = old.replace(base_alpha=_with(old.base_alpha, j, a),
-                               base_beta=_with(old.base_beta, j, b))
+                               base_beta=_with(old.base_beta, j, b),
+                               base_alpha_ref=_with(old.base_alpha_ref, j, ar),
+                               base_beta_ref=_with(old.base_beta_ref, j, br))
+            prior = (_mixture("Beta", old.base_weight[j], {"alpha": a, "beta": b},
+                              {"alpha": ar, "beta": br}) if mixed_base[j] else _beta(a, b))
             out.append({"parameter": f"p_base[{o.id}]", "kind": "baseline P(keep)",
                         "label": f"Baseline: {o.name}", "end": end, "setting": text,
-                        "spec": spec, "prior": _beta(a, b)})
+                        "spec": spec, "prior": prior})
     for k, v in enumerate(config.evidence.variables):
         for end in ("low", "high"):
-            a, b, text = _shifted_beta(v.prior, old.state_alpha[k], old.state_beta[k], mass, end)
+            a, b, text = _shifted_beta(v.prior.elicited, old.state_alpha[k], old.state_beta[k],
+                                       mass, end)
             spec = old.replace(state_alpha=_with(old.state_alpha, k, a),
                                state_beta=_with(old.state_beta, k, b))
             out.append({"parameter": f"p_state[{v.id}]", "kind": "P(state true)",
                         "label": f"P: {v.label}", "end": end, "setting": text, "spec": spec,
                         "prior": _beta(a, b)})
-        m = v.effect.elicited.mass if v.effect.elicited is not None else mass
-        z = stats.norm.ppf(0.5 + m / 2)
+        elicited_mass = v.effect.elicited.mass if v.effect.elicited is not None else mass
+        own_mass = elicited_mass if origins["effect_mu"][k] == "elicited" else mass
         for end in ("low", "high"):
-            mu = old.effect_mu[k] + (-z if end == "low" else z) * old.effect_sigma[k]
-            spec = old.replace(effect_mu=_with(old.effect_mu, k, mu))
+            mu = _shifted_mu(old.effect_mu[k], old.effect_sigma[k],
+                             elicited_mass if mixed_effect[k] else own_mass, end)
+            mu_ref, sigma_ref = mu, float(old.effect_sigma[k])
+            text = f"odds ratio centred at {math.exp(mu):.3g}"
+            if mixed_effect[k]:
+                sigma_ref = float(old.effect_sigma_ref[k])
+                mu_ref = _shifted_mu(old.effect_mu_ref[k], sigma_ref, mass, end)
+                text = (f"odds ratio centred at {math.exp(mu):.3g} (analysts), "
+                        f"{math.exp(mu_ref):.3g} (history)")
+            else:
+                sigma_ref = float(old.effect_sigma[k])
+            spec = old.replace(effect_mu=_with(old.effect_mu, k, mu),
+                               effect_mu_ref=_with(old.effect_mu_ref, k, mu_ref),
+                               effect_sigma_ref=_with(old.effect_sigma_ref, k, sigma_ref))
+            own = {"mu": float(mu), "sigma": float(old.effect_sigma[k])}
+            prior = (_mixture("Normal", old.effect_weight[k], own,
+                              {"mu": mu_ref, "sigma": sigma_ref}) if mixed_effect[k]
+                     else {"dist": "Normal", "kwargs": own})
             out.append({"parameter": f"effect[{v.id}]", "kind": "odds ratio on keeping",
-                        "label": f"Effect: {v.label}", "end": end,
-                        "setting": f"odds ratio centred at {math.exp(mu):.3g}", "spec": spec,
-                        "prior": {"dist": "Normal",
-                                  "kwargs": {"mu": float(mu),
-                                             "sigma": float(old.effect_sigma[k])}}})
+                        "label": f"Effect: {v.label}", "end": end, "setting": text,
+                        "spec": spec, "prior": prior})
     f = config.model.sensitivity.pooling_scale_factor
     for end, factor in (("low", 1 / f), ("high", f)):
         sigma = old.pooling_sigma * factor
@@ -651,7 +808,24 @@ def shifted_priors(config: QuestionConfig) -> list[dict[str, Any]]:
                     "setting": f"HalfNormal sigma {sigma:.3g}",
                     "spec": old.replace(pooling_sigma=sigma),
                     "prior": {"dist": "HalfNormal", "kwargs": {"sigma": sigma}}})
+    if config.prior_source == "both":
+        pool = config.model.prior_pool
+        for end, source, weight, who in (("low", "elicited", 0.0, "the analysts alone"),
+                                         ("high", "reference_class", 1.0, "history alone")):
+            out.append({"parameter": "pool_weight", "kind": "pool weight",
+                        "label": f"Weight on history ({POOL_LABELS[pool.method]})",
+                        "end": end,
+                        "setting": f"w {weight:g}, {who} (model.yaml: {pool.weight:g})",
+                        "spec": PriorSpec.from_config(config.with_prior_source(source)),
+                        "prior": {"weight": weight}})
     return out
+
+
+def _mixture(family: str, w: float, elicited: dict[str, float], reference: dict[str, float]
+             ) -> dict[str, Any]:
+    return {"dist": "Mixture", "family": family,
+            "kwargs": {"weight": float(w), "elicited": {k: float(x) for k, x in elicited.items()},
+                       "reference": {k: float(x) for k, x in reference.items()}}}
 
 
 def _beta(a: float, b: float) -> dict[str, Any]:
@@ -773,8 +947,7 @@ def sensitivity(
     now_loglik = fc.values.loglik
     baseline = {k: e.mean for k, e in fc.probabilities().items()}
     old = PriorSpec.from_config(config)
-    old_effect = _log_effect_density(params.beta, old.effect_mu, old.effect_sigma,
-                                     old.pooling_sigma)
+    old_effect = old.effect_density(params.beta)
     mass = config.model.credible_mass
     known = sorted(items_as_of(list(items), fc.as_of), key=lambda i: (i.date, i.id))
     seed = config.model.sampler.seed if fallback_seed is None else fallback_seed
@@ -901,20 +1074,17 @@ def _log_prior_tree(tree, config: QuestionConfig):
 
     post = tree["posterior"].to_dataset()
     priors = resolved_priors(config)
-    ps, pb = priors["p_state"]["kwargs"], priors["p_base"]["kwargs"]
-    em = priors["effect_mu"]["kwargs"]
     sd_sigma = priors["effect_sd"]["kwargs"]["sigma"]
 
+    def logpdf(slot: str, dim: str):
+        # entries on the last axis: a linear pool's mixture density included
+        x = post[slot].transpose(..., dim)
+        return xr.apply_ufunc(lambda v: prior_logpdf(priors[slot], v), x)
+
     log_prior = xr.Dataset({
-        "p_state": xr.apply_ufunc(stats.beta.logpdf, post["p_state"],
-                                  xr.DataArray(ps["alpha"], dims="evidence"),
-                                  xr.DataArray(ps["beta"], dims="evidence")),
-        "p_base": xr.apply_ufunc(stats.beta.logpdf, post["p_base"],
-                                 xr.DataArray(pb["alpha"], dims="base"),
-                                 xr.DataArray(pb["beta"], dims="base")),
-        "effect_mu": xr.apply_ufunc(stats.norm.logpdf, post["effect_mu"],
-                                    xr.DataArray(em["mu"], dims="evidence"),
-                                    xr.DataArray(em["sigma"], dims="evidence")),
+        "p_state": logpdf("p_state", "evidence"),
+        "p_base": logpdf("p_base", "base"),
+        "effect_mu": logpdf("effect_mu", "evidence"),
         "effect_sd": xr.apply_ufunc(stats.halfnorm.logpdf, post["effect_sd"], 0.0, sd_sigma),
         "effect_z": xr.apply_ufunc(stats.norm.logpdf, post["effect_z"]),
     })
@@ -1013,7 +1183,7 @@ def power_scaling(forecast: Forecast, *, threshold: float = 0.05,
 
 
 def prior_densities(config: QuestionConfig, points: int = 241) -> pd.DataFrame:
-    """Each prior's density on a grid, for the priors chart.
+    """Each prior in force (after ``prior_source``) as a density on a grid, for the priors chart.
 
     Probabilities (evidence states and baselines) on ``[0, 1]``; effects as the
     density of the log odds ratio, reported against the odds ratio.
@@ -1021,41 +1191,47 @@ def prior_densities(config: QuestionConfig, points: int = 241) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``parameter, kind, label, x, density, lower, upper, mass`` with ``lower,
-        upper`` the elicited (or central ``credible_mass``) interval.
+        ``parameter, kind, label, origin, x, density, density_elicited,
+        density_reference, lower, upper, mass``: ``origin`` says where the prior in force
+        comes from (:func:`forecast.elicit.prior_origins`); ``lower, upper`` are its
+        interval (:func:`forecast.elicit.prior_interval`: the elicited one where the
+        prior is elicited, else its central ``credible_mass`` interval); for a linear
+        pool ``density_elicited`` and ``density_reference`` are its two weighted
+        components, which add up to ``density`` (NaN for any other prior).
     """
-    spec = PriorSpec.from_config(config)
-    mass = config.model.credible_mass
+    priors = resolved_priors(config)
+    origins = prior_origins(config)
     rows = []
 
-    def interval(prior, dist) -> tuple[float, float, float]:
-        if prior.elicited is not None:
-            return prior.elicited.lower, prior.elicited.upper, prior.elicited.mass
-        lo, hi = dist.ppf([(1 - mass) / 2, (1 + mass) / 2])
-        return float(lo), float(hi), mass
-
-    def add(parameter, kind, label, x, dens, bounds):
+    def add(parameter, kind, label, origin, slot, j, x, t, bounds):
+        prior = priors[slot]
+        dens = np.exp(prior_logpdf(prior, t[:, None]))[:, j]
+        parts = [np.full(t.size, np.nan)] * 2
+        if is_mixture(prior):
+            kw = prior["kwargs"]
+            if any(kw["elicited"][n][j] != kw["reference"][n][j] for n in kw["elicited"]):
+                parts = [np.exp(np.log(w[j]) + prior_logpdf(
+                    {"dist": family, "kwargs": {n: [c[n][j]] for n in c}}, t[:, None])[:, 0])
+                    for w, c, family in zip((1 - np.asarray(kw["weight"]), kw["weight"]),
+                                            (kw["elicited"], kw["reference"]),
+                                            (prior["family"],) * 2, strict=True)]
         lo, hi, m = bounds
-        rows.extend({"parameter": parameter, "kind": kind, "label": label, "x": xi,
-                     "density": di, "lower": lo, "upper": hi, "mass": m}
-                    for xi, di in zip(x, dens, strict=True))
+        rows.extend({"parameter": parameter, "kind": kind, "label": label, "origin": origin,
+                     "x": xi, "density": di, "density_elicited": ei, "density_reference": ri,
+                     "lower": lo, "upper": hi, "mass": m}
+                    for xi, di, ei, ri in zip(x, dens, *parts, strict=True))
 
     x = np.linspace(0.0005, 0.9995, points)
     for j, o in enumerate(config.question.outcomes):
-        dist = stats.beta(spec.base_alpha[j], spec.base_beta[j])
-        add(f"p_base[{o.id}]", "baseline P(keep)", o.name, x, dist.pdf(x),
-            interval(o.baseline, dist))
+        add(f"p_base[{o.id}]", "baseline P(keep)", o.name, origins["p_base"][j], "p_base", j,
+            x, x, prior_interval(config, "p_base", j, o.baseline.elicited))
     for k, v in enumerate(config.evidence.variables):
-        dist = stats.beta(spec.state_alpha[k], spec.state_beta[k])
-        add(f"p_state[{v.id}]", "P(state true)", v.label, x, dist.pdf(x), interval(v.prior, dist))
+        add(f"p_state[{v.id}]", "P(state true)", v.label, "elicited", "p_state", k, x, x,
+            prior_interval(config, "p_state", k, v.prior.elicited))
     for k, v in enumerate(config.evidence.variables):
-        dist = stats.norm(spec.effect_mu[k], spec.effect_sigma[k])
-        lo, hi = dist.ppf([0.0005, 0.9995])
+        lo, hi = prior_quantiles(priors["effect_mu"], k, [0.0005, 0.9995])
         t = np.linspace(lo, hi, points)
-        if v.effect.elicited is not None:
-            bounds = (v.effect.elicited.lower, v.effect.elicited.upper, v.effect.elicited.mass)
-        else:
-            a, b = dist.ppf([(1 - mass) / 2, (1 + mass) / 2])
-            bounds = (math.exp(a), math.exp(b), mass)
-        add(f"effect[{v.id}]", "odds ratio on keeping", v.label, np.exp(t), dist.pdf(t), bounds)
+        add(f"effect[{v.id}]", "odds ratio on keeping", v.label, origins["effect_mu"][k],
+            "effect_mu", k, np.exp(t), t,
+            prior_interval(config, "effect_mu", k, v.effect.elicited))
     return pd.DataFrame(rows)

@@ -444,6 +444,62 @@ def _entered_text(config, result) -> str:
     return text + ". The move below is this item's effect given the rest of the ledger."
 
 
+_RETRACT_FLAGS = {"id": "--id", "date": "--date", "retracts": "ITEM_ID", "reason": "--reason",
+                  "source": "--source", "url": "--url", "notes": "--notes"}
+
+
+def cmd_retract(args) -> int:
+    """``forecast retract``: withdraw an earlier ledger item by a new entry; show the move."""
+    from forecast.ledger import ledger_path
+    from forecast.news import retract
+
+    config = load_question(args.question)
+    date = args.date or dt.date.today()
+    data = {"id": args.id or f"{date.isoformat()}-retracts-{args.item_id}"[:64].rstrip("-."),
+            "date": date, "retracts": args.item_id, "reason": args.reason,
+            "source": args.source}
+    for name in ("url", "notes"):
+        if getattr(args, name):
+            data[name] = getattr(args, name)
+    where = f"{ledger_path(config)}: new retraction"
+    try:
+        result = retract(config, data, out=args.out, seed=args.seed, where=where,
+                         engine=args.engine)
+    except LedgerError as exc:
+        lines = []
+        for line in str(exc).splitlines():
+            field, sep, rest = line.removeprefix(f"{where}: ").partition(": ")
+            if line.startswith(f"{where}: ") and sep and field in _RETRACT_FLAGS:
+                line = f"{where}: {_RETRACT_FLAGS[field]}: {rest}"
+            lines.append(line)
+        raise LedgerError("\n".join(lines) + "\nnothing was written.") from None
+    after = result.after
+    code = 0 if after.fit.diagnostics["passed"] else EXIT_UNCONVERGED
+    if code:
+        print("WARNING: the forecast after the retraction FAILED its convergence gate ("
+              + "; ".join(after.fit.diagnostics["failures"]) + "); do not brief this number",
+              file=sys.stderr)
+    elif args.issue:
+        print(_issue(after, None, None), file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+        return code
+    r, item = result.retraction, result.item
+    print(f"recorded {r.id}: retracts {item.id} ({item.date}, {item.headline!r}) as of "
+          f"{r.date}")
+    print(f"reason: {r.reason} (source: {r.source})")
+    print(f"the item stays in the ledger; forecasts as of {r.date} or later no longer count "
+          f"it (path: {after.path})")
+    labels = {o.id: o.name for o in config.question.outcomes} | {
+        "all": config.wording.all, "any": config.wording.any}
+    for row in result.contribution_rows():
+        print(f"  {labels[row['outcome']]:24} {_pct(row['before'])} -> {_pct(row['after'])}   "
+              f"{row['change_pp']:+5.1f} pp   {row['change_logodds']:+.3f} log-odds")
+    for note in after.notes:
+        print(f"note: {note}")
+    return code
+
+
 def cmd_what_if(args) -> int:
     """``forecast what-if``: the forecast if a pending report arrives, or its opposite."""
     from forecast.engine import compute
@@ -483,17 +539,32 @@ def cmd_what_if(args) -> int:
 
 
 def cmd_history(args) -> int:
-    """``forecast history``: the forecast after each ledger date (table, JSON or CSV)."""
-    from forecast.news import history
+    """``forecast history``: the issued forecasts and the reconstruction, as two layers.
 
-    table = history(args.question, out=args.out, seed=args.seed)
+    The table shows the record (what was issued, never rewritten) and the reconstruction
+    (today's model on the items dated by each day) apart; ``--json`` and ``--csv`` give
+    the reconstruction's rows, each labelled ``layer: reconstruction``.
+    """
+    from forecast.ledger import load_ledger
+    from forecast.news import history
+    from forecast.record import read_record, record_path, record_table
+
+    config = load_question(args.question)
+    entries = read_record(config)  # a damaged record stops here, naming the line
+    table = history(config, out=args.out, seed=args.seed)
     if args.json:
         print(table.to_json(orient="records", date_format="iso", indent=2))
     elif args.csv:
         print(table.to_csv(index=False), end="")
     else:
-        config = load_question(args.question)
-        print(_history_text(table, config))
+        from forecast.tables import stale_since
+
+        record = record_table(entries)
+        gone = {n: ", ".join(e["ledger"].get("retracted", []))
+                for n, e in enumerate(entries, start=1)}
+        record = record.assign(retracted=record["entry"].map(gone))
+        print(_history_text(table, config, record, record_path(config),
+                            stale_since(load_ledger(config), dt.date.today())))
     return 0
 
 
@@ -543,8 +614,15 @@ def _moment(text: str) -> dt.date | dt.datetime:
 
 
 def cmd_diff(args) -> int:
-    """``forecast diff``: what changed between two issued forecasts."""
+    """``forecast diff``: what changed between two issued forecasts, and who moved them.
+
+    The items that arrived (and any retracted), the inputs whose hashes changed (prior
+    files by name), the change per outcome, and the Shapley credit of the news that
+    changed (:func:`forecast.news.diff_attribution`, under today's model) beside what
+    the rest (priors, code, versions, Monte Carlo error) moved.
+    """
     from forecast.ledger import load_ledger
+    from forecast.news import diff_attribution
     from forecast.record import diff_entries, entry_at, read_record, record_path
 
     config = load_question(args.question)
@@ -559,7 +637,10 @@ def cmd_diff(args) -> int:
         old = entry_at(entries, args.from_, path)
     else:
         old = entries[max(0, entries.index(new) - 1)]
-    result = diff_entries(old, new, load_ledger(config))
+    items = load_ledger(config)
+    result = diff_entries(old, new, items)
+    if old is not new:
+        result["attribution"] = diff_attribution(config, items, old, new, out=args.out)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -574,14 +655,44 @@ def cmd_diff(args) -> int:
     print(f"items entered between them (by their recorded stamps): {len(result['arrived'])}")
     for i in result["arrived"]:
         print(f"  {i['id']} ({i['date']}, bears on {i['bears_on']}, recorded {i['recorded']})")
+    if result["retracted"]:
+        print(f"retractions entered between them: {len(result['retracted'])}")
+        for r in result["retracted"]:
+            print(f"  {r['id']} retracts {r['retracts']} as of {r['date']}: {r['reason']} "
+                  f"({r['source']}; recorded {r['recorded']})")
     if result["unstamped"]:
         print(f"  ({result['unstamped']} ledger item(s) carry no recorded stamp and cannot be "
               "placed)")
     print("inputs changed: " + (", ".join(result["inputs"]) or "none"))
+    priors = [name.removeprefix("files/") for name in result["inputs"]
+              if name.startswith("files/")]
+    print("priors changed: " + (", ".join(priors) + " (the record keeps each file's hash, "
+                                "not its values: compare the files' history to see which "
+                                "numbers)" if priors else "none"))
     width = max(len(labels.get(r["outcome"], r["outcome"])) for r in result["change"])
+    a = result["attribution"]
+    print("change per outcome: issued, then the news's part (Shapley credit under "
+          "today's model) and the rest (priors, code, versions, Monte Carlo error)")
     for r in result["change"]:
-        print(f"  {labels.get(r['outcome'], r['outcome']):{width}} {_pct(r['from'])} -> "
-              f"{_pct(r['to'])}  {r['change_pp']:+5.1f} pp")
+        k = r["outcome"]
+        news, rest = a["news_pp"].get(k), a["other_pp"].get(k)
+        split = "" if news is None else f"   news {news:+5.1f} pp, rest {rest:+5.1f} pp"
+        print(f"  {labels.get(k, k):{width}} {_pct(r['from'])} -> {_pct(r['to'])}  "
+              f"{r['change_pp']:+5.1f} pp{split}")
+    if a["items"]:
+        keys = list(a["news_pp"])
+        print("news credit (Shapley, percentage points; " + ", ".join(
+            labels.get(k, k) for k in keys) + "):")
+        for i in sorted(a["items"], key=lambda i: -max(abs(v) for v in i["pp"].values())):
+            what = "retracted " if i["change"] == "retracted" else ""
+            print(f"  {what}{i['id']:40} " + "  ".join(f"{i['pp'][k]:+5.1f}" for k in keys))
+    else:
+        print("news credit: no news changed between them")
+    for side in ("from", "to"):
+        found, said = a["seen"][side]
+        if found != said:
+            print(f"note: today's ledger gives the {side!r} forecast {found} items; it recorded "
+                  f"{said} (an entry without a recorded stamp, or a hand edit)")
     return 0
 
 
@@ -596,29 +707,65 @@ def _seed(text: str) -> int:
     return value
 
 
-def _history_text(table, config) -> str:
-    """One line per ledger date: each outcome's mean and interval, and the new items."""
+def _shout(label: str, name: str) -> str:
+    """A layer's label with its name in capitals: 'RECONSTRUCTION (today's ...)'."""
+    return name.upper() + label.removeprefix(name)
+
+
+def _history_text(table, config, record=None, record_file=None, stale=None) -> str:
+    """The two layers of the history, labelled: the reconstruction, one line per ledger date
+    (each outcome's mean and interval, the new items and any retracted), then the issued
+    forecasts of the record, one line each; "no news recorded since" a stale ledger's
+    last entry."""
     from pandas import isna as pd_isna
+
+    from forecast.tables import ISSUED, RECONSTRUCTION
 
     labels = {o.id: o.name for o in config.question.outcomes} | {
         "all": config.wording.all, "any": config.wording.any}
     outcomes = list(dict.fromkeys(table["outcome"]))
     width = 22
+
+    def cells(by) -> str:
+        return "  ".join(
+            f"{_pct(by.loc[o, 'p']).strip():>6} [{_pct(by.loc[o, 'lower']).strip()}, "
+            f"{_pct(by.loc[o, 'upper']).strip()}]".ljust(width) for o in outcomes)
+
+    issued = record is not None and not record.empty
+    none_yet = "" if issued else (
+        f"; no forecast issued yet ({record_file or 'record.jsonl'} is empty: "
+        "'forecast run --issue')")
     head = f"{'after':10} {'items':>5}  " + "  ".join(
         f"{labels.get(o, o)[:width]:{width}}" for o in outcomes) + "  new items"
-    lines = [f"{config.question.title}: the forecast after each ledger date "
-             f"(mean [{config.model.credible_mass:.0%} interval]), from the items known then",
-             head]
-    # Each ledger date adds at least one item, so the item count identifies the step.
-    for _, rows in table.groupby("n_items", sort=False):
+    lines = [f"{config.question.title}: {_shout(RECONSTRUCTION, 'reconstruction')}, "
+             f"after each ledger date (mean [{config.model.credible_mass:.0%} interval])"
+             f"{none_yet}", head]
+    # One step per ledger date (an item's, or a retraction's); the first is the priors.
+    for _, rows in table.groupby(table["date"].map(lambda d: "" if pd_isna(d) else str(d)),
+                                 sort=True):
         by = rows.set_index("outcome")
         first = rows.iloc[0]
         when = "prior" if pd_isna(first["date"]) else str(first["date"])
-        cells = "  ".join(
-            f"{_pct(by.loc[o, 'p']).strip():>6} [{_pct(by.loc[o, 'lower']).strip()}, "
-            f"{_pct(by.loc[o, 'upper']).strip()}]".ljust(width) for o in outcomes)
-        new = str(first["new_items"] or "").replace(",", ", ")
-        lines.append(f"{when:10} {int(first['n_items']):>5}  {cells}  {new}".rstrip())
+        new = [i for i in str(first["new_items"] or "").split(",") if i]
+        gone = [i for i in str(first.get("retracted", "") or "").split(",") if i]
+        news = ", ".join([*new, *(f"RETRACTED {i}" for i in gone)])
+        lines.append(f"{when:10} {int(first['n_items']):>5}  {cells(by)}  {news}".rstrip())
+    if issued:
+        lines += ["", f"{_shout(ISSUED, 'issued forecasts')}, in {record_file}, oldest first",
+                  f"{'issued (UTC)':19} {'as of':10} {'items':>5}  " + "  ".join(
+                      f"{labels.get(o, o)[:width]:{width}}" for o in outcomes)
+                  + "  last entry seen"]
+        for _, rows in record.groupby("entry", sort=True):
+            by = rows.set_index("outcome")
+            first = rows.iloc[0]
+            seen = first["last_item"] or ""
+            gone = first.get("retracted", "")
+            seen += f" (not counting retracted: {gone})" if gone else ""
+            lines.append(f"{first['issued']:%Y-%m-%d %H:%M:%S} {first['as_of']!s:10} "
+                         f"{int(first['n_items']):>5}  {cells(by)}  {seen}".rstrip())
+    if stale is not None:
+        lines.append(f"no news recorded since {stale}: the ledger's newest entry was entered "
+                     "then")
     return "\n".join(lines)
 
 
@@ -683,7 +830,7 @@ def _reference_fit(args):
     """The reference fit of the shipped cases (or ``--train``), from the cache under --out."""
     from forecast import reference_store
 
-    fit, how = reference_store.cached_reference_fit(args.out, cases_csv=args.train)
+    fit, how = reference_store.cached_reference_fit(args.out, directory=args.train)
     if not args.json:
         print(f"reference-class fit: {how} ({len(fit.cases)} cases; stored under "
               f"{Path(args.out) / reference_store.FOLDER})", file=sys.stderr)
@@ -697,11 +844,11 @@ def _reference_link(args) -> int:
     if args.train is not None:
         raise ConfigError(["reference link: --train is not allowed: the link records the "
                            "shipped reference class's hashes so that staleness can be checked"])
-    from forecast.reference import case_coding
+    from forecast.reference_priors import case_coding
 
     config = load_question(args.path or DEFAULT_QUESTION)  # refuse bad input first
     case_coding(config)  # the question must be coded as a case before anything is fitted
-    fit = _reference_fit(args)
+    fit = _hazard_fit(args)
     if not fit.converged:
         print("error: the reference-class fit FAILED its convergence gate ("
               + "; ".join(fit.diagnostics["failures"]) + "); nothing written", file=sys.stderr)
@@ -751,34 +898,77 @@ def _reference_compare(args) -> int:
     return 0
 
 
+def _hazard_fit(args):
+    """The event-history fit of the dated reference class, from the cache under --out."""
+    from forecast import reference_store
+
+    fit, how = reference_store.cached_hazard_fit(args.out, directory=args.train)
+    if not args.json:
+        print(f"reference-class hazard fit: {how} ({len(fit.cases)} cases, {len(fit.data)} "
+              f"case-years; stored under {Path(args.out) / reference_store.FOLDER})",
+              file=sys.stderr)
+    return fit
+
+
+def _reference_backtest(args) -> int:
+    from forecast import reference_store
+
+    fit = _hazard_fit(args)
+    if args.train is None:
+        bt, _ = reference_store.cached_hazard_backtest(args.out, fit)
+    else:
+        from forecast import hazard_backtest, reference
+
+        old = reference.backtest(_reference_fit(args)).pointwise
+        bt = hazard_backtest.backtest(fit, old_model=dict(zip(old["case_id"], old["p_loo"],
+                                                              strict=True)))
+    result = {**bt.summary(), "converged": fit.converged,
+              "r_hat_max": fit.diagnostics["r_hat_max"],
+              "divergences": fit.diagnostics["divergences"],
+              "failures": fit.diagnostics["failures"]}
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+        return 0
+    print("As-of-origin backtest: P(kept to start + 5 years) forecast 0, 1 and 2 years into each "
+          "episode from what was known then, each case's shock left out (Brier: lower is "
+          "better; the old model's features were coded over the whole episode: hindsight)")
+    for origin, rows in bt.scores.groupby("origin"):
+        print(f"origin {int(origin)} years ({int(rows['n_cases'].max())} cases at risk):")
+        for r in rows.itertuples():
+            print(f"  {r.label:48} Brier {r.brier:.3f}  log {r.log_score:+.3f}  "
+                  f"(n {r.n_cases})")
+    print(f"max Pareto k {result['max_pareto_k']:.2f}; {result['n_exact_refits']} shocks "
+          "refitted exactly")
+    return 0
+
+
+def _reference_predict(args) -> int:
+    from forecast import reference_predict
+
+    if args.path is None:
+        raise ConfigError(["reference predict: give CASES.csv"])
+    cases = reference_predict.read_cases(args.path)  # refuse bad input before fitting
+    table = reference_predict.predict(_hazard_fit(args), cases, curve=args.curve)
+    if args.json:
+        print(table.to_json(orient="records", indent=2))
+        return 0
+    for r in table.itertuples():
+        when = f"to year {r.year:g}" if args.curve else "kept 5 years"
+        blank = f"  (integrated over: {r.integrated})" if r.integrated else ""
+        print(f"{r.case_id:36} origin {r.origin}  {when:14} {_pct(r.p_kept)}  "
+              f"[{_pct(r.lower)}, {_pct(r.upper)}]{blank}")
+    return 0
+
+
 def cmd_reference(args) -> int:
     """``forecast reference``: predict, backtest, link or compare with the outside view."""
-    from forecast import reference
-
     if args.action == "link":
         return _reference_link(args)
     if args.action == "compare":
         return _reference_compare(args)
     if args.action == "predict":
-        if args.path is None:
-            raise ConfigError(["reference predict: give CASES.csv"])
-        reference.load_cases(args.path, for_prediction=True)  # refuse bad input before fitting
-        result = reference.reference_predict(args.path, _reference_fit(args))
-        if args.json:
-            print(json.dumps(result, indent=2))
-        else:
-            for row in result:
-                lo, hi = row["ci90"]
-                print(f"{row['case_id']:40} {_pct(row['p_retained'])}  "
-                      f"[{_pct(lo)}, {_pct(hi)}]")
-        return 0
-    result = reference.reference_backtest(_reference_fit(args))
-    if args.json:
-        print(json.dumps(result, indent=2, default=str))
-    else:
-        for key, value in result.items():
-            print(f"{key:28} {value}")
-    return 0
+        return _reference_predict(args)
+    return _reference_backtest(args)
 
 
 def _outcomes(text: str) -> dict[str, int]:
@@ -802,15 +992,79 @@ def cmd_resolve(args) -> int:
 
 
 def cmd_score(args) -> int:
-    """``forecast score``: Brier and log scores of the forecast's history."""
-    from forecast.news import history
-    from forecast.scoring import score
+    """``forecast score``: the record's scores as platforms compute them, beside others."""
+    from forecast.scoring import (
+        comparison_forecast,
+        crowd_path,
+        load_resolution,
+        read_crowd,
+        score,
+    )
 
-    table = score(args.question, history(args.question, out=args.out))
+    config = load_question(args.question)
+    res = load_resolution(config)  # unresolved: said before anything slow
+    crowd = {} if args.crowd is None else {"crowd": read_crowd(args.crowd, config)}
+    hindsight = None
+    if args.hindsight:
+        from forecast.news import history
+
+        hindsight = history(config, out=args.out)
+    table = score(config, hindsight, **crowd)
     if args.json:
-        print(table.to_json(orient="records", indent=2))
+        dates = {c: table[c].map(lambda d: None if d is None else d.isoformat())
+                 for c in ("start", "first", "end")}
+        print(table.assign(**dates).to_json(orient="records", indent=2))
+        return 0
+    print(f"{config.question.title}: resolved {res.date} ("
+          + ", ".join(f"{b} {'YES' if v else 'NO'}" for b, v in res.outcomes.items())
+          + f"); open period {config.question.created} to {res.date}, "
+            f"{int(table['n_days'].iloc[0])} days")
+    mine = table[table["forecaster"] == "record"]
+    if mine.empty:
+        print("the record is empty: no forecast was issued (forecast run --issue), so only "
+              "the comparison forecasters are scored")
     else:
-        print(table.to_string(index=False))
+        first = mine.iloc[0]
+        print(f"record: {int(mine['n_forecasts'].max())} issued forecast(s) before the "
+              f"resolution, standing from {first['first'] or 'never'} "
+              f"({first['coverage']:.0%} of the open period)")
+    if "crowd" in set(table["forecaster"]):
+        print(f"crowd: {args.crowd or crowd_path(config)}")
+    comp = comparison_forecast(config)
+    print(f"reference: the dated reference class's Kaplan-Meier rate of keeping the main "
+          f"facility to the horizon, {comp[config.bases[0]]:.1%} per base, all "
+          f"{comp['all']:.1%}, any "
+          f"{comp['any']:.1%} (outcome_dependence {config.model.outcome_dependence.value:g})")
+    names = {"fifty": "50%"}
+    shown = table.assign(
+        forecaster=table["forecaster"].map(lambda f: names.get(f, f)),
+        coverage=table["coverage"].map(lambda c: f"{c:.0%}"),
+        baseline=table["baseline"].map(lambda v: f"{v:+.1f}"),
+        peer=table["peer"].map(lambda v: "" if v != v else f"{v:+.1f}"))
+    shown = shown[["outcome", "forecaster", "brier", "gjo_brier", "log_score", "baseline",
+                   "peer", "coverage"]].rename(columns={
+                       "brier": "Brier", "gjo_brier": "GJO Brier", "log_score": "log",
+                       "baseline": "baseline"})
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print("lower is better: Brier [0, 1], GJO Brier [0, 2]; higher is better: log (ln of the "
+          "probability of what happened), baseline (Metaculus: 0 = 50%, 100 = certain; 0 "
+          "before the first forecast), peer (100 x the mean log-score difference from the "
+          "crowd on the days both stood; above 0, better than the crowd)")
+    if hindsight is not None:
+        print("hindsight: the reconstruction (today's model on the items dated by each day), "
+              "scored knowing what is known now: it measures hindsight, not forecasting skill")
+    return 0
+
+
+def cmd_crowd(args) -> int:
+    """``forecast crowd import``: check a crowd's timeline and keep a copy with the question."""
+    from forecast.scoring import import_crowd
+
+    path, table = import_crowd(args.question, args.file, outcome=args.outcome)
+    counts = table.groupby("outcome", sort=False).size()
+    print(f"imported {len(table)} {'probability' if len(table) == 1 else 'probabilities'} ("
+          + ", ".join(f"{o}: {n}" for o, n in counts.items())
+          + f"; {table['date'].min()} to {table['date'].max()}) from {args.file} into {path}")
     return 0
 
 
@@ -937,6 +1191,37 @@ def build_parser() -> argparse.ArgumentParser:
     issue_arg(p, "the forecast after the item")
     p.set_defaults(func=cmd_update)
 
+    p = add("retract", "withdraw an earlier news item by a new ledger entry, with a reason",
+            epilog="The ledger stays append-only: the item stays as it was entered, and from "
+                   "the retraction's date on it no longer counts (a forecast as of an earlier "
+                   "date still counts it). An item is retracted once; a retraction cannot "
+                   "itself be retracted (enter the report again as a new item instead). "
+                   "Nothing is recorded when the retraction is refused.")
+    p.add_argument("question", nargs="?", type=Path, default=DEFAULT_QUESTION,
+                   metavar="QUESTION_DIR", help=f"question directory (default: "
+                                                f"{DEFAULT_QUESTION})")
+    p.add_argument("item_id", metavar="ITEM_ID",
+                   help="the id of the ledger item to withdraw (forecast history and the "
+                        "report's ledger list them)")
+    p.add_argument("--reason", required=True, metavar="TEXT",
+                   help="why: e.g. 'shown false by satellite imagery' or 'a duplicate of "
+                        "<id>'")
+    p.add_argument("--source", required=True, metavar="TEXT",
+                   help="who showed it: the outlet's correction, the debunking report")
+    p.add_argument("--url", help="where to read the correction (optional; http(s)://)")
+    p.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
+                   help="from when the item stops counting: when the correction was "
+                        "published (default: today; not after today, not before the item)")
+    p.add_argument("--id", help="the retraction's own id (default: "
+                                "<date>-retracts-<ITEM_ID>)")
+    p.add_argument("--notes", metavar="TEXT", help="optional: anything else")
+    engine_arg(p, "how the forecasts before and after the retraction are computed")
+    out_arg(p)
+    json_arg(p, "print the retraction, the item and the forecast before and after as JSON")
+    seed_arg(p)
+    issue_arg(p, "the forecast after the retraction")
+    p.set_defaults(func=cmd_retract)
+
     p = add("what-if", "the forecast if a report you could obtain arrives, or its opposite",
             epilog="Nothing is recorded. The opposite report has the reciprocal ratio "
                    "(an interval LOW:HIGH becomes 1/HIGH:1/LOW).")
@@ -958,7 +1243,11 @@ def build_parser() -> argparse.ArgumentParser:
     seed_arg(p)
     p.set_defaults(func=cmd_what_if)
 
-    p = add("history", "the forecast after each ledger date")
+    p = add("history", "the issued forecasts and the reconstruction after each ledger date",
+            epilog="Two layers, labelled: the record (forecasts issued with --issue, never "
+                   "rewritten) and the reconstruction (today's priors and model on the items "
+                   "dated by each day, and not retracted by then: not what was said then). "
+                   "--json and --csv give the reconstruction's rows.")
     question_arg(p)
     fmt = p.add_mutually_exclusive_group()
     json_arg(fmt, "print the history as JSON records")
@@ -973,20 +1262,24 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = p.add_mutually_exclusive_group()
     json_arg(fmt, "print the entries as a JSON list, each exactly as recorded")
     fmt.add_argument("--csv", action="store_true",
-                     help="print the record as CSV: one row per issued forecast and outcome")
+                     help="print the record as CSV: one row per issued forecast and outcome "
+                          "(issued, outcome, p, ...: it imports as a crowd's timeline)")
     p.set_defaults(func=cmd_record)
 
-    p = add("diff", "what changed between two issued forecasts",
+    p = add("diff", "what changed between two issued forecasts, and the news's credit",
             epilog="Each of --from and --to picks the forecast standing then: the last one "
                    "issued on or before it (a date means the end of that day, UTC). By "
-                   "default: the last two issued.")
+                   "default: the last two issued. The news's credit is Shapley values under "
+                   "today's priors and model; the rest of the change is the priors', the "
+                   "code's and Monte Carlo error.")
     question_arg(p)
     p.add_argument("--from", dest="from_", type=_moment, default=None, metavar="DATE",
                    help="the earlier forecast: YYYY-MM-DD or an issued time")
     p.add_argument("--to", type=_moment, default=None, metavar="DATE",
                    help="the later forecast (default: the last issued)")
-    json_arg(p, "print the items entered, the inputs changed and the change per outcome "
-                "as JSON")
+    json_arg(p, "print the items entered, the inputs changed, the change per outcome and "
+                "the attribution as JSON")
+    out_arg(p, "where fits are stored and reused (for the attribution)")
     p.set_defaults(func=cmd_diff)
 
     p = add("charts", "write the briefing chart set")
@@ -1013,16 +1306,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("reference", "the outside view: the historical reference class")
     p.add_argument("action", choices=["predict", "backtest", "link", "compare"],
-                   help="predict: the chance of retention for the cases of CASES.csv; "
-                        "backtest: leave-one-out scores of the reference class; link: derive "
+                   help="predict: the chance of keeping a presence 5 years for the cases of "
+                        "CASES.csv (blank features integrated over); backtest: as-of-origin "
+                        "scores of the event-history model; link: derive "
                         "a question's priors from the reference class (writes "
                         "reference_priors.yaml); compare: the question's forecast under each "
                         "prior source")
     p.add_argument("path", nargs="?", type=Path, metavar="PATH",
                    help=f"CASES.csv (predict) or QUESTION_DIR (link, compare; default "
                         f"{DEFAULT_QUESTION})")
-    p.add_argument("--train", type=Path, default=None, metavar="CSV",
-                   help="fit on this CSV instead of the shipped cases (predict, backtest)")
+    p.add_argument("--train", type=Path, default=None, metavar="DIR",
+                   help="fit on the cases.csv and events.csv of DIR instead of the shipped "
+                        "reference class (predict, backtest)")
+    p.add_argument("--curve", action="store_true",
+                   help="predict: P(kept) for every whole year from the origin to 5 years")
     p.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
                    help="where fits are stored and reused (the reference fit under "
                         "OUT/reference_class/; default: out)")
@@ -1038,11 +1335,39 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the date it resolved; not before the question's created date")
     p.set_defaults(func=cmd_resolve)
 
-    p = add("score", "Brier and log scores of the forecast's history")
+    p = add("score", "score the issued forecasts (the record) once the question has resolved",
+            epilog="Time-averaged over the open period (created to the resolution date), each "
+                   "issued forecast standing until the next: Brier, Good Judgment Open's Brier, "
+                   "the log score and Metaculus's baseline score, per base and for all and "
+                   "any, beside the crowd (if imported), the reference class at the "
+                   "question's horizon and 50%.")
     question_arg(p)
-    out_arg(p)
+    p.add_argument("--crowd", type=Path, default=None, metavar="FILE",
+                   help="score against this crowd CSV instead of the question's imported "
+                        "crowd.csv (see forecast crowd); nothing is written")
+    p.add_argument("--hindsight", action="store_true",
+                   help="also score the reconstruction (forecast history: today's model on "
+                        "the items dated by each day), labelled hindsight")
+    out_arg(p, "where fits are stored and reused (for --hindsight)")
     json_arg(p)
     p.set_defaults(func=cmd_score)
+
+    p = add("crowd", "import a crowd's or a market's timeline of probabilities to score against",
+            epilog="FILE is a CSV with a header line and one row per published probability: "
+                   "date (YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SSZ; UTC), outcome (a base, all or "
+                   "both, any or either) and probability (0 to 1). Other columns are ignored, "
+                   "so the output of 'forecast record --csv' imports too. Bad input: every "
+                   "problem named by file, line and field, exit 2, nothing written.")
+    p.add_argument("action", choices=["import"],
+                   help="import: check FILE and keep a copy as crowd.csv in the question "
+                        "directory (replacing an earlier import), for forecast score and the "
+                        "history chart")
+    p.add_argument("file", type=Path, metavar="FILE", help="the crowd's CSV")
+    question_arg(p)
+    p.add_argument("--outcome", default=None, metavar="ID",
+                   help="for a file without an outcome column (date,probability): the outcome "
+                        "every row is for, a base, all or any")
+    p.set_defaults(func=cmd_crowd)
     return parser
 
 

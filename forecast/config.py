@@ -329,6 +329,24 @@ class EngineSettings(_Strict):
     rationale: Text
 
 
+#: How ``prior_source: both`` combines the elicited and the reference-class priors.
+PoolMethod = Literal["log_linear", "linear"]
+
+
+class PriorPool(_Strict):
+    """``prior_pool`` of ``model.yaml``: how ``prior_source: both`` pools the two priors.
+
+    ``log_linear`` is ``f_e**(1-w) * f_r**w`` (renormalised): a compromise, narrower
+    than either source when they disagree. ``linear`` is the mixture ``(1-w) f_e + w f_r``
+    (Stone's opinion pool): it keeps both sources' modes, so a disagreement shows as a
+    wide, possibly bimodal prior. ``weight`` is ``w``, the reference class's share.
+    """
+
+    method: PoolMethod
+    weight: float = Field(gt=0.0, lt=1.0)
+    rationale: Text
+
+
 class ModelSettings(_Strict):
     """``model.yaml``: pooling, engine, sampler, gate, fast path, prior source, sensitivity."""
 
@@ -344,9 +362,14 @@ class ModelSettings(_Strict):
     #: Where the base rates and the linked evidence effects come from: the elicited
     #: intervals, the reference class (``reference_priors.yaml``), or both pooled.
     prior_source: PriorSource = "elicited"
-    #: With ``both``: the reference class's weight in the log-linear pool (elicited: 1 - w).
-    reference_weight: float = Field(gt=0.0, lt=1.0)
+    #: With ``both``: the pooling rule and the reference class's weight (elicited: 1 - w).
+    prior_pool: PriorPool
     sensitivity: SensitivitySettings
+
+    @property
+    def reference_weight(self) -> float:
+        """The reference class's weight in the pool (``prior_pool.weight``)."""
+        return self.prior_pool.weight
 
 
 # --------------------------------------------------------------------------------------
@@ -379,6 +402,8 @@ class ReferenceInputs(_Strict):
 
     directory: Text
     cases_sha256: Sha256
+    events_sha256: Sha256
+    #: ``hazard.yaml``, the event-history model's settings.
     settings_sha256: Sha256
     #: The question's own coding as a case (``reference_case.yaml``).
     case_sha256: Sha256
@@ -390,7 +415,7 @@ class ReferenceInputs(_Strict):
 class LinkedPriors(_Strict):
     """The content of ``reference_priors.yaml``."""
 
-    schema_version: Literal[1]
+    schema_version: Literal[2]
     question: Identifier
     generated: dt.date
     method: Text
@@ -509,47 +534,71 @@ class Scenarios(_Strict):
 
 
 class FixedFeature(_Strict):
-    """A reference-class feature whose value for the question is known."""
+    """A reference-class feature known when the question's episode began."""
 
     value: Literal[0, 1]
     rationale: Text
 
 
-class UncertainFeature(_Strict):
-    """A reference-class feature given by an evidence variable (or its negation)."""
+class DatedFeature(_Strict):
+    """A time-varying feature that has held since ``date`` (a month, ``YYYY-MM``)."""
+
+    feature: Identifier
+    date: Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+    rationale: Text
+    source: Text
+
+
+class LinkedFeature(_Strict):
+    """A reference-class feature that an evidence variable (or its negation) decides."""
 
     variable: Identifier
     negate: bool = False
     rationale: Text
 
 
-class ReferenceCase(_Strict):
-    """``reference_case.yaml``: how the question maps onto the reference-class features.
+#: Features of a case known at its start (the rest are dated events).
+START_FEATURES: tuple[str, ...] = ("regime_change", "treaty")
 
-    Every feature is coded once: fixed (known now) or uncertain (an evidence
-    variable's state, or its negation, supplies it).
+
+class ReferenceCase(_Strict):
+    """``reference_case.yaml``: the question as a dated case of the reference class.
+
+    The start features are known at the start; each time-varying feature that
+    has held since is dated; ``checked_through`` says when the events were last
+    checked (a feature with no event had not held by then); ``links`` name the
+    features the question's evidence variables decide over the horizon.
     """
 
-    schema_version: Literal[1]
+    schema_version: Literal[2]
     case_id: Text
     patron: Text
-    start_year: int = Field(ge=1945, le=2100)
-    fixed: dict[str, FixedFeature]
-    uncertain: dict[str, UncertainFeature]
+    host: Text
+    start_date: Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+    start: dict[str, FixedFeature]
+    events: list[DatedFeature] = Field(default_factory=list)
+    checked_through: Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+    links: dict[str, LinkedFeature]
     note: Text
 
     @model_validator(mode="after")
     def _cover(self) -> ReferenceCase:
-        both = set(self.fixed) & set(self.uncertain)
-        if both:
-            raise ValueError(f"features {sorted(both)} are both fixed and uncertain")
-        given = set(self.fixed) | set(self.uncertain)
-        if given != set(REFERENCE_FEATURES):
-            raise ValueError(
-                f"code every feature once (missing {sorted(set(REFERENCE_FEATURES) - given)}, "
-                f"unknown {sorted(given - set(REFERENCE_FEATURES))}); features: "
-                f"{', '.join(REFERENCE_FEATURES)}"
-            )
+        varying = [f for f in REFERENCE_FEATURES if f not in START_FEATURES]
+        if set(self.start) != set(START_FEATURES):
+            raise ValueError(f"start: code exactly the start features {list(START_FEATURES)} "
+                             f"(got {sorted(self.start)})")
+        for where, names in (("events", [e.feature for e in self.events]),
+                             ("links", list(self.links))):
+            unknown = sorted(set(names) - set(varying))
+            if unknown:
+                raise ValueError(f"{where}: {unknown} are not time-varying features; "
+                                 f"allowed: {', '.join(varying)}")
+            if len(set(names)) != len(names):
+                raise ValueError(f"{where}: a feature is given twice (only its first onset)")
+        for e in self.events:
+            if not self.start_date[:7] <= e.date <= self.checked_through:
+                raise ValueError(f"events: {e.feature} dated {e.date}, outside the episode "
+                                 f"{self.start_date}..{self.checked_through}")
         return self
 
 
@@ -750,9 +799,9 @@ def _load_case(directory: Path, evidence: Evidence) -> ReferenceCase | None:
     parsed, _ = _parse(path, ReferenceCase)
     known = [v.id for v in evidence.variables]
     problems = [
-        f"{path}: uncertain.{feature}.variable: unknown evidence variable {u.variable!r}; "
+        f"{path}: links.{feature}.variable: unknown evidence variable {u.variable!r}; "
         f"allowed: {', '.join(known)}"
-        for feature, u in parsed.uncertain.items() if u.variable not in known
+        for feature, u in parsed.links.items() if u.variable not in known
     ]
     if problems:
         raise ConfigError(problems)
@@ -795,7 +844,8 @@ def _load_link(directory: Path, question: Question, evidence: Evidence
             f"question.yaml now gives {years:.3f} (created to horizon); stale: re-run "
             f"`forecast reference link {directory}`")
     ref = repo_path(linked.reference.directory)
-    for field, name in (("cases_sha256", "cases.csv"), ("settings_sha256", "model.yaml")):
+    for field, name in (("cases_sha256", "cases.csv"), ("events_sha256", "events.csv"),
+                        ("settings_sha256", "hazard.yaml")):
         try:
             digest = hashlib.sha256((ref / name).read_bytes()).hexdigest()
         except OSError:

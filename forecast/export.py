@@ -28,11 +28,14 @@ from forecast.reference import OutsideView, outside_view
 from forecast.tables import diagnostics_table, headline_table, ledger_table
 
 #: The chart set, in briefing order; each name is also the file stem. ``prior_sources``
-#: is drawn only for a question with a current ``reference_priors.yaml``; the two
-#: ``outside_view_*`` charts only when the briefing has the outside view.
+#: is drawn only for a question with a current ``reference_priors.yaml``;
+#: ``outside_view_survival`` only for a question coded as a case (``reference_case.yaml``)
+#: when the briefing has the event-history fit, whose hazard coefficients then replace the
+#: old episode-coded model's in ``outside_view_coefficients``; the other ``outside_view_*``
+#: chart only when the briefing has the (old) outside view.
 CHARTS = ("headline", "history", "contributions", "scenarios", "tornado",
-          "value_of_information", "prior_sources", "outside_view_coefficients",
-          "outside_view_calibration", "diagnostics", "priors")
+          "value_of_information", "prior_sources", "outside_view_survival",
+          "outside_view_coefficients", "outside_view_calibration", "diagnostics", "priors")
 
 
 @dataclass
@@ -46,12 +49,15 @@ class Briefing:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     outside: OutsideView | None = None
     findings: Findings | None = None
+    hazard: object | None = None  # forecast.hazard.HazardFit, when the briefing has it
+    backtest: object | None = None  # forecast.hazard_backtest.HazardBacktest, likewise
 
 
 def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out",
                    interventions: Mapping[str, Mapping[str, int]] | None = None,
                    forecast: Forecast | None = None,
-                   outside: OutsideView | bool = True) -> Briefing:
+                   outside: OutsideView | bool = True, hazard_fit: object = True,
+                   backtest: object = True) -> Briefing:
     """Compute the forecast and every table of the briefing.
 
     Parameters
@@ -70,6 +76,17 @@ def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out"
         leave-one-out calibration): ``True`` uses the fit stored under
         ``forecast_out/reference_class/`` or fits and stores it (about 15 s, once per
         set of inputs); ``False`` leaves it out; an :class:`OutsideView` is used as given.
+    hazard_fit
+        The event-history fit (:mod:`forecast.hazard`) for the survival chart and the
+        hazard coefficients: ``True`` uses the one stored under
+        ``forecast_out/reference_class/`` or fits and stores it; ``False`` leaves it out;
+        a :class:`forecast.hazard.HazardFit` is used as given. Ignored for a question
+        without ``reference_case.yaml``.
+    backtest
+        The hazard model's as-of-origin backtest for the calibration chart: ``True`` uses
+        the one stored under ``forecast_out/reference_class/`` or computes and stores it
+        (about a minute, once per fit); ``False`` leaves it out; a
+        :class:`forecast.hazard_backtest.HazardBacktest` is used as given.
     """
     config = forecast.config if forecast is not None else load_question(question_dir)
     items = load_ledger(config)
@@ -104,7 +121,50 @@ def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out"
         b.tables["outside_view_coefficients"] = outside.coefficients
         b.tables["outside_view_calibration"] = outside.calibration
         b.tables["outside_view_scores"] = outside.scores
+    if hazard_fit is not False and config.reference_case is not None:
+        if hazard_fit is True:
+            from forecast.reference_store import cached_hazard_fit
+
+            hazard_fit = cached_hazard_fit(forecast_out)[0]
+        b.hazard = hazard_fit
+        b.tables["outside_view_survival"] = _survival(b)
+        b.tables["outside_view_coefficients"] = hazard_fit.coefficients().rename(columns={
+            "hazard_odds_ratio": "odds_ratio", "lower": "or_lower", "upper": "or_upper"})
+        if backtest is True:
+            from forecast.reference_store import cached_hazard_backtest
+
+            backtest = cached_hazard_backtest(forecast_out, hazard_fit)[0]
+        if backtest is not False:
+            b.backtest = backtest
+            b.tables["outside_view_calibration"] = backtest.calibration
+            b.tables["outside_view_scores"] = backtest.scores
     return b
+
+
+def _survival(b: Briefing) -> pd.DataFrame:
+    """History's survival curves for the question, with the question's own forecasts at the
+    horizon as points: the analysts' prior, the pooled prior (when linked) and the forecast
+    given the news, for the first base."""
+    from forecast.history_view import survival_table
+
+    lead = b.config.bases[0]
+    name = {o.id: o.name for o in b.config.question.outcomes}[lead]
+    points: dict[str, tuple[float, float, float]] = {}
+    sources = b.tables.get("prior_sources")
+    if sources is not None:
+        at = sources[sources["outcome"] == lead].set_index(["source", "stage"])
+        for label, key in ((f"analysts' prior ({name})", ("elicited", "prior")),
+                           (f"pooled prior, analysts and history ({name})", ("both", "prior"))):
+            if key in at.index:
+                r = at.loc[key]
+                points[label] = (float(r["p"]), float(r["lower"]), float(r["upper"]))
+    else:
+        s = b.prior.probabilities()[lead]
+        points[f"analysts' prior ({name})"] = (s.mean, s.lower, s.upper)
+    s = b.forecast.probabilities()[lead]
+    points[f"the forecast given the news, priors {b.config.prior_source} ({name})"] = (
+        s.mean, s.lower, s.upper)
+    return survival_table(b.config, b.hazard, today=b.forecast.as_of, points=points)
 
 
 def _last_recorded(items: list[NewsItem]):
@@ -141,18 +201,43 @@ def chart_figures(b: Briefing) -> dict[str, Figure]:
         figures["prior_sources"] = charts.plot_prior_sources(
             t["prior_sources"], footer_text=foot, mass=mass, xlabel=words.axis,
             title="Where the priors come from: analysts, history, or both")
+    if "outside_view_survival" in t:
+        from forecast.charts.survival import plot_survival
+
+        h = b.hazard
+        h_foot = (f"{b.config.question.title} | hazard model, {len(h.cases)} cases, seed "
+                  f"{h.settings.sampler.seed} | as of {b.forecast.as_of.isoformat()} | "
+                  f"horizon {b.config.question.horizon.isoformat()}")
+        figures["outside_view_survival"] = plot_survival(
+            t["outside_view_survival"], footer_text=h_foot, mass=h.settings.credible_mass,
+            title="How long bases last after a shock: history and the question's model")
+        figures["outside_view_coefficients"] = charts.plot_coefficients(
+            t["outside_view_coefficients"], footer_text=h_foot, higher="lost",
+            mass=h.settings.credible_mass,
+            title="The event-history model: what raises the yearly odds of losing a base"
+                  + ("" if h.converged else " (fit FAILED its convergence gate)"))
     if b.outside is not None:
         o = b.outside
         failed = "" if o.converged else " (fit FAILED its convergence gate)"
         o_foot = (f"{o.footer(b.config.question.title)} | as of {b.forecast.as_of.isoformat()}"
                   f" | horizon {b.config.question.horizon.isoformat()}")
-        figures["outside_view_coefficients"] = charts.plot_coefficients(
-            o.coefficients, footer_text=o_foot, mass=o.mass,
-            title=f"The outside view: what history says moves retention{failed}")
-        figures["outside_view_calibration"] = charts.plot_reliability(
-            o.calibration, footer_text=o_foot, mass=o.mass, base_rate=o.base_rate,
-            title=f"The outside view, checked: leave-one-out calibration, "
-                  f"{o.n_cases} cases{failed}")
+        if "outside_view_coefficients" not in figures:  # no event-history fit
+            figures["outside_view_coefficients"] = charts.plot_coefficients(
+                o.coefficients, footer_text=o_foot, mass=o.mass,
+                title=f"The old outside view (episode-coded, hindsight): what moves "
+                      f"retention{failed}")
+    if b.backtest is not None:
+        from forecast.charts.outside_view import plot_backtest_reliability
+
+        bt = b.backtest
+        n = bt.scores.groupby("origin")["n_cases"].max()
+        at_risk = ", ".join(f"{v} at {k} y" for k, v in n.items())
+        figures["outside_view_calibration"] = plot_backtest_reliability(
+            bt.calibration, scores=bt.scores, mass=b.hazard.settings.credible_mass,
+            footer_text=(f"{b.config.question.title} | hazard model, {len(b.hazard.cases)} "
+                         f"cases (at risk: {at_risk}) | each case's shock left out | "
+                         f"as of {b.forecast.as_of.isoformat()} | horizon "
+                         f"{b.config.question.horizon.isoformat()}"))
     return {name: figures[name] for name in CHARTS if name in figures}
 
 
@@ -183,7 +268,8 @@ def export_charts(question_dir: str | Path, out_dir: str | Path,
                   formats: tuple[str, ...] = ("png", "svg", "pdf"), dpi: int | None = None,
                   *, forecast_out: str | Path = "out",
                   interventions: Mapping[str, Mapping[str, int]] | None = None,
-                  outside: OutsideView | bool = True) -> pd.DataFrame:
+                  outside: OutsideView | bool = True, hazard_fit: object = True,
+                  backtest: object = True) -> pd.DataFrame:
     """Write the whole chart set of a question and its index.
 
     Parameters
@@ -200,8 +286,9 @@ def export_charts(question_dir: str | Path, out_dir: str | Path,
         Where fits are stored and reused.
     interventions
         Named scenario combinations for the scenario matrix.
-    outside
-        The outside view (see :func:`build_briefing`).
+    outside, hazard_fit, backtest
+        The outside view, the event-history fit and its backtest (see
+        :func:`build_briefing`).
 
     Returns
     -------
@@ -210,5 +297,5 @@ def export_charts(question_dir: str | Path, out_dir: str | Path,
         to ``out_dir``), ``bytes, sha256``.
     """
     b = build_briefing(question_dir, forecast_out=forecast_out, interventions=interventions,
-                       outside=outside)
+                       outside=outside, hazard_fit=hazard_fit, backtest=backtest)
     return write_charts(chart_figures(b), out_dir, formats=tuple(formats), dpi=dpi)

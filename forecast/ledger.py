@@ -33,6 +33,15 @@ sources, in ``README.md``, "How an item is weighed"):
    correlated in the same way (rho), so a report split into identical items of a
    rho = 1 thread is exactly the one report.
 
+5. **Retractions.** A later entry of the ledger may retract an earlier item (a
+   report later shown false, or a duplicate of another) with a ``reason`` and a
+   ``source`` (:class:`Retraction`). Nothing is edited: the item stays in the file,
+   and from the retraction's ``date`` on it stops counting (:func:`items_as_of`);
+   a forecast as of an earlier date still counts it. Its cluster and thread are
+   weighed again without it (the next strongest repeat stands for the cluster; the
+   thread's effective number of reports falls by its increment), exactly as if it
+   had never been entered.
+
 The result does not depend on the order of the items, and an item with ratio 1
 or credibility 0 adds exactly nothing.
 """
@@ -59,11 +68,14 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
     PlainValidator,
+    PrivateAttr,
     Strict,
     StringConstraints,
+    Tag,
     ValidationError,
     model_validator,
 )
@@ -176,6 +188,20 @@ class NewsItem(BaseModel):
     thread: ItemId | None = None
     notes: Text | None = None
     recorded: Moment | None = None
+    # The later ledger entry that retracts this item, set when the ledger is read (never
+    # written with the item: the retraction is an entry of its own).
+    _retraction: Retraction | None = PrivateAttr(default=None)
+
+    @property
+    def retraction(self) -> Retraction | None:
+        """The entry retracting this item, if the ledger holds one (see :class:`Retraction`)."""
+        return self._retraction
+
+    def with_retraction(self, retraction: Retraction | None) -> NewsItem:
+        """A copy of the item carrying ``retraction`` (None: the item as it stood before)."""
+        copy = self.model_copy()
+        copy._retraction = retraction
+        return copy
 
     def to_yaml_dict(self) -> dict[str, Any]:
         """The item as it is written to the ledger (dates as ISO text, no empty fields)."""
@@ -183,13 +209,58 @@ class NewsItem(BaseModel):
         return data
 
 
+class Retraction(BaseModel):
+    """A later ledger entry withdrawing an earlier item: a report shown false, or a duplicate.
+
+    The ledger stays append-only: the item stays where it is, and from the retraction's
+    ``date`` on it stops counting (a forecast as of an earlier date still counts it).
+    ``retracts`` must name an item earlier in the ledger that no other entry has
+    retracted; a retraction cannot itself be retracted (a retraction found wrong is
+    answered by entering the report again as a new item, with its own id and date).
+    ``reason`` says why and ``source`` who showed it (the outlet's correction, the
+    debunking report), as a news item names its source.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    id: ItemId
+    date: Date
+    retracts: ItemId
+    reason: Text
+    source: Text
+    url: Annotated[str, AfterValidator(_url)] | None = None
+    notes: Text | None = None
+    recorded: Moment | None = None
+
+    def to_yaml_dict(self) -> dict[str, Any]:
+        """The entry as it is written to the ledger (dates as ISO text, no empty fields)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def _entry_kind(value: Any) -> str:
+    """Which kind of ledger entry a mapping is: ``retraction`` (it names what it retracts,
+    or gives a reason and no headline) or ``item``."""
+    if isinstance(value, Retraction):
+        return "retraction"
+    if isinstance(value, dict) and ("retracts" in value
+                                    or ("reason" in value and "headline" not in value)):
+        return "retraction"
+    return "item"
+
+
+#: One entry of the ledger's ``items`` list: a news item or a retraction of one.
+Entry = Annotated[Annotated[NewsItem, Tag("item")] | Annotated[Retraction, Tag("retraction")],
+                  Discriminator(_entry_kind)]
+
+
 class Ledger(BaseModel):
-    """``news.yaml``: the question id and its items, in the order recorded."""
+    """``news.yaml``: the question id and its entries (items, retractions), in the order
+    recorded."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     schema_version: Literal[1]
     question: str
-    items: list[NewsItem] | None = None
+    items: list[Entry] | None = None
 
 
 class LedgerError(ValueError):
@@ -371,7 +442,7 @@ def check_item(
             f"{where}: bears_on: unknown variable {item.bears_on!r}; "
             f"allowed: {', '.join(targets)}"
         )
-    ids = existing if isinstance(existing, set) else {e.id for e in existing}
+    ids = existing if isinstance(existing, set) else entry_ids(existing)
     if item.id in ids:
         raise LedgerError(f"{where}: id: duplicate id {item.id!r}; it is already in the ledger")
     if item.date > today:
@@ -380,6 +451,78 @@ def check_item(
         raise LedgerError(
             f"{where}: thread: {item.thread!r} needs {config.directory / 'threads.yaml'}, "
             "which declares the question's threads and the default_dependence of others")
+
+
+def entry_ids(items: list[NewsItem]) -> set[str]:
+    """The ids of a ledger's entries: its items and the retractions they carry."""
+    return {e.id for e in items} | {e.retraction.id for e in items if e.retraction is not None}
+
+
+def check_retraction(
+    retraction: Retraction,
+    existing: list[NewsItem],
+    *,
+    today: dt.date | None = None,
+    where: str = "retraction",
+    ids: set[str] | None = None,
+    retractions: dict[str, Retraction] | None = None,
+) -> NewsItem:
+    """Check a retraction against the entries before it; return the item it retracts.
+
+    ``existing`` are the items before it (carrying their retractions, as
+    :func:`load_ledger` returns them); ``ids`` and ``retractions`` (the earlier
+    retractions by id) may be passed by a caller that keeps them as it reads.
+
+    Raises
+    ------
+    LedgerError
+        Naming the field: a duplicate ``id``; ``retracts`` naming no earlier item, naming
+        a retraction, or an item already retracted; a ``date`` after today or before the
+        date of the item it retracts.
+    """
+    today = today or dt.date.today()
+    ids = entry_ids(existing) if ids is None else ids
+    if retractions is None:
+        retractions = {i.retraction.id: i.retraction for i in existing
+                       if i.retraction is not None}
+    if retraction.id in ids:
+        raise LedgerError(f"{where}: id: duplicate id {retraction.id!r}; it is already in "
+                          "the ledger")
+    target = retraction.retracts
+    if target in retractions:
+        raise LedgerError(
+            f"{where}: retracts: {target!r} is itself a retraction; a retraction cannot be "
+            "retracted (if it was wrong, enter the report again as a new item, with its own "
+            "id and date)")
+    found = next((i for i in reversed(existing) if i.id == target), None)
+    if found is None:
+        import difflib
+
+        close = difflib.get_close_matches(target, [i.id for i in existing], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise LedgerError(f"{where}: retracts: no earlier item has the id {target!r}{hint}; "
+                          "a retraction names an item entered before it")
+    if found.retraction is not None:
+        r = found.retraction
+        raise LedgerError(f"{where}: retracts: item {target!r} is already retracted, by "
+                          f"{r.id!r} as of {r.date}; an item is retracted once")
+    if retraction.date > today:
+        raise LedgerError(f"{where}: date: {retraction.date} is after today ({today})")
+    if retraction.date < found.date:
+        raise LedgerError(f"{where}: date: {retraction.date} is before the date of the item "
+                          f"it retracts ({target!r}, {found.date}); a report cannot be "
+                          "withdrawn before it was made")
+    return found
+
+
+def parse_retraction(data: Any, *, where: str = "retraction") -> Retraction:
+    """Validate raw data as a retraction, with errors naming the field."""
+    if not isinstance(data, dict):
+        raise LedgerError(f"{where}: (top level): expected a mapping of fields")
+    try:
+        return Retraction.model_validate(data)
+    except ValidationError as exc:
+        raise LedgerError("\n".join(format_validation_error(Path(where), exc))) from None
 
 
 def parse_item(data: Any, *, where: str = "item") -> NewsItem:
@@ -418,27 +561,105 @@ def _read(config, path, *, today=None) -> tuple[list[NewsItem], bytes]:
         with gc_paused():
             ledger = Ledger.model_validate(data)
     except ValidationError as exc:
-        raise LedgerError("\n".join(format_validation_error(path, exc))) from None
+        raise LedgerError("\n".join(_untagged(format_validation_error(path, exc)))) from None
     if ledger.question != config.id:
         raise LedgerError(
             f"{path}: question: ledger is for {ledger.question!r}, not {config.id!r}"
         )
     items: list[NewsItem] = []
     seen: set[str] = set()  # one running set keeps reading linear in the number of items
-    for i, item in enumerate(ledger.items or []):
-        check_item(config, item, seen, today=today, where=f"{path}: items[{i}]")
-        items.append(item)
-        seen.add(item.id)
+    retractions: dict[str, Retraction] = {}
+    position: dict[str, int] = {}
+    for i, entry in enumerate(ledger.items or []):
+        where = f"{path}: items[{i}]"
+        if isinstance(entry, Retraction):
+            target = check_retraction(entry, items, today=today, where=where, ids=seen,
+                                      retractions=retractions)
+            items[position[target.id]] = target.with_retraction(entry)
+            retractions[entry.id] = entry
+        else:
+            check_item(config, entry, seen, today=today, where=where)
+            position[entry.id] = len(items)
+            items.append(entry)
+        seen.add(entry.id)
     return items, raw
 
 
+def _untagged(lines: list[str]) -> list[str]:
+    """Error lines without the entry kind pydantic puts in a location (``items[3].item.lr``
+    reads ``items[3].lr``)."""
+    return [re.sub(r"\]\.(item|retraction)(?=[.:])", "]", line, count=1) for line in lines]
+
+
+def ledger_entries(items: list[NewsItem]) -> list[NewsItem | Retraction]:
+    """Every entry of a ledger read by :func:`load_ledger`: its items, each retraction
+    right after the item it retracts."""
+    out: list[NewsItem | Retraction] = []
+    for item in items:
+        out.append(item)
+        if item.retraction is not None:
+            out.append(item.retraction)
+    return out
+
+
 def items_as_of(items: list[NewsItem], as_of: dt.date | None) -> list[NewsItem]:
-    """The items known on ``as_of`` (all of them when ``as_of`` is None)."""
-    return [i for i in items if as_of is None or i.date <= as_of]
+    """The items counting on ``as_of``: dated by then and not retracted by then.
+
+    An item retracted on or before ``as_of`` is left out; one retracted later counts,
+    and is returned as it stood then (without its retraction). ``as_of`` None: every
+    item not retracted.
+    """
+    out = []
+    for item in items:
+        if as_of is not None and item.date > as_of:
+            continue
+        r = item.retraction
+        if r is not None:
+            if as_of is None or r.date <= as_of:
+                continue
+            item = item.with_retraction(None)
+        out.append(item)
+    return out
+
+
+def ledger_at(items: list[NewsItem], when: dt.datetime) -> list[NewsItem]:
+    """The ledger as it stood at ``when`` (UTC), by the entries' ``recorded`` stamps.
+
+    Items entered after ``when`` are left out, and a retraction entered after it is
+    taken off its item. Entries without a stamp count as entered before every stamped
+    one (the seeded ledger's items, entered by hand before stamps were kept).
+    """
+    when = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when
+
+    def by_then(stamp: dt.datetime | None) -> bool:
+        if stamp is None:
+            return True
+        return (stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp) <= when
+
+    out = []
+    for item in items:
+        if not by_then(item.recorded):
+            continue
+        if item.retraction is not None and not by_then(item.retraction.recorded):
+            item = item.with_retraction(None)
+        out.append(item)
+    return out
+
+
+def retracted_as_of(items: list[NewsItem], as_of: dt.date | None) -> list[NewsItem]:
+    """The items retracted on or before ``as_of`` (every retracted item when None)."""
+    return [i for i in items if i.retraction is not None
+            and (as_of is None or i.retraction.date <= as_of)]
 
 
 def evidence_from(config: QuestionConfig, items: list[NewsItem]) -> Evidence:
-    """Reduce items to the evidence: clusters counted once, threads by Kish's design effect."""
+    """Reduce items to the evidence: clusters counted once, threads by Kish's design effect.
+
+    An item carrying a retraction (a whole ledger as :func:`load_ledger` reads it) is
+    left out: it no longer counts. For the evidence as of a date before a retraction,
+    pass :func:`items_as_of`, which returns such an item as it stood then.
+    """
+    items = [i for i in items if i.retraction is None]
     variables, bases = config.variables, config.bases
     targets = variables + bases
     own = {item.id: item_loglr(config, item) for item in items}
@@ -508,7 +729,7 @@ def empty_ledger_text(question_id: str) -> str:
     )
 
 
-def _item_text(item: NewsItem, indent: str) -> str:
+def _item_text(item: NewsItem | Retraction, indent: str) -> str:
     body = yaml.safe_dump([item.to_yaml_dict()], sort_keys=False, allow_unicode=True, width=88)
     return "".join(indent + line if line.strip() else line for line in body.splitlines(True))
 
@@ -584,7 +805,7 @@ def _walk_items(events) -> tuple[int, list[list[tuple]]] | None:
     return (count, last) if items_done else None
 
 
-def _appended(raw: bytes, item: NewsItem, old_ids: list[str], path: Path) -> bytes:
+def _appended(raw: bytes, item: NewsItem | Retraction, old_ids: list[str], path: Path) -> bytes:
     """The old bytes followed by the item, in whichever list indentation the file uses.
 
     Refuses to return anything that would not read back as the old items plus the
@@ -649,6 +870,40 @@ def append_item(
     LedgerError
         If the item or the existing ledger is invalid; nothing is written.
     """
+    def check(existing, path):
+        check_item(config, item, existing, today=today, where=f"{path}: new item")
+
+    return _append(config, item, check, today=today, known=known)
+
+
+def append_retraction(
+    config: QuestionConfig, retraction: Retraction, *, today: dt.date | None = None,
+    known: tuple[list[NewsItem], bytes] | None = None,
+) -> list[NewsItem]:
+    """Validate and append a retraction to the ledger, as :func:`append_item` appends an item.
+
+    The item it retracts stays as it was, byte for byte; the ledger read back carries
+    the retraction on it (:attr:`NewsItem.retraction`).
+
+    Returns
+    -------
+    list of NewsItem
+        The ledger's items after the append.
+
+    Raises
+    ------
+    LedgerError
+        If the retraction (:func:`check_retraction`) or the existing ledger is invalid;
+        nothing is written.
+    """
+    def check(existing, path):
+        check_retraction(retraction, existing, today=today, where=f"{path}: new retraction")
+
+    return _append(config, retraction, check, today=today, known=known)
+
+
+def _append(config, entry, check, *, today, known) -> list[NewsItem]:
+    """Append one entry (an item or a retraction) under the lock, atomically."""
     path = ledger_path(config)
     with FileLock(str(path) + ".lock", timeout=30):
         if not path.exists():
@@ -660,14 +915,18 @@ def append_item(
         if not existing:
             # Nothing to preserve: start from the canonical layout, whose items list comes last.
             raw = empty_ledger_text(config.id).encode()
-        check_item(config, item, existing, today=today, where=f"{path}: new item")
-        stamped = item.model_copy(
-            update={"recorded": item.recorded or dt.datetime.now(dt.UTC).replace(microsecond=0)}
-        )
+        check(existing, path)
+        # to the microsecond, like the record's issued times: an entry made in the same
+        # second as an issued forecast is still placed before or after it (forecast diff)
+        stamped = entry.model_copy(update={"recorded": entry.recorded or dt.datetime.now(dt.UTC)})
         if raw and not raw.endswith(b"\n"):
             raw += b"\n"
-        new_raw = _appended(raw, stamped, [i.id for i in existing], path)
+        old_ids = [e.id for e in ledger_entries(existing)]
+        new_raw = _appended(raw, stamped, old_ids, path)
         atomic_write(path, new_raw)
+        if isinstance(stamped, Retraction):
+            return [i.with_retraction(stamped) if i.id == stamped.retracts else i
+                    for i in existing]
         return [*existing, stamped]
 
 

@@ -8,6 +8,9 @@ so NUTS samples only continuous parameters::
     p_state[k]   ~ Beta(elicited)          P(evidence state k true by the horizon)
     p_base[b]    ~ Beta(elicited)          P(keep base b | every state false)
     effect_mu[k] ~ Normal(elicited log OR) effect shared by the bases
+                   (under prior_source: both with prior_pool.method: linear, these two
+                   are two-component mixtures, pm.Mixture: the indicator of the source
+                   is summed out, so NUTS still sees only continuous parameters)
     effect_sd    ~ HalfNormal(model.yaml)  how much the bases' effects differ
     effect_z     ~ Normal(0, 1)            (non-centred partial pooling)
     beta[b, k]   = effect_mu[k] + effect_sd * effect_z[b, k]
@@ -19,12 +22,13 @@ News enters through two data containers, ``state_loglr`` (K) and
 
 from __future__ import annotations
 
+import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 from pymc_extras.prior import Prior
 
 from forecast.config import QuestionConfig
-from forecast.elicit import resolved_priors
+from forecast.elicit import is_mixture, resolved_priors
 from forecast.exact import state_matrix
 from forecast.ledger import Evidence
 
@@ -57,8 +61,8 @@ def build_model(config: QuestionConfig, evidence: Evidence) -> pm.Model:
         outcome_loglr = pm.Data("outcome_loglr", evidence.outcome_loglr, dims="base")
 
         p_state = Prior.from_dict(priors["p_state"]).create_variable("p_state")
-        p_base = Prior.from_dict(priors["p_base"]).create_variable("p_base")
-        effect_mu = Prior.from_dict(priors["effect_mu"]).create_variable("effect_mu")
+        p_base = _slot("p_base", priors["p_base"])
+        effect_mu = _slot("effect_mu", priors["effect_mu"])
         effect_sd = Prior.from_dict(priors["effect_sd"]).create_variable("effect_sd")
         effect_z = pm.Normal("effect_z", 0.0, 1.0, dims=("base", "evidence"))
         beta = pm.Deterministic(
@@ -92,6 +96,21 @@ def build_model(config: QuestionConfig, evidence: Evidence) -> pm.Model:
         pm.Deterministic("p_any", pt.dot(weight, 1.0 - none))
         pm.Deterministic("p_state_post", pt.dot(weight, s), dims="evidence")
     return model
+
+
+def _slot(name: str, prior: dict):
+    """One slot's prior as a model variable: a pymc-extras ``Prior``, or for a linear pool
+    (:func:`forecast.elicit.mixture`) a ``pm.Mixture`` of its elicited and reference
+    components with weights ``1 - w, w`` per entry (the latent source marginalised)."""
+    if not is_mixture(prior):
+        return Prior.from_dict(prior).create_variable(name)
+    kw = prior["kwargs"]
+    dist = {"Beta": pm.Beta, "Normal": pm.Normal}[prior["family"]]
+    w = np.asarray(kw["weight"], dtype=float)
+    parts = [dist.dist(**{k: np.asarray(v, dtype=float) for k, v in kw[c].items()})
+             for c in ("elicited", "reference")]
+    return pm.Mixture(name, w=np.stack([1.0 - w, w], axis=-1), comp_dists=parts,
+                      dims=tuple(prior["dims"]))
 
 
 def _coupled_outcomes(eta, v, coupling: float):

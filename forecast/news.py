@@ -1,9 +1,11 @@
-"""Record news and see what it did: ``update`` and ``history``.
+"""Record news and see what it did: ``update``, ``retract`` and ``history``.
 
 One job: the analyst-facing news workflow on top of :mod:`forecast.ledger`
 (storage) and :mod:`forecast.engine` (computation). An update validates the item,
 computes the forecast before it, appends it atomically, and computes the
-forecast after it, by the fast path whenever the reweighting can be trusted.
+forecast after it, by the fast path whenever the reweighting can be trusted. A
+retraction does the same for a later entry that withdraws an earlier item: the
+forecast after it is the forecast without the item's term.
 """
 
 from __future__ import annotations
@@ -18,14 +20,21 @@ from forecast import fmt
 from forecast.config import QuestionConfig, load_question
 from forecast.engine import Forecast, compute, reweight
 from forecast.ledger import (
+    LedgerError,
     NewsItem,
+    Retraction,
     append_item,
+    append_retraction,
     check_item,
+    check_retraction,
     evidence_from,
     item_credibility,
     item_loglr,
+    items_as_of,
+    ledger_at,
     load_ledger,
     parse_item,
+    parse_retraction,
     read_ledger,
 )
 
@@ -183,6 +192,82 @@ def update(
     return UpdateResult(item=ledger[-1], before=before, after=after, ledger=ledger)
 
 
+@dataclass(repr=False)
+class RetractionResult(UpdateResult):
+    """The forecast before and after a retraction; ``item`` is the item it withdrew."""
+
+    retraction: Retraction | None = None
+
+    def __repr__(self) -> str:
+        moves = "; ".join(
+            f"{r['outcome']} {fmt.pct(r['before'])} -> {fmt.pct(r['after'])} "
+            f"({fmt.pp(r['change_pp'])})" for r in self.contribution_rows())
+        return (f"<RetractionResult {self.retraction.id} retracts {self.item.id} "
+                f"({self.after.path}): {moves}>")
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        r = self.retraction
+        head = (f"<p><b>Retracted</b> {escape(self.item.id)} ({escape(self.item.headline)}) "
+                f"as of {r.date}: {escape(r.reason)} ({escape(r.source)})</p>")
+        return head + super()._repr_html_().split("</p>", 1)[1]
+
+    def to_dict(self) -> dict[str, Any]:
+        """``forecast run`` keys for the new forecast, plus ``before``, ``retraction`` and
+        ``item`` (the item withdrawn, as entered)."""
+        out = self.after.to_dict()
+        out["before"] = self.before.to_dict()
+        out["retraction"] = self.retraction.model_dump(mode="json", exclude_none=True)
+        out["item"] = self.item.model_dump(mode="json", exclude_none=True)
+        out["item"]["contribution"] = {
+            row["outcome"]: {"pp": row["change_pp"], "logodds": row["change_logodds"]}
+            for row in self.contribution_rows()
+        }
+        return out
+
+
+def retract(
+    question: str | Path | QuestionConfig,
+    retraction: Retraction | dict[str, Any],
+    *,
+    out: str | Path = "out",
+    today: dt.date | None = None,
+    seed: int | None = None,
+    progressbar: bool = False,
+    where: str = "retraction",
+    engine: str | None = None,
+) -> RetractionResult:
+    """Record a retraction of an earlier item and return the forecast before and after it.
+
+    Both forecasts are as of today: a retraction dated in the past stops the item
+    counting in the reconstruction from that date on, while forecasts already issued
+    stay in the record as they were. The forecast after is computed by the same fast
+    path as an update: the exact engine weights the draws it already has without the
+    item's term, NUTS reweights the fit just used while its k-hat can be trusted.
+
+    Raises
+    ------
+    forecast.ledger.LedgerError
+        For an invalid retraction (no such earlier item, a retraction retracted, an item
+        retracted twice, a date after today or before the item's): nothing is written.
+    """
+    config = _config(question)
+    today = today or dt.date.today()
+    if not isinstance(retraction, Retraction):
+        retraction = parse_retraction(retraction, where=where)
+    existing, raw = read_ledger(config, today=today)
+    target = check_retraction(retraction, existing, today=today, where=where)
+    before = compute(config, existing, out=out, as_of=today, seed=seed, progressbar=progressbar,
+                     engine=engine)
+    ledger = append_retraction(config, retraction, today=today, known=(existing, raw))
+    after = compute(config, ledger, out=out, as_of=today, seed=seed, reweight_from=[before.fit],
+                    progressbar=progressbar, engine=engine)
+    withdrawn = next(i for i in ledger if i.id == target.id)
+    return RetractionResult(item=withdrawn, before=before, after=after, ledger=ledger,
+                            retraction=withdrawn.retraction)
+
+
 def history(
     question: str | Path | QuestionConfig,
     *,
@@ -192,20 +277,24 @@ def history(
     progressbar: bool = False,
     engine: str | None = None,
 ) -> pd.DataFrame:
-    """The forecast as it stood after each ledger date, from the items known by then.
+    """The reconstruction: the forecast after each ledger date, from the items counting then.
 
+    Today's priors and model on the items dated by each day (and not retracted by
+    then): not what was issued on the day (that is the record, :mod:`forecast.record`).
     Every point comes from the draws of one forecast of the whole ledger (the
     exact engine's prior draws, or the NUTS fit of the whole ledger) weighted
-    exactly to the items known then, so the history is the same on every run
+    exactly to the items counting then, so the history is the same on every run
     with the same seed whatever else is in the cache; a date whose weights are
-    not trusted is computed on its own items.
+    not trusted is computed on its own items. A retraction's date is a step of its
+    own: from it the retracted item no longer counts.
 
     Returns
     -------
     pandas.DataFrame
         Tidy: one row per (date, outcome) with ``p``, ``lower``, ``upper``,
-        ``mcse``, ``n_items``, ``new_items`` and ``path``. The first date is
-        ``None``: the prior, before any news.
+        ``mcse``, ``n_items`` (the items counting), ``new_items``, ``path``, ``khat``,
+        ``retracted`` (the items retracted that day, comma-separated) and ``layer``
+        (``reconstruction``). The first date is ``None``: the prior, before any news.
     """
     import pandas as pd
 
@@ -213,13 +302,17 @@ def history(
     items = load_ledger(config, today=today)
     full = compute(config, items, out=out, as_of=today, seed=seed, allow_reweight=False,
                    progressbar=progressbar, engine=engine)
-    dates: list[dt.date | None] = [None, *sorted({i.date for i in items})]
+    withdrawn = [i for i in items if i.retraction is not None]
+    dates: list[dt.date | None] = [None, *sorted({i.date for i in items}
+                                                 | {i.retraction.date for i in withdrawn})]
     rows = []
     for date in dates:
-        known = [] if date is None else [i for i in items if i.date <= date]
+        known = [] if date is None else items_as_of(items, date)
         new = [] if date is None else sorted(i.id for i in items if i.date == date)
+        gone = [] if date is None else sorted(i.id for i in withdrawn
+                                              if i.retraction.date == date)
         as_of = date or config.question.created
-        if len(known) == len(items):
+        if sorted(i.id for i in known) == sorted(full.evidence.item_ids):
             fc = full
         else:
             fc = reweight(config, full.fit, evidence_from(config, known), as_of)
@@ -243,6 +336,125 @@ def history(
                     "new_items": ",".join(new),
                     "path": fc.path,
                     "khat": fc.khat,
+                    "retracted": ",".join(gone),
+                    "layer": "reconstruction",
                 }
             )
     return pd.DataFrame(rows)
+
+
+def diff_attribution(
+    config: QuestionConfig,
+    items: list[NewsItem],
+    old: dict[str, Any],
+    new: dict[str, Any],
+    *,
+    out: str | Path = "out",
+    seed: int | None = None,
+    engine: str | None = None,
+) -> dict[str, Any]:
+    """Who moved the forecast between two issued forecasts (record entries): Shapley credit.
+
+    The ledger as each forecast saw it is rebuilt from today's ledger ``items`` by the
+    entries' ``recorded`` stamps (:func:`forecast.ledger.ledger_at`) and their as-of
+    dates. The players are the news that changed between them: the items counting in
+    the later forecast and not in the earlier, grouped as
+    :func:`forecast.attribution.shapley` groups them (a thread, else the variable or
+    base), and each item withdrawn (retracted) between them. The value of a set of
+    players is P(keep) under **today's** priors and model given the earlier forecast's
+    items changed by those players, every set weighted exactly on the draws of one
+    forecast; each player's Shapley value is its average marginal move over every
+    order (Shapley, 1953), and within a group the credit is split by each item's share
+    of the group's entered log ratio. The credits add up exactly to ``news_pp``, the
+    move the news made under today's model; ``other_pp`` is the rest of the issued
+    change (changed priors, code or package versions, and Monte Carlo error), which
+    news credit cannot split.
+
+    Returns
+    -------
+    dict
+        ``players`` (one per group or withdrawn item: ``player``, ``items``,
+        ``pp`` per outcome), ``items`` (one per item: ``id``, ``change``
+        (``arrived`` or ``retracted``), ``player``, ``pp`` per outcome), ``news_pp``,
+        ``issued_pp`` and ``other_pp`` per outcome, ``seen`` (how many items today's
+        ledger says each forecast counted, beside what each recorded) and ``model``
+        (what the credits are computed under).
+    """
+    import itertools
+
+    from forecast.attribution import MAX_GROUPS, group_of
+    from forecast.engine import reweight
+    from forecast.record import JOINT, _issued
+
+    before = items_as_of(ledger_at(items, _issued(old)), dt.date.fromisoformat(old["as_of"]))
+    later = ledger_at(items, _issued(new))
+    as_of = dt.date.fromisoformat(new["as_of"])
+    after = items_as_of(later, as_of)
+    was, now = {i.id: i for i in before}, {i.id: i for i in after}
+    arrived = [now[k] for k in sorted(set(now) - set(was))]
+    gone = [was[k] for k in sorted(set(was) - set(now))]
+    players: dict[str, list[NewsItem]] = {}
+    for item in arrived:
+        players.setdefault(group_of(item), []).append(item)
+    for item in gone:
+        players[f"retraction:{item.id}"] = [item]
+    names = sorted(players)
+    if len(names) > MAX_GROUPS:
+        raise LedgerError(f"{len(names)} groups of news changed between the two forecasts: "
+                          f"Shapley credit enumerates 2**{len(names)} sets (at most "
+                          f"{MAX_GROUPS}); diff forecasts closer in time")
+    fc = compute(config, later, out=out, as_of=as_of, seed=seed, engine=engine)
+    keys = {b: b for b in config.bases} | {JOINT[k]: k for k in ("both", "either")}
+    shown = [k for k in config.headline_outcomes if k in keys]
+
+    def value(subset: frozenset) -> dict[str, float]:
+        chosen = [players[names[j]] for j in subset]
+        add = {i.id for group in chosen for i in group if i.id in now}
+        drop = {i.id for group in chosen for i in group if i.id not in now}
+        known = [i for i in before if i.id not in drop] + [now[k] for k in sorted(add)]
+        probs = reweight(config, fc.fit, evidence_from(config, known), as_of).probabilities()
+        return {k: probs[k].mean for k in shown}
+
+    g = len(names)
+    values = {frozenset(s): value(frozenset(s)) for r in range(g + 1)
+              for s in itertools.combinations(range(g), r)}
+    credit = {name: dict.fromkeys(shown, 0.0) for name in names}
+    for j, name in enumerate(names):
+        others = [k for k in range(g) if k != j]
+        for r in range(g):
+            w = math.factorial(r) * math.factorial(g - r - 1) / math.factorial(g)
+            for subset in itertools.combinations(others, r):
+                s = frozenset(subset)
+                for k in shown:
+                    credit[name][k] += w * (values[s | {j}][k] - values[s][k])
+    entered = evidence_from(config, after).entered
+    rows = []
+    for name in names:
+        members = players[name]
+        size = {i.id: abs(entered.get(i.id, 0.0)) for i in members}
+        total = sum(size.values())
+        for item in members:
+            share = size[item.id] / total if total > 0 else 1.0 / len(members)
+            rows.append({"id": item.id, "change": "arrived" if item.id in now else "retracted",
+                         "player": name, "date": item.date.isoformat(),
+                         "headline": item.headline, "bears_on": item.bears_on,
+                         "pp": {k: 100 * credit[name][k] * share for k in shown}})
+    full, empty = values[frozenset(range(g))], values[frozenset()]
+    recorded = {k: (new[group][key]["p"] - old[group][key]["p"])
+                for k, (group, key) in {**{b: ("bases", b) for b in config.bases},
+                                        "all": ("joint", "both"),
+                                        "any": ("joint", "either")}.items()
+                if key in old[group] and key in new[group] and k in shown}
+    news = {k: 100 * (full[k] - empty[k]) for k in shown}
+    return {
+        "model": (f"today's priors and model ({fc.engine} engine, as of {as_of}); the "
+                  "credits add up to news_pp"),
+        "players": [{"player": name, "items": [i.id for i in players[name]],
+                     "pp": {k: 100 * credit[name][k] for k in shown}} for name in names],
+        "items": rows,
+        "news_pp": news,
+        "issued_pp": {k: 100 * v for k, v in recorded.items()},
+        "other_pp": {k: 100 * v - news[k] for k, v in recorded.items()},
+        "seen": {"from": [len(before), old["ledger"]["items"]],
+                 "to": [len(after), new["ledger"]["items"]]},
+    }

@@ -39,6 +39,7 @@ from forecast.ledger import (
     items_as_of,
     ledger_path,
     read_ledger,
+    retracted_as_of,
 )
 from forecast.store import FIT_MODULES, package_versions, source_hash
 
@@ -112,7 +113,9 @@ def entry_for(fc: Forecast, items: list[NewsItem], ledger_raw: bytes) -> dict[st
         est = probs[key]
         return {"p": est.mean, "interval": [est.lower, est.upper], "mcse": est.mcse}
 
-    last = last_item(seen)
+    # the last entry it saw: an item, or a retraction of one (entered by the as-of date)
+    withdrawn = retracted_as_of(items, fc.as_of)
+    last = last_item([*seen, *(i.retraction for i in withdrawn)])
     d = fc.diagnostics()
     return {
         "schema_version": SCHEMA_VERSION,
@@ -139,6 +142,8 @@ def entry_for(fc: Forecast, items: list[NewsItem], ledger_raw: bytes) -> dict[st
             "last_item": None if last is None else last.id,
             "last_recorded": None if last is None or last.recorded is None
             else last.recorded.isoformat(),
+            # items of the ledger withdrawn by a later entry by the as-of date: not counted
+            "retracted": sorted(i.id for i in withdrawn),
         },
     }
 
@@ -306,14 +311,19 @@ def diff_entries(old: dict[str, Any], new: dict[str, Any],
     """What changed between two issued forecasts.
 
     ``arrived``: the ledger items (of ``items``, today's ledger) entered after the first
-    was issued and by the second, by their ``recorded`` stamps; ``unstamped``: items
-    without a stamp, which cannot be placed. ``inputs``: which input hashes differ
-    (``files/<name>``, ``ledger``, ``source``, ``versions/<package>``). ``change``: per
-    outcome (bases, then ``both`` and ``either``) the two probabilities and the change
-    in percentage points.
+    was issued and by the second, by their ``recorded`` stamps; ``retracted``: the
+    retractions entered between them (each naming the item it withdrew, its date, reason
+    and source); ``unstamped``: items without a stamp, which cannot be placed.
+    ``inputs``: which input hashes differ (``files/<name>``, ``ledger``, ``source``,
+    ``versions/<package>``). ``change``: per outcome (bases, then ``both`` and
+    ``either``) the two probabilities and the change in percentage points. The news's
+    credit for the change is :func:`forecast.news.diff_attribution` (it computes).
     """
     t0, t1 = _issued(old), _issued(new)
     arrived = [i for i in items if i.recorded is not None and t0 < _utc(i.recorded) <= t1]
+    withdrawn = [i.retraction for i in items if i.retraction is not None
+                 and i.retraction.recorded is not None
+                 and t0 < _utc(i.retraction.recorded) <= t1]
     a, b = old["inputs"], new["inputs"]
     changed = [f"files/{name}" for name in sorted(set(a["files"]) | set(b["files"]))
                if a["files"].get(name) != b["files"].get(name)]
@@ -338,6 +348,9 @@ def diff_entries(old: dict[str, Any], new: dict[str, Any],
         "items": [old["ledger"]["items"], new["ledger"]["items"]],
         "arrived": [{"id": i.id, "date": i.date.isoformat(), "bears_on": i.bears_on,
                      "recorded": i.recorded.isoformat()} for i in arrived],
+        "retracted": [{"id": r.id, "retracts": r.retracts, "date": r.date.isoformat(),
+                       "reason": r.reason, "source": r.source,
+                       "recorded": r.recorded.isoformat()} for r in withdrawn],
         "unstamped": sum(1 for i in items if i.recorded is None),
         "inputs": changed,
         "change": change,

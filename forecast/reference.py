@@ -37,11 +37,9 @@ from pydantic import (
 )
 
 from forecast.config import (
-    CASE_FILE,
     REFERENCE_FEATURES,
     ConfigError,
     DistSpec,
-    QuestionConfig,
     Sampler,
     Text,
     format_validation_error,
@@ -602,13 +600,14 @@ def report_gate(diagnostics: dict, what: str) -> None:
     warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
 
-def diagnose(tree, gate: ReferenceGate) -> dict:
-    """R-hat, bulk ESS and divergences of the sampled parameters, against the gate."""
+def diagnose(tree, gate: ReferenceGate,
+             names: tuple[str, ...] = ("alpha", "sigma_group", "z_group", "beta")) -> dict:
+    """R-hat, bulk ESS and divergences of the sampled parameters ``names``, against the gate."""
     from arviz_stats.base import array_stats
 
     post = tree["posterior"]
     per_var = {}
-    for name in ("alpha", "sigma_group", "z_group", "beta"):
+    for name in names:
         values = np.asarray(post[name].values, dtype=float)
         values = np.moveaxis(values.reshape(*values.shape[:2], -1), -1, 0)
         per_var[name] = {
@@ -950,187 +949,3 @@ def outside_view(fit: ReferenceFit, bt: Backtest | None = None) -> OutsideView:
         mass=fit.settings.credible_mass,
         cases_sha256=str(fit.cases.attrs.get("sha256", "")),
     )
-
-
-# --------------------------------------------------------------------------------------
-# A question as a case
-# --------------------------------------------------------------------------------------
-
-
-@dataclass
-class QuestionCase:
-    """The history-based P(keep the bases for 5 years), beside the elicited forecast."""
-
-    features: pd.DataFrame  # feature, kind, value, variable, p_true, rationale
-    combinations: pd.DataFrame  # one row per combination of the uncertain features
-    p_retained: float
-    lower: float
-    upper: float
-    comparison: pd.DataFrame  # source, outcome, p, lower, upper, horizon
-    note: str
-
-
-def question_case(question_config: QuestionConfig, forecast=None, *, fit: ReferenceFit,
-                  seed: int | None = None, n_prior_draws: int = 4000) -> QuestionCase:
-    """A question as a reference-class case with uncertain features.
-
-    The coding lives in the question's ``reference_case.yaml``: fixed features
-    with their rationale, and uncertain features tied to evidence variables of
-    the question (for Syria: ``escalation`` -> ``violence``,
-    ``separatist_backing`` -> ``separatist_backing``, NOT ``assad_extradition``
-    -> ``red_line_refused``).
-    The uncertain features are integrated out by exact enumeration of their
-    ``2**U`` combinations, weighting each by its probability under the evidence
-    variables' per-draw probabilities (independent given the parameters, as in
-    the question's model). Each reference-class draw is paired with a draw of the
-    question's forecast (resampled with its PSIS weights, if any), so the interval
-    carries both uncertainties.
-
-    Parameters
-    ----------
-    question_config
-        The validated question; it must have a ``reference_case.yaml``.
-    forecast
-        A :class:`forecast.engine.Forecast` (posterior given the news, or the
-        prior forecast). None: the evidence variables' priors, drawn here.
-    fit
-        The reference-class fit.
-
-    Returns
-    -------
-    QuestionCase
-    """
-    import pandas as pd
-
-    coding = case_coding(question_config)
-    seed = fit.settings.sampler.seed if seed is None else seed
-    rng = np.random.default_rng(seed)
-    variables = question_config.variables
-    p_state, p_keep, source = _question_draws(question_config, forecast, n_prior_draws, seed)
-    d = fit.draws()
-    n = d["beta"].shape[0]
-    take = _resample(rng, p_state.shape[0], n, None if forecast is None else forecast.weights)
-    p_state, p_keep = p_state[take], p_keep[take]
-    uncertain = [f for f in FEATURES if f in coding.uncertain]
-    prob_true = np.empty((n, len(uncertain)))  # P(feature = 1) per draw
-    for j, f in enumerate(uncertain):
-        u = coding.uncertain[f]
-        p = p_state[:, variables.index(u.variable)]
-        prob_true[:, j] = 1.0 - p if u.negate else p
-    frame = {"case_id": [coding.case_id], "patron": [coding.patron],
-             "start_year": [coding.start_year]}
-    alpha = _intercept_draws(fit, group_labels(pd.DataFrame(frame), fit.settings.hierarchy), rng
-                             )[:, 0]
-    combos = list(itertools.product((0, 1), repeat=len(uncertain)))
-    total = np.zeros(n)
-    rows = []
-    for combo in combos:
-        x = np.array([coding.fixed[f].value if f in coding.fixed else combo[uncertain.index(f)]
-                      for f in FEATURES], dtype=float)
-        c = np.asarray(combo, dtype=float)
-        weight = np.prod(np.where(c == 1, prob_true, 1.0 - prob_true), axis=1)  # (S,)
-        p = _sigmoid(alpha + d["beta"] @ x)
-        total += weight * p
-        rows.append({**dict(zip(uncertain, combo, strict=True)),
-                     "p_combination": float(weight.mean()),
-                     "p_retained_given": float(p.mean())})
-    tail = (1 - fit.settings.credible_mass) / 2
-    lo, hi = np.quantile(total, [tail, 1 - tail])
-    feats = []
-    for f in FEATURES:
-        if f in coding.fixed:
-            feats.append({"feature": f, "kind": "fixed", "value": coding.fixed[f].value,
-                          "variable": None, "p_true": float(coding.fixed[f].value),
-                          "rationale": coding.fixed[f].rationale})
-        else:
-            u = coding.uncertain[f]
-            feats.append({"feature": f, "kind": "uncertain", "value": None,
-                          "variable": ("NOT " if u.negate else "") + u.variable,
-                          "p_true": float(prob_true[:, uncertain.index(f)].mean()),
-                          "rationale": u.rationale})
-    horizon = question_config.question.horizon.isoformat()
-    comparison = [{"source": "reference class (history)", "outcome": "bases kept 5 years",
-                   "p": float(total.mean()), "lower": float(lo), "upper": float(hi),
-                   "horizon": f"{coding.start_year + 5} (5 years from {coding.start_year})"}]
-    for b, base in enumerate(question_config.bases):
-        q = p_keep[:, b]
-        qlo, qhi = np.quantile(q, [tail, 1 - tail])
-        comparison.append({"source": f"elicited model ({source})", "outcome": base,
-                           "p": float(q.mean()), "lower": float(qlo), "upper": float(qhi),
-                           "horizon": horizon})
-    return QuestionCase(pd.DataFrame(feats), pd.DataFrame(rows), float(total.mean()), float(lo),
-                     float(hi), pd.DataFrame(comparison), coding.note)
-
-
-def case_coding(question_config: QuestionConfig):
-    """The question's ``reference_case.yaml`` (validated with the question), or a clear error."""
-    if question_config.reference_case is None:
-        raise ConfigError([
-            f"{question_config.directory / CASE_FILE}: not found: the question is not coded as "
-            "a reference-class case; write it (case_id, patron, start_year, and every feature "
-            f"of {', '.join(FEATURES)} as fixed or tied to an evidence variable; see "
-            "priors/russia_syria_bases/reference_case.yaml)"])
-    return question_config.reference_case
-
-
-def _resample(rng, n_source: int, n: int, weights) -> np.ndarray:
-    if weights is None:
-        return rng.integers(0, n_source, size=n)
-    w = np.asarray(weights, dtype=float)
-    return rng.choice(n_source, size=n, p=w / w.sum())
-
-
-def _question_draws(config: QuestionConfig, forecast, n: int, seed: int
-                    ) -> tuple[np.ndarray, np.ndarray, str]:
-    """Per-draw P(state true) (S, K) and P(keep) (S, B) of the question."""
-    if forecast is not None:
-        v = forecast.values
-        return np.asarray(v.p_state), np.asarray(v.p_keep), f"{forecast.path}, as of " \
-            f"{forecast.as_of.isoformat()}"
-    from forecast.elicit import prior_draws
-    from forecast.exact import Params, enumerate_states
-    from forecast.ledger import evidence_from
-
-    draws = prior_draws(config, n, seed)
-    evidence = evidence_from(config, [])
-    values = enumerate_states(Params(draws["p_state"], draws["p_base"], draws["beta"]),
-                              evidence.state_loglr, evidence.outcome_loglr)
-    return np.asarray(values.p_state), np.asarray(values.p_keep), "prior, no news"
-
-
-# --------------------------------------------------------------------------------------
-# Entry points for the CLI
-# --------------------------------------------------------------------------------------
-
-
-def reference_predict(cases_csv: str | Path, fit: ReferenceFit) -> list[dict]:
-    """P(retained_5y) for the cases of ``cases_csv`` (validated), from ``fit``.
-
-    Returns
-    -------
-    list of dict
-        ``[{"case_id", "p_retained", "ci90": [lo, hi]}]`` (the interval has the
-        settings' ``credible_mass``, 0.9 by default).
-    """
-    new = load_cases(cases_csv, for_prediction=True)
-    table = predict(fit, new)
-    return [{"case_id": r.case_id, "p_retained": float(r.p_retained),
-             "ci90": [float(r.lower), float(r.upper)]} for r in table.itertuples()]
-
-
-def reference_backtest(fit: ReferenceFit) -> dict:
-    """Back-test ``fit`` by leave-one-out and report it with the fit's convergence.
-
-    Returns
-    -------
-    dict
-        ``n_cases``, Brier and log scores of the model, the LOO base rate and
-        50%, the PSIS elpd, the largest Pareto k, the exact refits and the
-        fit's convergence (``converged``, ``r_hat_max``, ``divergences``).
-    """
-    out = backtest(fit).summary()
-    out.update({"converged": fit.converged, "r_hat_max": fit.diagnostics["r_hat_max"],
-                "divergences": fit.diagnostics["divergences"],
-                "ess_bulk_min": fit.diagnostics["ess_bulk_min"],
-                "failures": fit.diagnostics["failures"]})
-    return out

@@ -1,38 +1,42 @@
-"""Derive a question's base-rate and effect priors from the reference-class fit.
+"""Derive a question's base-rate and effect priors from the event-history model.
 
-One job: turn the outside view (:mod:`forecast.reference`) into priors the
-question's model can use, and write them to ``reference_priors.yaml`` in the
-question directory, where ``prior_source`` in ``model.yaml`` can select them
-(``elicited | reference_class | both``; see :func:`forecast.elicit.resolved_priors`).
+One job: turn the outside view (:mod:`forecast.hazard`, fitted on the dated
+reference class) into priors the question's model can use, and write them to
+``reference_priors.yaml`` in the question directory, where ``prior_source`` in
+``model.yaml`` selects them (``elicited | reference_class | both``; see
+:func:`forecast.elicit.resolved_priors`).
 
-The link, for each posterior draw of the reference fit:
+The link, for each posterior draw of the hazard fit:
 
-1. The question is coded as a case (its ``reference_case.yaml``): fixed
-   features with their values, and uncertain features tied to evidence
-   variables (for Syria, ``escalation`` -> ``violence``, ...).
-2. **Base rate.** The question's ``p_base`` is P(keep | every evidence state
-   false); the matching case has every uncertain feature at the value its
-   variable's *false* state implies (for a negated link, 1: no extradition
-   means the red line stays refused).
-3. **Horizon.** ``retained_5y`` is a five-year outcome; the question has its own
-   horizon ``h`` years from its creation. Assuming a constant hazard of losing
-   the bases, ``P(kept h years) = P(kept 5 years) ** (h / 5)``.
-4. **Effects.** For each linked variable, the log odds ratio on the horizon
-   scale between the case with that feature switched to the variable's *true*
-   value and the base case. (With ``h = 5`` this is the feature's coefficient,
-   sign-flipped for a negated link.)
+1. **As of the question's creation.** The question's priors state what was known
+   when it was created (its ``evidence.yaml`` says so); later events enter
+   through the news ledger, once. So the case is forecast from origin 0 with its
+   start features (``reference_case.yaml: start``) and no time-varying feature
+   on: the events dated since are *not* used here (they are in the ledger).
+2. **Horizon.** P(kept) is computed to the question's own horizon
+   (:func:`forecast.hazard.survival`), year by year, with no constant-hazard
+   conversion of a five-year rate.
+3. **Base rate.** ``p_base`` is P(keep | every evidence state false): each
+   linked feature held at the value its variable's *false* state implies for the
+   whole horizon (for a negated link, on: no extradition means the red line stays
+   refused), and every unlinked feature (a demand to leave, inducements) free to
+   switch on at its historical onset rate.
+4. **Effects.** For each linked variable, the log odds ratio of P(kept) between
+   the variable true and the base case, the switch happening in a year drawn
+   uniformly over the horizon (the variable says only that it happens by then).
 5. The draws are summarised by moment-matched priors: a Beta for the base rate,
    a Normal for each log odds ratio.
 
-Both bases get the same reference base rate: the reference class codes a
-patron's presence in a host, not one facility. Variables with no feature (a new
-basing agreement, integration of armed groups) keep their elicited effects.
+Both bases get the same base rate: the class codes the main facility (or the
+presence), not an air base apart from a naval one. Variables with no feature (a
+new basing agreement, integration of armed groups) keep their elicited effects.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from pathlib import Path
 
 import numpy as np
@@ -46,28 +50,33 @@ from forecast.config import (
     horizon_years,
     read_linked,
 )
-from forecast.reference import (
-    FEATURES,
-    REFERENCE_DIR,
-    WINDOW_YEARS,
-    ReferenceFit,
-    case_coding,
-    default_path,
-    predict_draws,
-)
+from forecast.hazard import TIME_VARYING, HazardFit, Profile, survival
+from forecast.reference_data import REFERENCE_DIR, default_path
 
 #: Probabilities are kept this far from 0 and 1 before taking logits.
 _EPS = 1e-12
 
 METHOD = (
-    "Posterior draws of the reference-class logistic regression for the question coded as a "
-    "case (the question's reference_case.yaml); P(kept 5 years) converted to the "
-    "question's horizon at a constant hazard, P_h = P_5 ** (h / 5); the base rate is the case "
-    "with every evidence state false; each linked effect is the horizon-scale log odds ratio "
-    "of switching its feature to the state's true value; summarised by moment-matched Beta "
-    "(base rate) and Normal (log odds ratio) priors. Written by `forecast reference link`; "
-    "do not edit by hand."
+    "Posterior draws of the reference class's discrete-time hazard model (forecast/hazard.py) "
+    "for the question coded as a case (reference_case.yaml) as of its creation; P(kept) to "
+    "the question's horizon year by year; the base rate holds every linked feature at its "
+    "variable's false value and lets the unlinked ones switch on at their historical onset "
+    "rates; each linked effect is the log odds ratio of the variable true (its switch in a "
+    "year uniform over the horizon) against the base; summarised by moment-matched Beta (base "
+    "rate) and Normal (log odds ratio) priors. Written by `forecast reference link`; do not "
+    "edit by hand."
 )
+
+
+def case_coding(config: QuestionConfig):
+    """The question's ``reference_case.yaml`` (validated with the question), or a clear error."""
+    if config.reference_case is None:
+        raise ConfigError([
+            f"{config.directory / CASE_FILE}: not found: the question is not coded as a "
+            "reference-class case; write it (case_id, patron, host, start_date, the start "
+            "features, dated events, checked_through and links to evidence variables; see "
+            "priors/russia_syria_bases/reference_case.yaml)"])
+    return config.reference_case
 
 
 def beta_from_moments(x: np.ndarray) -> dict[str, float]:
@@ -80,48 +89,39 @@ def beta_from_moments(x: np.ndarray) -> dict[str, float]:
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, _EPS, 1.0 - _EPS)
+    p = np.clip(p, _EPS, 1 - _EPS)
     return np.log(p) - np.log1p(-p)
 
 
-def case_rows(config: QuestionConfig, fit: ReferenceFit):
-    """The question as reference-class cases: the base case, then one per linked feature.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``case_id, patron, start_year`` and the features; row 0 has every
-        evidence state false, row ``1 + j`` switches the ``j``-th uncertain
-        feature to its variable's true value.
-    """
-    import pandas as pd
-
+def linked_survival(config: QuestionConfig, fit: HazardFit, *, horizons=None,
+                    seed: int | None = None) -> dict[str, np.ndarray]:
+    """(S, H) draws of P(kept) as of the question's creation: ``"base"`` (every linked
+    variable false) and, per linked variable, with it true (switch year uniform over
+    the horizon). ``horizons`` in years (default: the question's)."""
     coding = case_coding(config)
-    base = {f: coding.fixed[f].value for f in coding.fixed}
-    for f, u in coding.uncertain.items():
-        base[f] = 1 if u.negate else 0  # the variable's state false
-    rows = [{"case_id": f"{coding.case_id}:base", **base}]
-    for f, u in coding.uncertain.items():
-        rows.append({"case_id": f"{coding.case_id}:{u.variable}",
-                     **base, f: 0 if u.negate else 1})
-    frame = pd.DataFrame(rows)
-    frame["patron"] = coding.patron
-    frame["start_year"] = coding.start_year
-    return frame[["case_id", "patron", "start_year", *FEATURES]]
+    years = horizon_years(config.question)
+    horizons = np.atleast_1d(years if horizons is None else horizons).astype(float)
+    static = {f: c.value for f, c in coding.start.items()}
+    known = {f: 0 for f in TIME_VARYING}
+    off = {f: (1 if u.negate else 0) for f, u in coding.links.items()}  # variable false
+    known.update(off)
+    base = Profile(coding.patron, static, known, {f: (v, 1) for f, v in off.items()})
+    out = {"base": survival(fit, base, origin=0, horizons=horizons, seed=seed)}
+    last = max(1, math.ceil(years))
+    for f, u in coding.links.items():
+        runs = []
+        for switch in range(1, last + 1):
+            forced = {g: (v, 1) for g, v in off.items()}
+            forced[f] = (1 - off[f], switch)
+            runs.append(survival(fit, Profile(coding.patron, static, known, forced), origin=0,
+                                 horizons=horizons, seed=seed))
+        out[u.variable] = np.mean(runs, axis=0)
+    return out
 
 
-def derive(config: QuestionConfig, fit: ReferenceFit, *, seed: int | None = None,
+def derive(config: QuestionConfig, fit: HazardFit, *, seed: int | None = None,
            today: dt.date | None = None) -> LinkedPriors:
-    """Priors for the question's base rates and linked effects, from the reference fit.
-
-    Parameters
-    ----------
-    config
-        The validated question (its variables must include the coded ones).
-    fit
-        The reference-class fit (:func:`forecast.reference.fit_reference`).
-    seed
-        For the intercept of a patron the fit has not seen (default: the fit's seed).
+    """Priors for the question's base rates and linked effects, from the hazard fit.
 
     Returns
     -------
@@ -129,11 +129,8 @@ def derive(config: QuestionConfig, fit: ReferenceFit, *, seed: int | None = None
         The content of ``reference_priors.yaml``, validated.
     """
     coding = case_coding(config)
-    rows = case_rows(config, fit)
-    p5 = predict_draws(fit, rows, seed=seed)  # (S, 1 + U), one intercept draw per row
     years = horizon_years(config.question)
-    ph = np.clip(p5, _EPS, 1.0 - _EPS) ** (years / WINDOW_YEARS)
-    eta = _logit(ph)
+    draws = linked_survival(config, fit, seed=seed)
     mass = fit.settings.credible_mass
     tail = (1 - mass) / 2
 
@@ -141,20 +138,20 @@ def derive(config: QuestionConfig, fit: ReferenceFit, *, seed: int | None = None
         lo, hi = np.quantile(x, [tail, 1 - tail])
         return {"mean": float(np.mean(x)), "lower": float(lo), "upper": float(hi)}
 
-    fixed_text = ", ".join(f"{f}={coding.fixed[f].value}" for f in coding.fixed)
-    base_draws = ph[:, 0]
+    base_draws = draws["base"][:, 0]
+    start_text = ", ".join(f"{f}={c.value}" for f, c in coding.start.items())
     baseline = {
         "dist": {"dist": "Beta", "kwargs": beta_from_moments(base_draws)},
         **summary(base_draws),
         "rationale": (
-            f"P(kept {years:.2f} years) for {coding.patron} in the reference class "
-            f"({fixed_text}; every evidence state false), from P(kept {WINDOW_YEARS} years) at "
-            f"a constant hazard; both bases alike (the cases code a patron's presence, not "
-            f"one facility)."),
+            f"P(kept {years:.2f} years) of the main facility for {coding.patron} from the "
+            f"reference class's hazard model as of the start ({start_text}; every evidence "
+            f"state false; a demand to leave or inducements free to come at their historical "
+            f"rates); both bases alike."),
     }
     effects = {}
-    for j, (feature, u) in enumerate(coding.uncertain.items(), start=1):
-        d = eta[:, j] - eta[:, 0]
+    for feature, u in coding.links.items():
+        d = _logit(draws[u.variable][:, 0]) - _logit(base_draws)
         effects[u.variable] = {
             "dist": {"dist": "Normal", "kwargs": {"mu": float(np.mean(d)),
                                                   "sigma": float(np.std(d, ddof=1))}},
@@ -162,28 +159,29 @@ def derive(config: QuestionConfig, fit: ReferenceFit, *, seed: int | None = None
             "feature": feature,
             "negate": u.negate,
             "rationale": (
-                f"Log odds ratio of {'NOT ' if u.negate else ''}{feature} on keeping the "
-                f"bases {years:.2f} years, from the reference-class coefficient at the base "
-                f"case. {u.rationale}"),
+                f"Log odds ratio of keeping the bases {years:.2f} years with "
+                f"{'NOT ' if u.negate else ''}{feature} (from a year uniform over the "
+                f"horizon) against the base case, from the hazard model. {u.rationale}"),
         }
-    cases_path, settings_path = default_path("cases.csv"), default_path("model.yaml")
+    directory = default_path("")
     content = {
-        "schema_version": 1,
+        "schema_version": 2,
         "question": config.id,
         "generated": (today or dt.date.today()),
         "method": METHOD,
         "reference": {
             "directory": REFERENCE_DIR.as_posix(),
-            "cases_sha256": _sha256(cases_path),
-            "settings_sha256": _sha256(settings_path),
+            "cases_sha256": _sha256(directory / "cases.csv"),
+            "events_sha256": _sha256(directory / "events.csv"),
+            "settings_sha256": _sha256(directory / "hazard.yaml"),
             "case_sha256": _sha256(config.directory / CASE_FILE),
             "n_cases": int(fit.cases.shape[0]),
-            "draws": int(p5.shape[0]),
+            "draws": int(base_draws.shape[0]),
             "seed": int(fit.settings.sampler.seed if seed is None else seed),
         },
-        "window_years": float(WINDOW_YEARS),
+        "window_years": float(years),
         "horizon_years": float(years),
-        "fixed": {f: coding.fixed[f].value for f in coding.fixed},
+        "fixed": {f: c.value for f, c in coding.start.items()},
         "baseline": baseline,
         "effects": effects,
     }

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 from forecast.reference import (
     ReferenceFit,
     ReferenceSettings,
-    default_path,
     fit_reference,
     group_labels,
     load_cases,
@@ -104,6 +103,7 @@ def load_reference_fit(path: Path, cases: pd.DataFrame, settings: ReferenceSetti
 
 
 def cached_reference_fit(out: str | Path = "out", *, cases_csv: str | Path | None = None,
+                         directory: str | Path | None = None,
                          settings_path: str | Path | None = None, refit: bool = False
                          ) -> tuple[ReferenceFit, str]:
     """The reference-class fit of these inputs: stored if current, else fitted and stored.
@@ -113,7 +113,10 @@ def cached_reference_fit(out: str | Path = "out", *, cases_csv: str | Path | Non
     out
         Output folder; fits live in ``out/reference_class/``.
     cases_csv, settings_path
-        The cases and the settings (defaults: ``priors/reference_class/``).
+        An old-format cases CSV and the settings (defaults: the shipped dated class,
+        coded over each episode, and ``priors/reference_class/model.yaml``).
+    directory
+        A dated reference class (``cases.csv`` + ``events.csv``) to code instead.
     refit
         Fit afresh even when a current fit is stored.
 
@@ -125,7 +128,12 @@ def cached_reference_fit(out: str | Path = "out", *, cases_csv: str | Path | Non
         :func:`forecast.reference.fit_reference`); it is stored too, so that its
         failure is reported again, not hidden, by whoever loads it.
     """
-    cases = load_cases(cases_csv if cases_csv is not None else default_path("cases.csv"))
+    if cases_csv is not None:
+        cases = load_cases(cases_csv)
+    else:  # the shipped class, coded over each episode from its dated events (hindsight)
+        from forecast.reference_data import episode_coded, load_reference
+
+        cases = episode_coded(load_reference(directory)[0])
     settings = load_settings(settings_path)
     key = reference_key(cases, settings)
     path = reference_fit_path(out, key)
@@ -137,3 +145,85 @@ def cached_reference_fit(out: str | Path = "out", *, cases_csv: str | Path | Non
     fit = fit_reference(cases, settings)
     save_reference_fit(fit, path, key=key)
     return fit, "fit"
+
+
+def cached_hazard_fit(out: str | Path = "out", *, directory: str | Path | None = None,
+                      settings_path: str | Path | None = None, refit: bool = False):
+    """The event-history fit (:mod:`forecast.hazard`) of the dated reference class,
+    stored under ``out/reference_class/hazard-<key>.nc`` and reused while its inputs
+    (``cases.csv``, ``events.csv``, ``hazard.yaml``, package versions) are unchanged.
+
+    Returns
+    -------
+    (forecast.hazard.HazardFit, str)
+        The fit and ``"cached"`` or ``"fit"``.
+    """
+    from forecast import hazard
+    from forecast.reference_data import case_years, load_reference
+
+    cases, _ = load_reference(directory)
+    settings = hazard.load_settings(settings_path)
+    blob = json.dumps({"kind": "hazard", "cases": cases.attrs["sha256"],
+                       "settings": settings.model_dump(mode="json"),
+                       "versions": package_versions()}, sort_keys=True).encode()
+    key = hashlib.sha256(blob).hexdigest()
+    path = Path(out) / FOLDER / f"hazard-{key[:16]}.nc"
+    if not refit and path.exists():
+        try:
+            tree = open_tree(path)
+            if tree.attrs.get("forecast_reference_key") != key:
+                raise StaleFitError(f"{path}: made from other inputs")
+            diagnostics = json.loads(tree.attrs["forecast_diagnostics"])
+            report_gate(diagnostics, f"the stored hazard fit {path.name}")
+            data = case_years(cases, outcome=settings.outcome, max_years=settings.max_years)
+            return hazard.HazardFit(tree, diagnostics, cases, data, settings), "cached"
+        except (StaleFitError, KeyError, OSError, ValueError):
+            pass  # unreadable or stale: refitted and replaced below
+    fit = hazard.fit_hazard(cases, settings)
+    tree = fit.tree
+    tree.attrs.update({"forecast_reference_key": key,
+                       "forecast_reference_sha256": cases.attrs["sha256"],
+                       "forecast_versions": json.dumps(package_versions(), sort_keys=True),
+                       "forecast_diagnostics": json.dumps(fit.diagnostics, sort_keys=True)})
+    write_tree(tree, path)
+    return fit, "fit"
+
+
+def cached_hazard_backtest(out: str | Path, fit, *, refit: bool = True):
+    """The as-of-origin backtest of ``fit`` (:func:`forecast.hazard_backtest.backtest`,
+    with the old model's leave-one-out forecasts beside it), stored as CSV under
+    ``out/reference_class/backtest-<key>.csv`` and reused while the fits are unchanged.
+
+    Returns
+    -------
+    (forecast.hazard_backtest.HazardBacktest, str)
+        The backtest and ``"cached"`` or ``"computed"``.
+    """
+    import pandas as pd
+
+    from forecast import hazard_backtest
+    from forecast.ledger import atomic_write
+    from forecast.reference import backtest as old_backtest
+
+    old_fit, _ = cached_reference_fit(out)
+    key = hashlib.sha256(json.dumps({
+        "hazard": fit.tree.attrs.get("forecast_reference_key", ""),
+        "old": reference_key(old_fit.cases, old_fit.settings), "refit": refit},
+        sort_keys=True).encode()).hexdigest()
+    path = Path(out) / FOLDER / f"backtest-{key[:16]}.csv"
+    settings = fit.settings
+    if path.exists() and fit.tree.attrs.get("forecast_reference_key"):
+        try:
+            pointwise = pd.read_csv(path)
+            return hazard_backtest.HazardBacktest(
+                pointwise, hazard_backtest.score_by_origin(pointwise),
+                hazard_backtest.calibration_by_origin(
+                    pointwise, bins=settings.backtest.calibration_bins,
+                    mass=settings.credible_mass)), "cached"
+        except (OSError, ValueError, KeyError):
+            pass  # unreadable: recomputed below
+    old = old_backtest(old_fit).pointwise
+    bt = hazard_backtest.backtest(fit, old_model=dict(zip(old["case_id"], old["p_loo"],
+                                                          strict=True)), refit=refit)
+    atomic_write(path, bt.pointwise.to_csv(index=False).encode())
+    return bt, "computed"

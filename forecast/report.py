@@ -20,11 +20,13 @@ import pandas as pd
 
 from forecast.export import Briefing, build_briefing, chart_figures
 from forecast.ledger import atomic_write
-from forecast.tables import estimative_word
+from forecast.tables import ISSUED, RECONSTRUCTION, estimative_word, history_layers, stale_since
 
 CAPTIONS = {
     "headline": "{p} per outcome, all and any: prior (grey) beside posterior (blue).",
-    "history": "The forecast after each ledger date, from the items known by then.",
+    "history": "Two layers, kept apart: the steps are a reconstruction (today's priors and "
+               "model on the items dated by each day, and not retracted by then), not what "
+               "was said then; the diamonds are the forecasts actually issued (the record).",
     "contributions": "Each news item's share of the move from no news, in percentage points "
                      "(Shapley values over threads and variables, split within a thread by "
                      "each item's weight): the same whatever the order of the news.",
@@ -105,7 +107,8 @@ def _table_html(df: pd.DataFrame, formats: Mapping[str, str] | None = None,
             if col in formats and isinstance(value, int | float) and pd.notna(value):
                 cells.append(f'<td class="num">{formats[col].format(value)}</td>')
                 continue
-            text = html.escape("" if value is None else str(value))
+            empty = value is None or (isinstance(value, float) and pd.isna(value))
+            text = html.escape("" if empty else str(value))
             url = row[links[col]] if col in links else ""
             if url:  # the ledger admits only http(s) addresses; a link loads nothing itself
                 text = f"<a href='{html.escape(url, quote=True)}' rel='noreferrer'>{text}</a>"
@@ -184,6 +187,64 @@ def _outside_view_html(b: Briefing) -> str:
                                    "log score (higher is better)": "{:.3f}"}))
 
 
+def _stale_html(b: Briefing) -> str:
+    """"No news recorded since ..." when the ledger's newest entry is old."""
+    since = stale_since(b.items, b.forecast.as_of)
+    if since is None:
+        return ""
+    return (f"<p class='warn'>No news recorded since {since.isoformat()}: the ledger's newest "
+            f"entry was entered then, {(b.forecast.as_of - since).days} days before this "
+            "forecast. The forecast stands on the news known then.</p>")
+
+
+def _layers_html(b: Briefing) -> str:
+    """The record (issued forecasts) and the reconstruction, as two labelled tables."""
+    cfg = b.config
+    labels = {o.id: o.name for o in cfg.question.outcomes} | {
+        "all": cfg.wording.all, "any": cfg.wording.any}
+    shown = cfg.headline_outcomes
+    layers = history_layers(b.tables["history"], b.tables.get("record"))
+    mass = cfg.model.credible_mass
+
+    def wide(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+        out = []
+        for _, step in rows.groupby(keys, sort=False, dropna=False):
+            by = step.set_index("outcome")
+            first = step.iloc[0]
+            row = {k: first[k] for k in keys}
+            row.update({labels[o]: f"{by.loc[o, 'p']:.0%} [{by.loc[o, 'lower']:.0%}–"
+                                   f"{by.loc[o, 'upper']:.0%}]" for o in shown if o in by.index})
+            row["items counting"] = int(first["n_items"])
+            row["news"] = first["items"]
+            out.append(row)
+        return pd.DataFrame(out)
+
+    parts = ["<h2>What was said, and the reconstruction</h2>", _stale_html(b)]
+    issued = layers[layers["layer"] == "issued"]
+    parts.append(f"<p><b>{html.escape(ISSUED[:1].upper() + ISSUED[1:])}.</b> Each row is a "
+                 f"forecast issued into <code>record.jsonl</code> ({mass:.0%} intervals), as "
+                 "it was issued: editing a prior or the model later does not change it.</p>")
+    if issued.empty:
+        parts.append("<p>No forecast has been issued into the record yet (<code>forecast run "
+                     "--issue</code>): the numbers in this briefing are today's, and every "
+                     "earlier point is a reconstruction.</p>")
+    else:
+        table = wide(issued.assign(issued=issued["issued"].map(
+            lambda t: t.strftime("%Y-%m-%d %H:%M:%S UTC"))), ["entry", "issued", "date"])
+        table = table.drop(columns="entry").rename(columns={"date": "as of",
+                                                             "news": "last entry seen"})
+        parts.append(_table_html(table))
+    recon = layers[layers["layer"] == "reconstruction"]
+    parts.append(f"<p><b>{html.escape(RECONSTRUCTION[:1].upper() + RECONSTRUCTION[1:])}.</b> "
+                 "One row per ledger date (an item's, or a retraction's: from its date the "
+                 "retracted item no longer counts); the first row is the priors. Scoring "
+                 "these rows measures hindsight, not forecasting skill.</p>")
+    table = wide(recon.assign(date=recon["date"].map(
+        lambda d: "priors" if d is None or pd.isna(d) else d.isoformat())), ["date"])
+    parts.append(_table_html(table.rename(columns={"date": "after", "news": "news that day"})))
+    return "".join(parts)
+
+
 def _headline_sentences(b: Briefing) -> str:
     post = b.tables["headline"]
     post = post[post["stage"] == "posterior"]
@@ -211,7 +272,7 @@ def render_html(b: Briefing, figures: Mapping, *, dpi: int = 110) -> str:
         f"{cfg.input_hash()[:8]} · fit {fc.fit.key[:8]} ({html.escape(fc.path)}) · written "
         f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}</p>",
         "<h2>Key judgements</h2>", b.findings.html() if b.findings else "",
-        "<h2>Bottom line</h2>", _headline_sentences(b),
+        "<h2>Bottom line</h2>", _headline_sentences(b), _stale_html(b),
     ]
     if not diag.get("converged", True):
         parts.append("<p class='warn'>The posterior FAILED the convergence gate: "
@@ -222,7 +283,8 @@ def render_html(b: Briefing, figures: Mapping, *, dpi: int = 110) -> str:
         parts.append("<p class='warn'>Sensitivity rows not trusted (Pareto k-hat above "
                      f"{cfg.model.fast_path.khat_max}); they need a refit: "
                      + html.escape(", ".join(untrusted)) + "</p>")
-    parts += ["<h2>Method</h2>", f"<p>{html.escape(METHOD.format(mass=mass))}</p>",
+    parts += [_layers_html(b),
+              "<h2>Method</h2>", f"<p>{html.escape(METHOD.format(mass=mass))}</p>",
               _prior_source_html(b), _scenarios_html(b), _outside_view_html(b),
               "<h2>Charts</h2>"]
     for name, fig in figures.items():
@@ -235,6 +297,10 @@ def render_html(b: Briefing, figures: Mapping, *, dpi: int = 110) -> str:
     if ledger.empty:
         parts.append("<p>No news items recorded yet: the forecast is the priors' alone.</p>")
     else:
+        if (ledger["kind"] == "retraction").any():
+            parts.append("<p>The ledger is append-only: a retracted item stays in it, and a "
+                         "later row of kind <i>retraction</i> (with its reason and source) "
+                         "withdraws it from its date on.</p>")
         parts.append(_table_html(ledger, {"credibility": "{:.2f}", "log_lr": "{:+.3f}",
                                           "entered": "{:+.3f}"},
                                  links={"source": "url"}))
@@ -265,6 +331,13 @@ def write_pdf(b: Briefing, figures: Mapping, path: Path) -> Path:
              f"{b.config.question.horizon.isoformat()}", ""]
     lines += [f"{r.label}: {estimative_word(r.p)} ({r.p:.0%}; interval {r.lower:.0%}-"
               f"{r.upper:.0%})" for r in post.itertuples()]
+    record = b.tables.get("record")
+    n_issued = 0 if record is None or record.empty else int(record["entry"].nunique())
+    lines += ["", f"Issued forecasts in the record: {n_issued}; the history chart's steps are "
+                  "a reconstruction (today's model on the items dated by each day)."]
+    since = stale_since(b.items, b.forecast.as_of)
+    if since is not None:
+        lines.append(f"No news recorded since {since.isoformat()}.")
     lines += ["", *textwrap.wrap(METHOD.format(mass=b.config.model.credible_mass), 95)]
     tmp = path.with_name(f".{path.name}.tmp")
     with style(), PdfPages(tmp) as pdf:

@@ -1,14 +1,22 @@
-"""Score our own forecasts once a question resolves: ``resolve`` and ``score``.
+"""Score the record of issued forecasts once a question resolves, as platforms do.
 
 One job: record a question's resolution atomically in ``priors/<q>/resolution.yaml``
-(once, validated) and score the forecast's whole history against it, time-averaged
-over days as forecasting platforms do, beside the reference class's base rate and
-a 50% forecast.
+(once, validated), read a crowd's timeline of probabilities (a CSV, e.g. downloaded
+from a forecasting platform; kept as ``priors/<q>/crowd.csv``), and score the record
+(:mod:`forecast.record`) time-averaged over the question's open period: Brier on
+[0, 1], Good Judgment Open's two-category Brier on [0, 2], the log score and
+Metaculus's baseline score, per base and for the joint outcomes, beside the crowd,
+the reference class converted to the question's horizon and a 50% forecast, with a
+peer score (Metaculus) of the record against the crowd. The reconstruction
+(:func:`forecast.news.history`) can be scored too, as ``hindsight``.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -23,10 +31,13 @@ from forecast.config import (
     Identifier,
     QuestionConfig,
     format_validation_error,
+    horizon_years,
     load_question,
     read_yaml,
 )
-from forecast.reference import OUTCOME, brier_score, default_path, load_cases, log_score
+from forecast.ledger import atomic_write
+from forecast.record import read_record, record_table
+from forecast.reference import OUTCOME, WINDOW_YEARS, default_path, load_cases
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -177,10 +188,50 @@ def load_resolution(question_dir: str | Path | QuestionConfig) -> Resolution:
 
 
 def reference_base_rate(cases_csv: str | Path | None = None) -> float:
-    """The reference class's base rate of retention, ``(k + 1) / (n + 2)`` (Laplace's rule)."""
+    """The reference class's base rate of retention, ``(k + 1) / (n + 2)`` (Laplace's rule).
+
+    A rate over the cases' window (:data:`forecast.reference.WINDOW_YEARS`, five years);
+    :func:`comparison_forecast` converts it to a question's horizon.
+    """
     cases = load_cases(cases_csv if cases_csv is not None else default_path("cases.csv"))
     y = cases[OUTCOME].to_numpy(dtype=float)
     return float((y.sum() + 1) / (y.size + 2))
+
+
+def comparison_forecast(config: QuestionConfig, rate: float | None = None) -> dict[str, float]:
+    """The comparison forecaster: the reference rate at the question's horizon, coherent.
+
+    The one place where the reference class's rate over its window (five years) becomes
+    a forecast for this question, so that a hazard model of the reference class can
+    replace it: each base is kept with ``P_h = rate ** (h / 5)`` (a constant hazard, as
+    ``forecast reference link`` converts it), ``h`` the years from the question's
+    ``created`` date to its horizon. The joint outcomes follow from the question's
+    ``outcome_dependence`` lambda, as the model joins the bases (:mod:`forecast.exact`):
+    independent with probability ``1 - lambda``, one draw deciding all with probability
+    ``lambda``, so that ``P(all) <= P(each base) <= P(any)``.
+
+    Returns
+    -------
+    dict
+        ``{base: P_h, ..., "all": P(all kept), "any": P(at least one kept)}``.
+    """
+    if rate is None:  # read the dated class's survival curve at the horizon itself
+        from forecast.reference_data import kaplan_meier, load_reference
+
+        p = min(max(kaplan_meier(load_reference()[0], horizon_years(config.question)),
+                    0.01), 0.99)
+    elif not 0.0 < rate < 1.0:
+        raise ValueError(f"the reference rate must be in (0, 1) (got {rate})")
+    else:
+        p = rate ** (horizon_years(config.question) / WINDOW_YEARS)
+    lam = float(config.model.outcome_dependence.value)
+    n = len(config.bases)
+    every = (1.0 - lam) * p ** n + lam * p
+    none = (1.0 - lam) * (1.0 - p) ** n + lam * (1.0 - p)
+    return {**dict.fromkeys(config.bases, p), "all": every, "any": 1.0 - none}
+
+
+# ------------------------------------------------------------------ standing forecasts
 
 
 def _missing(value) -> bool:
@@ -197,90 +248,422 @@ def _row_date(value, start: dt.date) -> dt.date:
     return start if _missing(value) else _as_date(value, "history")
 
 
+def _days(start: dt.date, end: dt.date) -> int:
+    """Days scored from ``start`` to ``end`` (exclusive); one when they are the same day."""
+    return max((end - start).days, 1)
+
+
+def standing(dates: list[dt.date], p: list[float], start: dt.date, end: dt.date) -> np.ndarray:
+    """The probability standing on each day of ``[start, end)``; NaN before the first.
+
+    Each forecast stands from its day until the next one's; of several on one day the
+    last (in the given order) stands the whole day. A forecast dated before ``start``
+    stands from ``start``; one dated on or after ``end`` is ignored.
+    """
+    days = _days(start, end)
+    out = np.full(days, np.nan)
+    for i in sorted(range(len(dates)), key=lambda i: (dates[i], i)):  # stable within a day
+        first = (dates[i] - start).days
+        if first < days:
+            out[max(first, 0):] = float(p[i])
+    return out
+
+
 def daily_forecasts(history_df: pd.DataFrame, outcome: str, start: dt.date, end: dt.date
                     ) -> np.ndarray:
-    """The probability standing on each day in ``[start, end)`` for one outcome.
+    """The reconstruction's probability on each day in ``[start, end)`` for one outcome.
 
-    A row's forecast stands from its date until the next row's; the prior row
-    (date None) is dated ``start``. Of several rows on one day the last stands.
-    Rows dated on or after ``end`` are ignored. With ``end == start`` the single
-    day ``start`` is scored.
+    ``history_df`` is :func:`forecast.news.history`: a row's forecast stands from its
+    date until the next row's; the prior row (date None) comes before every dated row
+    and stands from ``start``. Of several rows on one day the last stands. With
+    ``end == start`` the single day ``start`` is scored.
     """
     rows = history_df[history_df["outcome"] == outcome]
     if rows.empty:
         raise ValueError(f"the history has no rows for outcome {outcome!r}")
-    dates = [_row_date(d, start) for d in rows["date"]]
-    order = sorted(range(len(dates)), key=lambda i: (dates[i], i))  # stable within a day
-    days = max((end - start).days, 1)
-    out = np.full(days, np.nan)
-    for i in order:
-        first = (dates[i] - start).days
-        if first >= days:
-            continue
-        out[max(first, 0):] = float(rows["p"].iloc[i])
+    dated = [None if _missing(d) else _as_date(d, "history") for d in rows["date"]]
+    first = min([start, *(d for d in dated if d is not None)])
+    out = standing([first if d is None else d for d in dated],
+                   [float(v) for v in rows["p"]], start, end)
     if np.isnan(out).any():
         raise ValueError(f"no forecast stands on {start} for {outcome!r}: the history must start "
                          "with the prior (date None) or a row on the first day")
     return out
 
 
-def score(question_dir: str | Path | QuestionConfig, history_df: pd.DataFrame, *,
-          base_rate: float | None = None, cases_csv: str | Path | None = None) -> pd.DataFrame:
-    """Time-averaged Brier and log scores of the forecast's history, beside baselines.
+# ------------------------------------------------------------------ the crowd's timeline
 
-    Every day from the start to the resolution date is scored with the forecast
-    standing that day, and the daily scores are averaged (as Metaculus and Good
-    Judgment Open do), so a forecast that was right early earns more than one
-    that came round at the end. The start is the question's ``created`` date or
-    the earliest ledger date in the history, whichever is earlier; the prior row
-    (date None) stands from the start.
+
+class CrowdError(ConfigError):
+    """A crowd timeline (CSV) is missing, unreadable or invalid; nothing was written."""
+
+
+CROWD_FILE = "crowd.csv"
+#: The crowd CSV's columns: the first name present is used. The second names are those
+#: of ``forecast record --csv`` (``issued``, ``p``), so the record exports as a crowd.
+DATE_COLUMNS = ("date", "issued")
+PROBABILITY_COLUMNS = ("probability", "p")
+#: Names of the joint outcomes in a crowd CSV: the tables' and the record's.
+JOINT_NAMES = {"all": "all", "both": "all", "any": "any", "either": "any"}
+#: Problems listed per file before "... and N more".
+MAX_PROBLEMS = 12
+CROWD_COLUMNS = ["line", "when", "date", "outcome", "probability"]
+
+
+def crowd_path(config: QuestionConfig) -> Path:
+    """Where ``forecast crowd import`` keeps a question's crowd timeline."""
+    return config.directory / CROWD_FILE
+
+
+def _parse_when(text: str) -> tuple[dt.datetime, bool]:
+    """A date (midnight UTC) or an ISO time (a time without a zone is UTC); timed?"""
+    if len(text) == 10:
+        day = dt.date.fromisoformat(text)
+        return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC), False
+    when = dt.datetime.fromisoformat(text)
+    when = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+    return when, True
+
+
+def read_crowd(path: str | Path, question: str | Path | QuestionConfig, *,
+               outcome: str | None = None) -> pd.DataFrame:
+    """Read and check a crowd's timeline of probabilities from a CSV file.
+
+    The file has a header line and one row per published probability: ``date`` (an ISO
+    date ``YYYY-MM-DD``, or a time ``YYYY-MM-DDTHH:MM:SSZ``; without a zone, UTC),
+    ``outcome`` (a base of the question, ``all``/``both`` or ``any``/``either``) and
+    ``probability`` (a fraction in [0, 1]). Other columns are ignored, so the output of
+    ``forecast record --csv`` (``issued``, ``outcome``, ``p``, ...) reads as a crowd.
+    Without an ``outcome`` column every row is for ``outcome`` (a platform's download of
+    one question: ``date,probability``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``line`` (of the file), ``when`` (UTC), ``date`` (its UTC day), ``outcome`` (in
+        the tables' names: a base, ``all``, ``any``) and ``probability``, in time order
+        (rows of one time in file order).
+
+    Raises
+    ------
+    CrowdError
+        Naming the file, the line and the field of every problem (a bad date, a
+        probability outside [0, 1], an unknown outcome, a missing column).
+    """
+    import pandas as pd
+
+    config = _config(question)
+    where = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CrowdError([f"{where}: no such file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CrowdError([f"{where}: cannot be read as UTF-8 text ({exc})"]) from None
+    names = {b: b for b in config.bases} | JOINT_NAMES
+    allowed = ", ".join([*config.bases, "all (or both)", "any (or either)"])
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or not any(h.strip() for h in header):
+        raise CrowdError([f"{where}: empty: give a header line date,outcome,probability and "
+                          "one row per published probability"])
+    header = [h.strip().lower() for h in header]
+    problems = []
+
+    def column(options: tuple[str, ...], what: str) -> int | None:
+        found = next((header.index(c) for c in options if c in header), None)
+        if found is None:
+            problems.append(f"{where}: line 1: no {what} column: the header needs "
+                            f"{' or '.join(options)} (it has {', '.join(header)})")
+        return found
+
+    i_date = column(DATE_COLUMNS, "date")
+    i_p = column(PROBABILITY_COLUMNS, "probability")
+    i_outcome = header.index("outcome") if "outcome" in header else None
+    if i_outcome is None and outcome is None:
+        problems.append(f"{where}: line 1: no outcome column: add one (a base, all or any) or "
+                        "say which outcome the file is for (forecast crowd import --outcome)")
+    if i_outcome is not None and outcome is not None:
+        problems.append(f"{where}: line 1: the file has an outcome column; --outcome is only "
+                        "for a file without one")
+    if outcome is not None and outcome not in names:
+        problems.append(f"{where}: --outcome: unknown outcome {outcome!r}; allowed: {allowed}")
+    if problems:
+        raise CrowdError(problems)
+    rows = []
+    for fields in reader:
+        line = reader.line_num
+        if not any(f.strip() for f in fields):
+            continue  # a blank line
+        if len(fields) != len(header):
+            problems.append(f"{where}: line {line}: has {len(fields)} fields, the header "
+                            f"{len(header)}")
+            continue
+        bad = len(problems)
+        raw = fields[i_date].strip()
+        try:
+            when, _ = _parse_when(raw)
+        except ValueError:
+            problems.append(f"{where}: line {line}: {header[i_date]}: not an ISO date or time "
+                            f"(got {raw!r}); write YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ")
+        raw = fields[i_p].strip()
+        try:
+            p = float(raw)
+        except ValueError:
+            p = None
+            percent = _number(raw[:-1]) if raw.endswith("%") else None
+            hint = (f"; write a fraction: {percent / 100:g} for {raw}" if percent is not None
+                    else "; write a fraction between 0 and 1")
+            problems.append(f"{where}: line {line}: {header[i_p]}: not a number (got "
+                            f"{raw!r}){hint}")
+        if p is not None and not (math.isfinite(p) and 0.0 <= p <= 1.0):
+            problems.append(f"{where}: line {line}: {header[i_p]}: {raw} is outside [0, 1]; "
+                            "a probability is a fraction between 0 and 1")
+        name = outcome if i_outcome is None else fields[i_outcome].strip()
+        if name not in names:
+            problems.append(f"{where}: line {line}: outcome: unknown outcome {name!r}; "
+                            f"allowed: {allowed}")
+        if len(problems) == bad:
+            rows.append({"line": line, "when": when, "date": when.date(),
+                         "outcome": names[name], "probability": p})
+    if not problems and not rows:
+        problems.append(f"{where}: no rows after the header: give one row per published "
+                        "probability")
+    if problems:
+        shown = problems[:MAX_PROBLEMS]
+        if len(problems) > MAX_PROBLEMS:
+            shown.append(f"{where}: ... and {len(problems) - MAX_PROBLEMS} more problem(s)")
+        raise CrowdError(shown)
+    table = pd.DataFrame(rows, columns=CROWD_COLUMNS)
+    table["when"] = pd.to_datetime(table["when"], utc=True)
+    return table.sort_values(["when", "line"], kind="stable").reset_index(drop=True)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def crowd_csv(table: pd.DataFrame) -> bytes:
+    """A timeline in the crowd CSV's own shape: ``date,outcome,probability``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["date", "outcome", "probability"])
+    for r in table.itertuples():
+        when = r.when.to_pydatetime()
+        text = (when.date().isoformat() if when.time() == dt.time() else
+                when.isoformat().replace("+00:00", "Z"))
+        writer.writerow([text, r.outcome, repr(float(r.probability))])
+    return out.getvalue().encode("utf-8")
+
+
+def import_crowd(question: str | Path | QuestionConfig, source: str | Path, *,
+                 outcome: str | None = None) -> tuple[Path, pd.DataFrame]:
+    """Check a crowd CSV and keep a copy as the question's ``crowd.csv`` (atomically).
+
+    The copy is written in the crowd CSV's own shape (``date,outcome,probability``,
+    time order) and replaces an earlier import: a crowd's timeline grows, and the file
+    is a copy of the crowd's, not a record of ours.
+
+    Raises
+    ------
+    CrowdError
+        If the file is invalid (see :func:`read_crowd`); nothing is written.
+    """
+    config = _config(question)
+    table = read_crowd(source, config, outcome=outcome)
+    path = crowd_path(config)
+    atomic_write(path, crowd_csv(table))
+    return path, table
+
+
+def load_crowd(question: str | Path | QuestionConfig) -> pd.DataFrame | None:
+    """The question's imported crowd timeline (``crowd.csv``), or None if there is none."""
+    config = _config(question)
+    path = crowd_path(config)
+    return read_crowd(path, config) if path.exists() else None
+
+
+def record_timeline(entries: list[dict]) -> pd.DataFrame:
+    """The record's issued forecasts in the crowd's shape (:func:`read_crowd`'s columns)."""
+    import pandas as pd
+
+    table = record_table(entries)
+    out = pd.DataFrame({"line": table["entry"], "when": pd.to_datetime(table["issued"],
+                                                                      utc=True),
+                        "outcome": table["outcome"], "probability": table["p"].astype(float)})
+    out["date"] = [w.date() for w in out["when"]]
+    return out[CROWD_COLUMNS]
+
+
+# ------------------------------------------------------------------ the rules
+
+#: Log-based scores take the probability of what happened within Metaculus's bounds
+#: (binary predictions are restricted to 0.1%-99.9% there), so that none is infinite.
+CLIP = (0.001, 0.999)
+#: The forecasters of :func:`score`, in table order.
+FORECASTERS = ("record", "crowd", "reference", "fifty", "hindsight")
+RULES = ("brier", "gjo_brier", "log_score", "baseline")
+
+
+def daily_scores(p: np.ndarray, y: int) -> dict[str, np.ndarray]:
+    """Each rule's score of each day's probability ``p`` of YES when the outcome is ``y``.
+
+    ``brier``: ``(p - y)**2`` on [0, 1], lower is better. ``gjo_brier``: Good Judgment
+    Open's Brier, summed over both categories (YES and NO), on [0, 2]; for a binary
+    question twice the first. ``log_score``: ``ln P(what happened)``, higher is better.
+    ``baseline``: Metaculus's binary baseline score ``100 (log2 P(what happened) + 1)``:
+    0 for 50%, 100 for certainty. Log-based rules clip to :data:`CLIP`.
+    """
+    p = np.asarray(p, dtype=float)
+    happened = np.clip(p if y == 1 else 1.0 - p, *CLIP)
+    return {"brier": (p - y) ** 2,
+            "gjo_brier": (p - y) ** 2 + ((1.0 - p) - (1 - y)) ** 2,
+            "log_score": np.log(happened),
+            "baseline": 100.0 * (np.log2(happened) + 1.0)}
+
+
+def _log_happened(p: np.ndarray, y: int) -> np.ndarray:
+    return np.log(np.clip(p if y == 1 else 1.0 - p, *CLIP))
+
+
+def _scores(daily: np.ndarray, y: int) -> dict:
+    """The time-averaged scores of one forecaster's daily probabilities (NaN: none stands).
+
+    Brier, GJO Brier and log: the mean over the days a forecast stood. Baseline: the sum
+    over those days over every day of the open period (0 before the first forecast, as
+    Metaculus scores the days before a prediction).
+    """
+    stood = ~np.isnan(daily)
+    n = int(stood.sum())
+    s = daily_scores(daily[stood], y)
+    mean = {k: float(v.mean()) if n else float("nan") for k, v in s.items()}
+    mean["baseline"] = float(s["baseline"].sum() / daily.size)
+    return {**mean, "days_scored": n, "coverage": n / daily.size}
+
+
+def peer_score(ours: np.ndarray, crowd: np.ndarray, y: int) -> tuple[float, int]:
+    """Metaculus's peer idea against one crowd: ``100 * mean(ln p - ln q)`` over the days
+    both stand (``p`` ours, ``q`` the crowd's, each the probability of what happened).
+
+    Returns the score (NaN without a common day) and the number of common days.
+    """
+    both = ~np.isnan(ours) & ~np.isnan(crowd)
+    n = int(both.sum())
+    if not n:
+        return float("nan"), 0
+    diff = _log_happened(ours[both], y) - _log_happened(crowd[both], y)
+    return float(100.0 * diff.mean()), n
+
+
+def _timeline_daily(table: pd.DataFrame, outcome: str, start: dt.date, end: dt.date
+                    ) -> tuple[np.ndarray, int] | None:
+    rows = table[table["outcome"] == outcome]
+    if rows.empty:
+        return None
+    dates = list(rows["date"])
+    daily = standing(dates, list(rows["probability"]), start, end)
+    last = start + dt.timedelta(days=daily.size)
+    return daily, sum(1 for d in dates if d < last)
+
+
+_AUTO = object()
+
+
+def score(question_dir: str | Path | QuestionConfig, history_df: pd.DataFrame | None = None, *,
+          record: list[dict] | None = None, crowd=_AUTO, base_rate: float | None = None,
+          cases_csv: str | Path | None = None) -> pd.DataFrame:
+    """Score the record of issued forecasts as forecasting platforms do, beside others.
+
+    The open period runs from the question's ``created`` date to its resolution date
+    (each day of ``[created, resolved)``; the single day ``created`` if they are the
+    same). Each issued forecast stands from the UTC day it was issued until the day
+    the next was (of several issued on one day, the last stands that day); before the
+    first issued forecast nothing stands: nothing had been said. The Brier, GJO Brier
+    and log scores average the days a forecast stood; the baseline score averages every
+    day of the open period with 0 before the first forecast (Metaculus); ``coverage``
+    says what share of the period a forecast stood. See :func:`daily_scores`.
 
     Parameters
     ----------
     question_dir
         The resolved question.
     history_df
-        From :func:`forecast.news.history`: columns ``date, outcome, p, ...``.
+        Optionally :func:`forecast.news.history` (the reconstruction), scored as the
+        forecaster ``hindsight``: today's model on the items dated by each day, whose
+        score measures hindsight, not skill. Its prior row stands from ``created``.
+    record
+        The issued forecasts (default: :func:`forecast.record.read_record`).
+    crowd
+        A crowd timeline (:func:`read_crowd`); by default the question's imported
+        ``crowd.csv`` if any; None or False for none. It is scored as the forecaster
+        ``crowd``, and the record (and hindsight) get a ``peer`` score against it.
     base_rate
-        The reference-class base rate; default :func:`reference_base_rate` of
-        ``priors/reference_class/cases.csv``.
+        The reference class's rate over its five-year window (default
+        :func:`reference_base_rate`), made the forecaster ``reference`` by
+        :func:`comparison_forecast`.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (outcome, forecaster) with ``resolved``, ``brier``,
-        ``log_score`` (mean natural log of the probability of what happened),
-        ``n_days``, ``start``, ``end`` and ``n_forecasts``. Forecasters:
-        ``forecast``, ``base_rate``, ``fifty``. Outcomes: each base, and ``all``
-        and ``any`` when the history has them.
+        One row per (outcome, forecaster): ``outcome`` (each base, ``all``, ``any``),
+        ``resolved``, ``forecaster`` (``record``, ``crowd``, ``reference``, ``fifty``,
+        ``hindsight``; a forecaster with no forecast for an outcome has no row),
+        ``brier``, ``gjo_brier``, ``log_score``, ``baseline``, ``peer`` (100 x the mean
+        difference of log scores against the crowd over ``peer_days``, the days both
+        stand; NaN without a crowd), ``n_days`` (of the open period), ``days_scored``,
+        ``coverage``, ``start``, ``end``, ``first`` (the first day scored) and
+        ``n_forecasts`` (made before the end).
     """
     import pandas as pd
 
     config = _config(question_dir)
     res = load_resolution(config)
-    if base_rate is None:
+    if record is None:
+        record = read_record(config)
+    if crowd is _AUTO:
+        crowd = load_crowd(config)
+    if crowd is False:
+        crowd = None
+    if base_rate is None and cases_csv is not None:
         base_rate = reference_base_rate(cases_csv)
-    if not 0.0 < base_rate < 1.0:
-        raise ValueError(f"base_rate must be in (0, 1) (got {base_rate})")
-    dated = [_as_date(d, "history") for d in history_df["date"] if not _missing(d)]
-    start = min([config.question.created, *dated])
-    end = res.date
+    comparison = comparison_forecast(config, base_rate)
+    start, end = config.question.created, res.date
+    n_days = _days(start, end)
     resolved = {b: int(v) for b, v in res.outcomes.items()}
     kept = [bool(v) for v in resolved.values()]
-    for name, fn in JOINT.items():
-        resolved[name] = int(fn(kept))
-    outcomes = [o for o in [*config.bases, *JOINT] if o in set(history_df["outcome"])]
+    resolved |= {name: int(rule(kept)) for name, rule in JOINT.items()}
+    issued = record_timeline(record) if record else None
     rows = []
-    for outcome in outcomes:
+    for outcome in [*config.bases, "all", "any"]:
         y = resolved[outcome]
-        daily = daily_forecasts(history_df, outcome, start, end)
-        n_forecasts = sum(1 for d in history_df.loc[history_df["outcome"] == outcome, "date"]
-                          if _row_date(d, start) < max(end, start + dt.timedelta(days=1)))
-        for name, p in (("forecast", daily), ("base_rate", np.full(daily.size, base_rate)),
-                        ("fifty", np.full(daily.size, 0.5))):
-            ys = np.full(daily.size, y)
+        series: dict[str, tuple[np.ndarray, int]] = {}
+        for name, table in (("record", issued), ("crowd", crowd)):
+            found = _timeline_daily(table, outcome, start, end) if table is not None else None
+            if found is not None:
+                series[name] = found
+        series["reference"] = (np.full(n_days, comparison[outcome]), 1)
+        series["fifty"] = (np.full(n_days, 0.5), 1)
+        if history_df is not None and outcome in set(history_df["outcome"]):
+            daily = daily_forecasts(history_df, outcome, start, end)
+            n = sum(1 for d in history_df.loc[history_df["outcome"] == outcome, "date"]
+                    if _row_date(d, start) < start + dt.timedelta(days=n_days))
+            series["hindsight"] = (daily, n)
+        for name in FORECASTERS:
+            if name not in series:
+                continue
+            daily, n_forecasts = series[name]
+            peer, peer_days = float("nan"), 0
+            if name in ("record", "hindsight") and "crowd" in series:
+                peer, peer_days = peer_score(daily, series["crowd"][0], y)
+            stood = np.flatnonzero(~np.isnan(daily))
             rows.append({"outcome": outcome, "resolved": y, "forecaster": name,
-                         "brier": brier_score(p, ys), "log_score": log_score(p, ys),
-                         "n_days": int(daily.size), "start": start, "end": end,
-                         "n_forecasts": n_forecasts if name == "forecast" else 1})
-    return pd.DataFrame(rows)
+                         **_scores(daily, y), "peer": peer, "peer_days": peer_days,
+                         "n_days": n_days, "start": start, "end": end,
+                         "first": start + dt.timedelta(days=int(stood[0])) if stood.size
+                         else None, "n_forecasts": n_forecasts})
+    columns = ["outcome", "resolved", "forecaster", *RULES, "peer", "n_days", "days_scored",
+               "coverage", "peer_days", "start", "first", "end", "n_forecasts"]
+    return pd.DataFrame(rows, columns=columns)

@@ -16,99 +16,184 @@
 # %% [markdown]
 # # 02 · The outside view: what history says
 #
-# Before the news of this one case, how often have patrons kept foreign bases for five
-# years after a shock like the fall of their client? A Bayesian logistic regression on the
-# historical reference class (`priors/reference_class/cases.csv`), with the patron's
-# intercept partially pooled, back-tested by leave-one-out against the base rate and a
-# coin flip, then applied to the Syria question with its uncertain features integrated out,
-# and finally used as a second source of the question model's priors.
+# How long do patrons keep foreign bases after a shock like the fall of their client? This
+# notebook answers from the dated reference class (`priors/reference_class/cases.csv` and
+# `events.csv`): each case is coded with only what was known when its episode began, and
+# every later fact (a demand to leave, a refused red line, an attack) enters on the date it
+# happened. A discrete-time hazard model (`forecast/hazard.py`) turns that into the yearly
+# chance of losing the base; it is back-tested as of 0, 1 and 2 years into each episode,
+# from what was known then, against the base rate and against the old episode-coded model
+# (whose features were coded over the whole episode: hindsight). It is then applied to the
+# Syria question, as of its start and as of today, beside the analysts' forecast.
 
 # %% tags=["parameters"]
-cases_path = "../priors/reference_class/cases.csv"
 seed = 20261125
 draws = 1500
 question_dir = "../priors/russia_syria_bases"
 out_dir = "../out"
+backtest_refit = True
 
 # %%
 # Seed: `seed` and `draws` set the question model's forecast (its stored fit is reused when
-# they match one) and the draws that pair history with the question. The reference-class
-# fit is the one stored under out_dir, made with the seed and draws of
-# priors/reference_class/model.yaml (fitted and stored on the first run only), so this
-# notebook shows the same outside view as `forecast charts` and `forecast report`.
+# they match one) and the draws of the linked priors. The hazard fit is the one stored
+# under out_dir, made with the seed and draws of priors/reference_class/hazard.yaml (fitted
+# and stored on the first run only), so this notebook shows the same outside view as
+# `forecast charts`. `backtest_refit=False` skips the exact refits of the backtest
+# (PSIS only: fast, less trustworthy where the Pareto k is above 0.7).
 from forecast.config import load_question
-from forecast.reference_store import cached_reference_fit
+from forecast.reference_store import cached_hazard_fit
 
 config = load_question(question_dir).with_sampler(draws=draws, seed=seed)
-fit, how = cached_reference_fit(out_dir, cases_csv=cases_path)
+fit, how = cached_hazard_fit(out_dir)
 ref = fit.settings.sampler
 print(f"Question model: seed {seed}, {config.model.sampler.chains} chains x {draws} draws")
-print(f"Reference-class fit ({how}): seed {ref.seed}, {ref.chains} chains x {ref.draws} draws "
-      f"(priors/reference_class/model.yaml)")
+print(f"Hazard fit ({how}): seed {ref.seed}, {ref.chains} chains x {ref.draws} draws "
+      f"(priors/reference_class/hazard.yaml)")
+print(f"Backtest: {'exact refits where Pareto k is high' if backtest_refit else 'PSIS only'}")
 
 # %% [markdown]
-# ## The data
+# ## The data: what was known at the start, and what was dated later
 #
-# Every case of the reference class: a patron's military presence in a host country at
-# the moment of a shock, its seven 0/1 features (`priors/reference_class/DATA_DICTIONARY.md`)
-# and whether the patron still held the bases five years later. Read it for coverage:
-# which patrons and eras the outside view rests on, and how often each feature occurs.
+# One row per episode in `cases.csv`: the patron, the host, the bases, the shock that began
+# the episode and its month, and the two facts known at that moment (a regime change, a
+# treaty in force). Everything else is an event in `events.csv` with its month: the first
+# demand to leave, a refused red line, the first lethal attack, backing for separatists,
+# inducements offered, and the outcome (the exit, the loss of the main facility, or the
+# month the case was last checked while still running).
 
 # %%
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from forecast import fmt, reference
+from forecast import fmt, hazard
 from forecast.display import show
+from forecast.reference_data import (
+    STATIC,
+    TIME_VARYING,
+    default_path,
+    known_at,
+    load_reference,
+    undated,
+)
 
-cases = fit.cases
-features = list(reference.FEATURES)
-present = cases[features].apply(
-    lambda r: ", ".join(f.replace("_", " ") for f in features if r[f] == 1) or "none", axis=1)
-Markdown(f"**{reference.case_summary(cases)}.**")
+cases, events = load_reference()
+outcome = fit.settings.outcome
+window = fit.settings.backtest.window_years
+at_start = known_at(cases, 0, outcome=outcome, window_years=window)
+n_lost = int((at_start["kept"] == 0).sum())
+n_kept = int((at_start["kept"] == 1).sum())
+n_open = int(at_start["kept"].isna().sum())
+first, last = cases["start_date"].min()[:4], cases["start_date"].max()[:4]
+Markdown(
+    f"**{len(cases)} episodes and {len(events)} dated or undated events**, from "
+    f"{cases['patron'].nunique()} patrons and {cases['shock'].nunique()} shocks, starting "
+    f"between {first} and {last}. Counting the loss of the main facility "
+    f"(`outcome: {outcome}` in `hazard.yaml`), {n_lost} were lost within {window} years, "
+    f"{n_kept} kept that long and {n_open} are still running or were checked before "
+    f"{window} years had passed (right-censored: they count for the years they were seen).")
 
 # %%
-show(cases.assign(features=present, kept=cases[reference.OUTCOME].map({1: "yes", 0: "no"})),
-     columns=["patron", "host", "bases", "start_year", "features", "kept"],
-     names={"start_year": "Shock", "features": "Features present", "kept": "Kept 5 years"},
-     caption=f"The {len(cases)} cases of the reference class")
+feature_rows = []
+gaps = undated(events)
+for f in hazard.FEATURES:
+    if f in STATIC:
+        with_it, at_0, later = int(cases[f].sum()), int(cases[f].sum()), 0
+    else:
+        onset = cases[f].to_numpy(dtype=float)
+        with_it = int((~np.isnan(onset)).sum())
+        at_0 = int((onset <= cases["start"].to_numpy(dtype=float)).sum())
+        later = with_it - at_0
+    feature_rows.append({"feature": f.replace("_", " "),
+                         "known": "at the start" if f in STATIC else "dated event",
+                         "cases": with_it, "at_0": at_0, "later": later,
+                         "undated": int((gaps["event"] == f).sum())})
+show(pd.DataFrame(feature_rows),
+     names={"feature": "Feature", "known": "Coded as", "cases": "Cases with it",
+            "at_0": "On at the start", "later": "Switched on later", "undated": "Undated"},
+     caption="Which facts are known when an episode begins, and which arrive with a date")
 
 # %%
-patrons = reference.patron_table(cases)
-shown_features = ["regime_change", "host_demand", "violence", "separatist_backing", "treaty"]
-patron_view = patrons[["patron", "n_cases"]].assign(
-    kept=patrons[reference.OUTCOME].map(fmt.pct),
-    **{f: patrons[f].map(fmt.pct) for f in shown_features})
-show(patron_view, names={"n_cases": "Cases", "kept": "Kept 5 years",
-                         **{f: f.replace("_", " ").capitalize() for f in shown_features}},
-     caption="Per patron: share of cases kept five years, and with five of the seven "
-             "features present")
+n_later = sum(r["later"] for r in feature_rows)
+Markdown(
+    f"{n_later} feature onsets come after an episode's start. The old coding counted each "
+    f"of them as present for the whole episode, so a case lost after a demand to leave was "
+    f"coded 'demand' from day one: the model learned from facts it could not have had. "
+    f"Here a fact enters the hazard only from the year after its month. "
+    f"{len(gaps)} event{'s have' if len(gaps) != 1 else ' has'} no date a source "
+    f"establishes; they are kept in the file and never switch a feature on:")
 
 # %%
-top = patrons.iloc[0]
-by_patron = patrons.set_index("patron")
-single = list(patrons.loc[patrons["n_cases"] == 1, "patron"])
-text = f"{top['patron']} contributes {top['n_cases']} of the {len(cases)} cases"
-if single:
-    names_single = " and ".join([", ".join(single[:-1]), single[-1]] if len(single) > 2
-                                else single)
-    text += f"; {names_single} only one each"
-text += (". That is why the intercept is pooled across patrons: a patron with few cases "
-         "borrows its baseline from the others instead of getting one fitted to a handful of "
-         "outcomes.")
-if "Russia" in by_patron.index:
-    text += (f" Russia (after 1991) kept {fmt.pct(by_patron.loc['Russia', reference.OUTCOME])} "
-             f"of its {by_patron.loc['Russia', 'n_cases']} cases.")
-Markdown(text)
+show(gaps, names={"case_id": "Case", "event": "Event", "note": "Why undated"},
+     caption="Undated events (never used)")
+
+# %%
+by_patron = at_start.assign(
+    lost=at_start["kept"].eq(0), kept5=at_start["kept"].eq(1), open_=at_start["kept"].isna(),
+).groupby("patron").agg(n=("case_id", "size"), lost=("lost", "sum"), kept5=("kept5", "sum"),
+                        open_=("open_", "sum"))
+years_seen = fit.data.groupby("patron").size().rename("case_years")
+by_patron = by_patron.join(years_seen).fillna({"case_years": 0}).sort_values(
+    "n", ascending=False).reset_index()
+show(by_patron, names={"patron": "Patron", "n": "Cases", "lost": f"Lost < {window} y",
+                       "kept5": f"Kept {window} y", "open_": "Censored earlier",
+                       "case_years": "Case-years in the fit"},
+     caption="Coverage by patron (the Soviet Union and Russia share one intercept, "
+             "hazard.yaml: patron_groups)")
+
+# %%
+top = by_patron.iloc[0]
+small = by_patron[by_patron["n"] <= 2]["patron"].tolist()
+Markdown(
+    f"{top['patron']} contributes {top['n']} of the {len(cases)} cases "
+    f"({fmt.pct(top['n'] / len(cases))}): the outside view is mostly a record of "
+    f"{top['patron']}'s bases. "
+    + (f"{', '.join(small)} have two cases or fewer and borrow their baseline from the "
+       f"others through the pooled patron effect. " if small else "")
+    + f"Moscow (Soviet Union and Russia together) has "
+      f"{int(by_patron.loc[by_patron['patron'].isin(['Russia', 'Soviet Union']), 'n'].sum())} "
+      f"cases.")
 
 # %% [markdown]
-# ## The fit and its convergence gate
+# ### How the cases were added
 #
-# The fit is checked against the gate of **its own** settings file,
-# `priors/reference_class/model.yaml` (`gate`), before anything below is read. That gate
-# is not the question model's gate of the README (R-hat ≤ 1.01, bulk ESS ≥ 1000, ...),
-# which governs the forecast itself (notebook 03): the table says which thresholds apply
-# here and whether the fit meets them.
+# From the data dictionary (`priors/reference_class/DATA_DICTIONARY.md`), quoted as it
+# stands, with the limitations it lists: read them before trusting any number below.
+
+# %%
+dictionary = default_path("DATA_DICTIONARY.md").read_text(encoding="utf-8")
+
+
+def _section(text, heading):
+    """The body of one '## ' section of a markdown file ('' when absent)."""
+    parts = text.split("\n## ")
+    for part in parts[1:]:
+        title, _, body = part.partition("\n")
+        if title.strip().lower().startswith(heading.lower()):
+            return body.strip()
+    return ""
+
+
+entered = cases["entered"].value_counts().sort_index()
+display(Markdown(
+    (_section(dictionary, "How the cases were added") or "_(no such section)_")
+    + "\n\n**Entered:** " + ", ".join(f"{fmt.count(n)} on {d}" for d, n in entered.items())))
+Markdown("**Known limitations (from the dictionary).**\n\n"
+         + (_section(dictionary, "Known limitations") or "_(none listed)_"))
+
+# %% [markdown]
+# ## The hazard model
+#
+# One row per case and episode year at risk (`case_years`); the yearly probability that the
+# base is lost in that year is
+#
+# `logit h = baseline[year band] + patron effect + shock effect + features known at the
+# start of the year · beta`,
+#
+# the patron and the shock partially pooled (cases of one shock share their fate). A case
+# leaves the data in the year it is lost; a still-running case counts the years it was
+# seen. **A coefficient above 1 raises the yearly odds of LOSS.** The fit is checked
+# against the gate of `hazard.yaml` before anything is read.
 
 # %%
 gate = fit.settings.gate
@@ -123,459 +208,300 @@ checks = pd.DataFrame([
      "ok": d["ess_bulk_min"] >= gate.ess_bulk_min},
 ]).assign(result=lambda t: t["ok"].map({True: "pass", False: "FAIL"}))
 show(checks, columns=["check", "value", "threshold", "result"],
-     names={"check": "Check", "value": "This fit", "threshold": "Gate (reference model.yaml)",
+     names={"check": "Check", "value": "This fit", "threshold": "Gate (hazard.yaml)",
             "result": "Result"},
-     caption=f"Reference-class fit: {d['chains']} chains x {d['draws']} draws")
+     caption=f"Hazard fit: {d['chains']} chains x {d['draws']} draws, "
+             f"{len(fit.data)} case-years")
 
 # %%
-per_variable = pd.DataFrame([{"variable": name, **values}
-                             for name, values in d["per_variable"].items()])
-show(per_variable, names={"variable": "Parameter"},
-     caption="Per parameter block: worst R-hat and smallest bulk ESS")
-
-# %%
-question_gate = config.model.gate
-strict = d["ess_bulk_min"] >= question_gate.ess_bulk_min
-Markdown(
-    f"**Gate: {'PASSED' if fit.converged else 'FAILED'}.** Against the thresholds of "
-    f"`priors/reference_class/model.yaml` the fit "
-    + ("meets every check" if fit.converged else
-       "fails: " + "; ".join(d["failures"]) + ". Do not use the numbers below")
-    + f". Its smallest bulk ESS is {fmt.count(d['ess_bulk_min'])} against that gate's "
-      f"{fmt.count(gate.ess_bulk_min)}; the question model's gate "
-      f"(`model.yaml` of the question, the README's bulk ESS ≥ 1000) asks for "
-      f"{fmt.count(question_gate.ess_bulk_min)}, which this fit "
-    + ("would also meet." if strict else
-       "would not meet: the reference fit is held to the looser threshold of its own "
-       "settings (a small-data model whose 79 cases carry less information than the "
-       "draws), and it is reported here against that threshold, not the question's."))
-
-# %% [markdown]
-# ### What history says moves retention
-#
-# Each feature's odds ratio on keeping the bases five years (posterior median and 90%
-# interval), and the posterior probability that it raises the odds.
+Markdown(f"**Gate: {'PASSED' if fit.converged else 'FAILED'}.** "
+         + ("Every check is met." if fit.converged else
+            "Failures: " + "; ".join(d["failures"]) + ". Do not use the numbers below."))
 
 # %%
 coefficients = fit.coefficients()
-coef_view = coefficients.assign(
-    feature=coefficients["feature"].str.replace("_", " ").str.capitalize(),
-    odds=coefficients["odds_ratio"].map(fmt.ratio),
-    interval=[f"{fmt.ratio(lo)}–{fmt.ratio(hi)}"
-              for lo, hi in zip(coefficients["or_lower"], coefficients["or_upper"],
-                                strict=True)],
-    p_up=coefficients["p_positive"].map(fmt.pct))
-show(coef_view, columns=["feature", "odds", "interval", "p_up"],
-     names={"feature": "Feature", "odds": "Odds ratio (median)",
-            "interval": f"{fmt.pct(fit.settings.credible_mass)} interval",
-            "p_up": "P(raises the odds)"},
-     caption="Reference-class coefficients, as odds ratios on keeping the bases 5 years")
+mass = fit.settings.credible_mass
+show(coefficients.assign(
+         feature=coefficients["feature"].str.replace("_", " "),
+         odds=coefficients["hazard_odds_ratio"].map(fmt.ratio),
+         interval=[f"{fmt.ratio(lo)}–{fmt.ratio(hi)}"
+                   for lo, hi in zip(coefficients["lower"], coefficients["upper"], strict=True)],
+         p_up=coefficients["p_raises_loss"].map(fmt.pct)),
+     columns=["feature", "known_at", "odds", "interval", "p_up"],
+     names={"feature": "Feature", "known_at": "Known", "odds": "Odds ratio of loss per year",
+            "interval": f"{fmt.pct(mass)} interval", "p_up": "P(raises the hazard)"},
+     caption="Hazard coefficients: odds ratios of LOSING the base in a year (median)")
 
 # %% [markdown]
-# The chart draws the same odds ratios on a log scale: a dot at the median, a bar for the
-# 90% interval, blue when the whole interval lies above 1 (the feature goes with bases
-# kept), vermillion when below 1 (bases lost), grey when it includes 1 (history cannot
-# tell). Read the colour first, then how far the bar sits from 1.
+# The chart draws them on a log scale. Careful with the direction: unlike the old model's
+# chart (odds of keeping), **right of 1 means more losses**; vermillion when the whole
+# interval lies above 1 (the feature goes with losing the base), blue when below 1 (with
+# keeping it), grey when it includes 1.
 
 # %%
 from forecast import charts
 
-charts.plot_coefficients(coefficients, footer_text=f"{len(cases)} cases | seed {ref.seed} | "
-                                                   f"{ref.draws} draws x {ref.chains} chains")
+charts.plot_coefficients(
+    coefficients.rename(columns={"hazard_odds_ratio": "odds_ratio", "lower": "or_lower",
+                                 "upper": "or_upper"}),
+    higher="lost", mass=mass,
+    title="The event-history model: what raises the yearly odds of losing a base",
+    footer_text=f"{len(cases)} cases, {len(fit.data)} case-years | seed {ref.seed} | "
+                f"{ref.draws} draws x {ref.chains} chains")
 
 # %%
-up = coefficients[coefficients["or_lower"] > 1].sort_values("odds_ratio", ascending=False)
-down = coefficients[coefficients["or_upper"] < 1].sort_values("odds_ratio")
-unclear = coefficients[(coefficients["or_lower"] <= 1) & (coefficients["or_upper"] >= 1)]
-
-
-def _names(rows):
-    parts = [f"{r.feature.replace('_', ' ')} (OR {fmt.ratio(r.odds_ratio)})"
+def _listing(rows):
+    parts = [f"{r.feature.replace('_', ' ')} (OR {fmt.ratio(r.hazard_odds_ratio)})"
              for r in rows.itertuples()]
-    return (" and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 2 else parts)
-            or "none")
+    return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 2 else parts) or "none"
 
 
-def _concentration():
-    """Where a feature that goes with keeping is carried by one patron's cases, say so."""
-    notes = []
-    for r in up.itertuples():
-        with_feature = cases[cases[r.feature] == 1]
-        top_patron = with_feature["patron"].value_counts()
-        if len(with_feature) and top_patron.iloc[0] / len(with_feature) >= 0.6:
-            kept = with_feature.loc[with_feature["patron"] == top_patron.index[0],
-                                    reference.OUTCOME]
-            notes.append(f"{r.feature.replace('_', ' ')} is present in {len(with_feature)} "
-                         f"cases, {top_patron.iloc[0]} of them {top_patron.index[0]}'s "
-                         f"({fmt.count(int(kept.sum()))} kept)")
-    return ((" Read the positive associations with care: " + "; ".join(notes)
-             + ". There the feature's odds ratio is largely that patron's record of staying "
-               "by force beside a friendly enclave, which may not transfer to a case where "
-               "the patron's client has fallen.") if notes else "")
-
-
-Markdown(f"Across the cases, bases were more often kept with {_names(up)}, and more often "
-         f"lost with {_names(down)}, each with its 90% interval clear of 1. For "
-         f"{_names(unclear)} the interval includes 1: the cases do not settle the direction. "
-         f"These are associations across {len(cases)} cases, not causal effects."
-         + _concentration())
-
-# %% [markdown]
-# ### Each patron's baseline
-#
-# The pooled intercepts: each patron's P(kept 5 years) with no feature present, beside its
-# observed rate. Pooling pulls the patrons with few cases towards the global mean.
-
-# %%
-intercepts = fit.intercepts().rename(columns={"observed_rate": "observed", "p_baseline": "p"})
-show(intercepts, columns=["group", "n_cases", "observed", "p", "lower", "upper"],
-     names={"group": "Patron", "n_cases": "Cases", "observed": "Observed rate",
-            "p": "Pooled baseline P(kept 5 y)"},
-     caption="Patron intercepts (no feature present), partially pooled")
-
-# %% [markdown]
-# ## The backtest: leave-one-out
-#
-# Each case is forecast by a model that has not seen it (PSIS-LOO; exact refits where the
-# Pareto k is above the threshold of `model.yaml`). The base rate is left-one-out too.
-# Brier: lower is better (0.25 for a coin flip). Log score: higher is better (−0.693 for
-# a coin flip).
-
-# %%
-bt = reference.backtest(fit)
-scores = bt.scores.assign(brier=bt.scores["brier"].map(lambda x: fmt.number(x, 3)),
-                          log_score=bt.scores["log_score"].map(lambda x: fmt.number(x, 3)),
-                          forecaster=bt.scores["forecaster"].map(
-                              {"model": "Reference-class model", "base_rate": "Base rate",
-                               "fifty": "Coin flip (50%)"}))
-show(scores, columns=["forecaster", "brier", "log_score", "n_cases"],
-     names={"forecaster": "Forecaster", "brier": "Brier", "log_score": "Log score",
-            "n_cases": "Cases"}, caption="Leave-one-out scores")
-
-# %%
-s = bt.scores.set_index("forecaster")
-better = s.loc["model", "brier"] < s.loc["base_rate", "brier"]
-refits = int(bt.pointwise["method"].eq("refit").sum())
+raises = coefficients[coefficients["lower"] > 1]
+lowers = coefficients[coefficients["upper"] < 1]
+open_ = coefficients[(coefficients["lower"] <= 1) & (coefficients["upper"] >= 1)]
 Markdown(
-    f"Out of sample the model's Brier score is {fmt.number(s.loc['model', 'brier'], 3)} against "
-    f"{fmt.number(s.loc['base_rate', 'brier'], 3)} for the base rate and 0.250 for a coin "
-    f"flip: the features {'do' if better else 'do not'} carry information beyond how often "
-    f"bases were kept. "
-    + (f"{refits} case{'s' if refits > 1 else ''} needed an exact refit"
-       if refits else "No case needed an exact refit")
-    + f" (Pareto k above {fmt.number(fit.settings.backtest.khat_max, 1)}); the largest k was "
-      f"{fmt.number(bt.pointwise['pareto_k'].max(), 2)}.")
-
-# %%
-calibration = bt.calibration.rename(columns={
-    "mean_predicted": "predicted", "observed_frequency": "observed",
-    "observed_lower": "lower", "observed_upper": "upper", "count": "n"})
-show(calibration, columns=["bin", "n", "predicted", "observed", "lower", "upper"],
-     names={"bin": "Predicted bin", "n": "Cases", "predicted": "Mean predicted",
-            "observed": "Observed kept"},
-     caption="Calibration of the leave-one-out forecasts (interval: Jeffreys, of the "
-             "observed frequency)")
+    f"With its {fmt.pct(mass)} interval clear of 1, {_listing(raises)} "
+    f"raise{'s' if len(raises) == 1 else ''} the yearly odds of loss and {_listing(lowers)} "
+    f"lower{'s' if len(lowers) == 1 else ''} them. "
+    f"For {_listing(open_)} the interval includes 1: the cases do not settle the direction. "
+    f"These are associations across {len(cases)} cases, not causal effects.")
 
 # %% [markdown]
-# The reliability diagram plots the same bins: each dot is a bin's observed frequency
-# against its mean leave-one-out forecast, its size growing with the bin's count, its
-# vertical bar the 90% interval of the observed frequency; the dashed diagonal is perfect
-# calibration and the dotted line the base rate. Dots near the diagonal mean the model's
-# probabilities can be taken at face value; a bar that crosses the diagonal means the bin
-# is consistent with calibration given how few cases it holds.
-
-# %%
-charts.plot_reliability(bt.calibration, base_rate=float(cases[reference.OUTCOME].mean()),
-                        mass=fit.settings.credible_mass,
-                        footer_text=f"{len(cases)} cases, leave-one-out | seed {ref.seed}")
-
-# %%
-rows = calibration[calibration["n"] > 0]
-covered = ((rows["lower"] <= rows["predicted"]) & (rows["predicted"] <= rows["upper"])).sum()
-Markdown(f"In {covered} of the {len(rows)} non-empty bins the mean forecast lies inside the "
-         f"90% interval of the observed frequency: "
-         + ("no bin departs from calibration by more than its few cases allow."
-            if covered == len(rows) else
-            "the bins outside it show where the model's probabilities should be discounted."))
-
-# %%
-worst = bt.pointwise.assign(miss=(bt.pointwise["p_loo"] - bt.pointwise["y"]).abs()).nlargest(
-    10, "miss")
-show(worst.assign(kept=worst["y"].map({1: "yes", 0: "no"})).rename(
-         columns={"p_loo": "predicted", "p_base_rate": "baseline", "pareto_k": "khat"}),
-     columns=["case_id", "group", "kept", "predicted", "baseline", "khat"],
-     names={"case_id": "Case", "group": "Patron", "kept": "Kept 5 years",
-            "predicted": "Leave-one-out forecast", "baseline": "Base rate (LOO)",
-            "khat": "Pareto k"},
-     caption=f"The ten cases (of {len(cases)}) the leave-one-out forecast missed worst")
-
-# %% [markdown]
-# ## The Syria question as a case
+# ### When bases are lost: the first years
 #
-# The question's `reference_case.yaml` codes the fixed features with their rationale; the
-# three uncertain ones come from the question's evidence variables, once under their priors
-# and once under the news so far, and are integrated out over their eight combinations.
+# The observed yearly loss rate among cases still at risk, by episode year, beside the
+# model's baseline (no feature present, a typical patron and shock).
 
 # %%
-from forecast.engine import compute, prior_forecast
-from forecast.ledger import load_ledger
-
-items = load_ledger(config)
-posterior = compute(config, items, out=out_dir, seed=seed)
-prior = prior_forecast(config, seed=seed)
-syria_prior = reference.question_case(config, prior, fit=fit, seed=seed)
-syria_now = reference.question_case(config, posterior, fit=fit, seed=seed)
-show(syria_now.features.assign(
-         value=[("uncertain" if k == "uncertain" else ("yes" if v == 1 else "no"))
-                for k, v in zip(syria_now.features["kind"], syria_now.features["value"],
-                                 strict=True)],
-         feature=syria_now.features["feature"].str.replace("_", " ").str.capitalize(),
-         variable=syria_now.features["variable"].fillna("–"),
-         p=syria_now.features["p_true"]),
-     columns=["feature", "value", "variable", "p", "rationale"],
-     names={"feature": "Feature", "value": "Coded", "variable": "Tied to evidence variable",
-            "p": "P(feature) given the news", "rationale": "Rationale"},
-     caption="The Syria case as coded in reference_case.yaml")
+draws_ = fit.draws()
+bands = hazard._sigmoid(draws_["baseline"])
+by_year = fit.data.groupby("year").agg(at_risk=("lost", "size"), lost=("lost", "sum"))
+by_year["rate"] = by_year["lost"] / by_year["at_risk"]
+by_year["baseline"] = [float(np.median(bands[:, int(fit.settings.band(k))]))
+                       for k in by_year.index]
+by_year = by_year.reset_index()
+show(by_year.head(6), names={"year": "Episode year", "at_risk": "Cases at risk",
+                             "lost": "Lost that year", "rate": "Observed loss rate",
+                             "baseline": "Model baseline hazard (median)"},
+     caption="Losses are front-loaded: the yearly loss rate by episode year")
 
 # %%
-combos = syria_now.combinations
-uncertain = [c for c in combos.columns if c in features]
-show(combos.assign(**{c: combos[c].map({1: "yes", 0: "no"}) for c in uncertain}).rename(
-         columns={"p_combination": "p_state", "p_retained_given": "p"}),
-     columns=[*uncertain, "p_state", "p"],
-     names={**{c: c.replace("_", " ").capitalize() for c in uncertain},
-            "p_state": "P(combination) given the news", "p": "P(kept 5 y) if so"},
-     caption="The eight combinations of the uncertain features")
+early = int(by_year.loc[by_year["year"] <= 2, "lost"].sum())
+total = int(by_year["lost"].sum())
+y1, y4 = by_year.iloc[0], by_year[by_year["year"] >= 4]
+Markdown(
+    f"{early} of the {total} losses ({fmt.pct(early / total)}) fall in the first two years. "
+    f"In year 1, {fmt.pct(y1['rate'])} of the cases at risk lost the base; from year 4 on, "
+    f"{fmt.pct(y4['lost'].sum() / y4['at_risk'].sum())} a year. A case that survives its "
+    f"first years has passed the most dangerous stretch.")
 
 # %% [markdown]
-# The history-based number beside the elicited model, under the priors alone and under
-# the news so far. They do **not** answer the same question (see the note below and the
-# reconciliation at the end of this notebook): read them as two views, not as rivals.
-
-# %%
-comparison = pd.concat([syria_prior.comparison.assign(stage="before the news (priors)"),
-                        syria_now.comparison.assign(stage="given the news so far")])
-show(comparison.assign(outcome=comparison["outcome"].map(
-         lambda o: {x.id: x.name for x in config.question.outcomes}.get(o, o))),
-     columns=["stage", "source", "outcome", "p", "lower", "upper", "horizon"],
-     names={"stage": "Stage", "source": "Source", "outcome": "Outcome", "p": "P(kept)"},
-     caption="History and the elicited model, side by side")
-
-# %%
-Markdown(f"**Note (from the library).** {syria_now.note}")
-
-# %% [markdown]
-# ## From history to the model's priors
+# ## The backtest: as of each origin, without hindsight
 #
-# The same fit can supply the question model's priors directly: its base rate (the case
-# with every evidence state false) and the effects of the three linked variables, each
-# converted from five-year retention to the question's horizon at a constant hazard
-# (`forecast/reference_priors.py` documents the steps). `forecast reference link` writes
-# them to the question's `reference_priors.yaml`; `prior_source` in `model.yaml` picks
-# `elicited`, `reference_class` or `both` (a log-linear pool). Here the derivation is
-# attached in memory and the three forecasts compared, before and after the news.
+# Each case is forecast 0, 1 and 2 years into its episode, from what was known then, for
+# P(kept to the start + 5 years), by a model that has not seen its shock (PSIS leave-one-
+# shock-out, exact refits where the Pareto k is high). The comparisons: the base rate of the
+# other shocks' cases at risk at that origin, and the **old episode-coded logistic model**
+# (its leave-one-out forecasts), whose features were coded over the whole episode: it knew
+# about demands and attacks that came later, so its score is **hindsight**, not a forecast
+# anyone could have made. Brier: lower is better (0.25 for a coin flip).
 
 # %%
-import numpy as np
+from forecast import hazard_backtest, reference
+from forecast.reference_store import cached_reference_fit
+
+old_fit, _ = cached_reference_fit(out_dir)
+old_loo = reference.backtest(old_fit).pointwise
+bt = hazard_backtest.backtest(fit, old_model=dict(zip(old_loo["case_id"], old_loo["p_loo"],
+                                                       strict=True)),
+                              refit=backtest_refit)
+names_f = {"hazard": "Event-history model (as of the origin)",
+           "base_rate": "Base rate at the origin",
+           "old_model": "Old episode-coded model (HINDSIGHT)"}
+scores = bt.scores.assign(forecaster=bt.scores["forecaster"].map(names_f),
+                          origin=bt.scores["origin"].map(lambda o: f"{o} years in"))
+show(scores, columns=["origin", "forecaster", "brier", "log_score", "n_cases"],
+     names={"origin": "Origin", "forecaster": "Forecaster", "brier": "Brier",
+            "log_score": "Log score", "n_cases": "Cases"},
+     caption="As-of-origin scores, whole shock left out (lower Brier, higher log score: better)")
+
+# %%
+s = bt.scores.set_index(["origin", "forecaster"])["brier"]
+origins = sorted(bt.scores["origin"].unique())
+beats = [o for o in origins if s[(o, "hazard")] < s[(o, "base_rate")]]
+methods = bt.pointwise.drop_duplicates("shock")["method"].value_counts()
+high_k = int((bt.pointwise.drop_duplicates("shock")["pareto_k"]
+              > fit.settings.backtest.khat_max).sum())
+lines = "\n".join(
+    f"- **{o} years in**: {fmt.number(s[(o, 'hazard')], 3)} against "
+    f"{fmt.number(s[(o, 'base_rate')], 3)} for the base rate"
+    + (f" and {fmt.number(s[(o, 'old_model')], 3)} for the old model (hindsight)"
+       if (o, "old_model") in s.index else "") for o in origins)
+Markdown(
+    f"Brier scores:\n\n{lines}\n\nThe event-history model beats the base rate at "
+    f"{len(beats)} of the {len(origins)} origins, by a modest margin: history, read "
+    f"honestly, carries little information beyond how often bases were kept. The old "
+    f"model's better score is what hindsight buys; it is not a benchmark a forecaster "
+    f"could reach. "
+    + (f"{high_k} shock{'s' if high_k != 1 else ''} had a Pareto k above "
+       f"{fmt.number(fit.settings.backtest.khat_max, 1)}; "
+       + (f"they were refitted exactly ({len(bt.refits)} refits)." if backtest_refit else
+          "this run kept the PSIS values for them (`backtest_refit=False`), so read the "
+          "scores as approximate; the full run refits them exactly.")
+       if high_k else "No shock needed an exact refit."))
+
+# %% [markdown]
+# ### Calibration at each origin
+#
+# One reliability diagram per origin: each dot is a bin of the model's as-of-origin
+# forecasts, its observed frequency against its mean forecast, sized by its count, with the
+# 90% interval of the observed frequency; the dashed diagonal is perfect calibration and the
+# dotted line the base rate of the cases scored at that origin.
+
+# %%
+def _reliability(origin):
+    """plot_reliability's arguments for the as-of-origin forecasts at ``origin``."""
+    scored = bt.pointwise[bt.pointwise["origin"] == origin]
+    return {"calibration": bt.calibration[bt.calibration["origin"] == origin],
+            "base_rate": float(scored["y"].mean()), "mass": mass,
+            "title": f"As of {origin} year{'s' if origin != 1 else ''} into the episode: "
+                     f"calibration of P(kept 5 years)",
+            "footer_text": f"{len(scored)} cases at risk, shock left out | seed {ref.seed}"}
+
+
+# %%
+charts.plot_reliability(**_reliability(origins[0]))
+
+# %%
+charts.plot_reliability(**_reliability(origins[min(1, len(origins) - 1)]))
+
+# %%
+charts.plot_reliability(**_reliability(origins[-1]))
+
+# %%
+cal = bt.calibration[bt.calibration["count"] > 0]
+inside = (cal["observed_lower"] <= cal["mean_predicted"]) & (
+    cal["mean_predicted"] <= cal["observed_upper"])
+missed = cal[~inside]
+Markdown(
+    f"In {int(inside.sum())} of the {len(cal)} non-empty bins (all origins) the mean forecast "
+    f"lies inside the interval of the observed frequency. "
+    + ("No bin departs from calibration by more than its few cases allow."
+       if missed.empty else
+       "Outside it: " + "; ".join(
+           f"origin {int(r.origin)}, bin {r.bin} ({int(r.count)} cases: forecast "
+           f"{fmt.pct(r.mean_predicted)}, observed {fmt.pct(r.observed_frequency)})"
+           for r in missed.itertuples()) + "."))
+
+# %% [markdown]
+# ## The Syria case: history as of the start and as of today
+#
+# The question is coded as a case in `reference_case.yaml`: Russia, from the fall of the
+# Assad government, with its start features and the events dated since. The curves are
+# history's P(still kept) by years since the shock: as of the start (only the start
+# features; every other feature free to switch on at its historical rate) and as of today
+# (the bases held so far, with the events dated since switched on). The points at the
+# question's horizon are the question's own model: the analysts' prior forecast, the pooled
+# prior (analysts and history, `prior_source: both`) and the forecast given the news.
+
+# %%
+import datetime as dt
 
 from forecast import reference_priors
 from forecast.analysis import compare_prior_sources, linked_prior_table
+from forecast.charts.survival import plot_survival
+from forecast.history_view import survival_table
+from forecast.ledger import load_ledger
 
-linked_config = reference_priors.attach(config, reference_priors.derive(config, fit, seed=seed))
-linked = linked_prior_table(linked_config)
-
-
-def _prior_text(row):
-    """A prior in the units an analyst reads: percentages, or odds ratios for effects."""
-    if row["scale"] == "probability":
-        return f"{fmt.pct(row['mean'])} ({fmt.interval(row['lower'], row['upper'])})"
-    return (f"OR {fmt.ratio(np.exp(row['mean']))} "
-            f"({fmt.ratio(np.exp(row['lower']))}–{fmt.ratio(np.exp(row['upper']))})")
-
-
-by_parameter = (linked.assign(text=linked.apply(_prior_text, axis=1))
-                .pivot(index=["parameter", "label"], columns="source", values="text")
-                .reset_index())
-show(by_parameter, columns=["label", "elicited", "reference_class", "both"],
-     names={"label": "Prior", "elicited": "Elicited (analysts)",
-            "reference_class": "Reference class (history)", "both": "Both, pooled"},
-     caption="Base rates (P(keep) at the horizon, every state false) and linked effects "
-             "(odds ratio at the horizon): mean and 90% interval")
-
-# %%
-effects = linked[linked["scale"] == "log odds ratio"].pivot(
-    index="label", columns="source", values="mean")
-flipped = effects[np.sign(effects["elicited"]) != np.sign(effects["reference_class"])]
-flipped_names = " and ".join(x.removeprefix("Effect: ") for x in flipped.index)
-kept_sign = effects.drop(flipped.index)
-
-
-def _direction(x):
-    return "raises" if x > 0 else "lowers"
-
-
-lines = [f"- **{label.removeprefix('Effect: ')}**: the analysts expect it to "
-         f"{_direction(r['elicited']).removesuffix('s')} the odds of keeping (OR "
-         f"{fmt.ratio(np.exp(r['elicited']))}); history says it "
-         f"{_direction(r['reference_class'])} them (OR {fmt.ratio(np.exp(r['reference_class']))});"
-         f" pooled, OR {fmt.ratio(np.exp(r['both']))}."
-         for label, r in flipped.iterrows()]
-same = ", ".join(f"{label.removeprefix('Effect: ')} (elicited OR "
-                 f"{fmt.ratio(np.exp(r['elicited']))}, history OR "
-                 f"{fmt.ratio(np.exp(r['reference_class']))})"
-                 for label, r in kept_sign.iterrows())
-base = linked[linked["scale"] == "probability"].pivot(index="label", columns="source",
-                                                      values="mean")
-base_gap = 100 * (base["reference_class"] - base["elicited"])
-def _unsettled():
-    """Flipped effects whose historical interval still includes no effect (OR 1)."""
-    hist = linked[(linked["scale"] == "log odds ratio") & (linked["source"] == "reference_class")]
-    open_ = hist[(hist["label"].isin(flipped.index)) & (hist["lower"] < 0) & (hist["upper"] > 0)]
-    if open_.empty:
-        return ""
-    return (" But history's own 90% interval includes no effect (OR 1) for "
-            + " and ".join(f"{r.label.removeprefix('Effect: ')} (OR "
-                           f"{fmt.ratio(np.exp(r.lower))}–{fmt.ratio(np.exp(r.upper))})"
-                           for r in open_.itertuples())
-            + ": there the reversal is a lean of the cases, not a finding they settle.")
-
-
-Markdown(
-    (f"**The main finding: history reverses the sign of {len(flipped)} of the "
-     f"{len(effects)} linked effects.**\n\n" + "\n".join(lines) if len(flipped) else
-     f"**History agrees with the analysts on the sign of all {len(effects)} linked effects.**")
-    + (f"\n\nFor {same} the two sources agree on the direction." if same else "")
-    + f"\n\nHistory's base rate is {fmt.pct(base['reference_class'].iloc[0])} for both bases "
-      f"(the cases code a patron's presence, not one facility), "
-      f"{fmt.pp(base_gap.min())} to {fmt.pp(base_gap.max())} against the elicited baselines. "
-    + (f"Where the signs differ ({flipped_names}), the analysts' reasoning and the historical "
-       f"record point opposite ways, so the choice of prior source decides the direction of "
-       f"those effects: a substantive judgement, not a technicality." if len(flipped) else
-       "The two sources agree on the direction of every linked effect; they differ in size.")
-    + _unsettled())
-
-# %% [markdown]
-# ### The forecast under each source of priors
-#
-# The same model, news and seed, with the base rates and linked effects taken from the
-# analysts, from history, or from both pooled: the prior forecast and the forecast given
-# the news.
-
-# %%
+items = load_ledger(config)
+derived = reference_priors.derive(config, fit, seed=seed)
+linked_config = reference_priors.attach(config, derived)
 by_source = compare_prior_sources(linked_config, items, out=out_dir, seed=seed)
-wide = (by_source.pivot_table(index=["outcome", "label", "source", "source_label"],
-                              columns="stage", values="p", sort=False).reset_index())
-wide["change_pp"] = 100 * (wide["posterior"] - wide["prior"])
-show(wide, columns=["label", "source_label", "prior", "posterior", "change_pp"],
-     names={"label": "Outcome", "source_label": "Priors from", "prior": "Before the news",
-            "posterior": "Given the news", "change_pp": "Change"},
-     caption=f"{config.wording.probability} under each prior source")
-
-# %% [markdown]
-# The chart shows it per outcome: one row per source, the hollow grey dot the prior
-# forecast and the coloured dot (with its 90% interval) the forecast given the news. Read
-# the horizontal spread between the sources as how much the choice of prior source
-# matters, and the move from grey to colour as what the news did under each.
-
-# %%
-charts.plot_prior_sources(by_source, xlabel=config.wording.axis,
-                          mass=config.model.credible_mass,
-                          title="Where the priors come from: analysts, history, or both",
-                          footer_text=f"{config.question.title} | posterior by importance "
-                                      f"sampling (k-hat ≤ "
-                                      f"{fmt.number(by_source['khat'].max(), 2)})")
-
-# %%
-post = by_source[by_source["stage"] == "posterior"].pivot(index="outcome", columns="source",
-                                                          values="p")
-spread = 100 * (post.max(axis=1) - post.min(axis=1))
-name = {o.id: o.name for o in config.question.outcomes}
 lead = config.bases[0]
-briefed = posterior.probabilities()
-own_gap = max(abs(post.loc[b, config.prior_source] - briefed[b].mean) for b in config.bases)
-Markdown(
-    f"Given the news, the three sources put {name[lead]} at "
-    f"{fmt.pct(post.loc[lead, 'elicited'])} (analysts), "
-    f"{fmt.pct(post.loc[lead, 'reference_class'])} (history) and "
-    f"{fmt.pct(post.loc[lead, 'both'])} (pooled); across the outcomes the sources differ by "
-    f"up to {fmt.number(spread.max(), 0)} points. The question's own `prior_source` is "
-    f"`{config.prior_source}`, so its forecast (notebook 03) is the "
-    f"{'analysts' if config.prior_source == 'elicited' else config.prior_source} row, up to "
-    f"Monte Carlo error: the rows above weight fresh prior draws of their own, so they differ "
-    f"from the briefed forecast ("
-    + ", ".join(f"{name[b]} {fmt.pct(briefed[b].mean)}" for b in config.bases)
-    + f") by up to {fmt.number(100 * own_gap, 1)} points.")
+names_o = {o.id: o.name for o in config.question.outcomes}
+at = by_source[by_source["outcome"] == lead].set_index(["source", "stage"])
+
+
+def _point(source, stage):
+    r = at.loc[(source, stage)]
+    return float(r["p"]), float(r["lower"]), float(r["upper"])
+
+
+points = {f"analysts, before the news ({names_o[lead]})": _point("elicited", "prior"),
+          "pooled, analysts and history, before the news": _point("both", "prior"),
+          f"question's model given the news (priors: {config.prior_source})":
+              _point(config.prior_source, "posterior")}
+today = dt.date.today()
+table = survival_table(config, fit, today=today, points=points)
+curves = table[table["kind"] == "curve"]
+h = table.attrs["horizon_years"]
+show(table[(table["kind"] == "point") | np.isclose(table["year"], h)],
+     columns=["source", "kind", "origin", "date", "p", "lower", "upper"],
+     names={"source": "Source", "kind": "Kind", "origin": "Origin (years)", "date": "Date",
+            "p": "P(kept)"},
+     caption=f"P(kept) at the question's horizon, {config.question.horizon}")
+
+# %%
+plot_survival(
+    table, mass=mass,
+    title=f"{config.question.title}: how long bases last after a shock",
+    footer_text=f"hazard model, {len(cases)} cases | seed {ref.seed} | as of {today} | "
+                f"horizon {config.question.horizon}")
 
 # %% [markdown]
-# ### Reconciling the two "history" numbers
-#
-# The history-based P(kept) of the Syria case (the comparison table above) and the
-# forecast under the reference-class priors (the table just above) are far apart, though
-# both come from the same fit. They measure different things; the bridge below walks
-# from one to the other, each step computed.
+# ## What history says for Syria's bases, and why it differs from the analysts
 
 # %%
-from forecast.analysis import scenarios
-from forecast.config import horizon_years
-
-history_config = linked_config.with_prior_source("reference_class")
-history_prior = prior_forecast(history_config, seed=seed)
-uncoded = [v for v in config.variables if v not in linked_config.linked.effects]
-labels = {v.id: v.label for v in config.evidence.variables}
-switched_off = scenarios(history_prior, {"off": {v: 0 for v in uncoded}},
-                         include_one_at_a_time=False)
-p_off = switched_off.query("scenario == 'off' and outcome == @lead")["p"].iloc[0]
-p_history_prior = history_prior.probabilities()[lead].mean
-ref_rows = by_source.set_index(["source", "stage", "outcome"])["p"]
-years = horizon_years(config.question)
-bridge = pd.DataFrame([
-    {"step": f"Base rate of all {len(cases)} cases", "horizon": "5 years",
-     "p": cases[reference.OUTCOME].mean()},
-    {"step": "The Syria case in the reference-class model (uncertain features at their "
-             "priors)", "horizon": "5 years", "p": syria_prior.p_retained},
-    {"step": f"The question's model with history's priors; the variables history does not "
-             f"code ({', '.join(labels[v] for v in uncoded)}) switched off",
-     "horizon": f"{fmt.number(years, 1)} years", "p": p_off},
-    {"step": "… with those variables' elicited effects: the reference-class prior source, "
-             "before the news", "horizon": f"{fmt.number(years, 1)} years",
-     "p": p_history_prior},
-    {"step": "… given the news", "horizon": f"{fmt.number(years, 1)} years",
-     "p": ref_rows[("reference_class", "posterior", lead)]},
-])
-bridge["change_pp"] = 100 * bridge["p"].diff()
-show(bridge, columns=["step", "horizon", "p", "change_pp"],
-     names={"step": "Step", "horizon": "Horizon", "p": f"P(kept), {name[lead]}",
-            "change_pp": "Change from the step above"},
-     caption="From history's five-year number to the reference-class forecast")
-
-# %%
-approx = syria_prior.p_retained ** (years / reference.WINDOW_YEARS)
+sources = list(dict.fromkeys(curves["source"]))
+at_h = {src: curves[(curves["source"] == src)].iloc[
+            (curves.loc[curves["source"] == src, "year"] - h).abs().argmin()]
+        for src in sources}
+start_row, now_row = at_h[sources[0]], at_h[sources[-1]]
+linked = linked_prior_table(linked_config)
+eff = linked[linked["scale"] == "log odds ratio"].pivot(index="label", columns="source",
+                                                        values="mean")
+flipped = eff[np.sign(eff["elicited"]) != np.sign(eff["reference_class"])]
+base = derived.baseline
+sd = {k: float(np.median(draws_[k])) for k in ("sigma_patron", "sigma_shock")}
+analysts = points[next(iter(points))]
+width = float(start_row["upper"] - start_row["lower"])
+effects_text = "; ".join(
+    f"{label.removeprefix('Effect: ')}: history {fmt.number(r['reference_class'], 2)}, "
+    f"analysts {fmt.number(r['elicited'], 2)}" for label, r in eff.iterrows())
 Markdown(
-    f"The history number, {fmt.pct(syria_prior.p_retained)}, is P(kept **five years** from "
-    f"the shock) for the Syria case, the bases as a whole. The question asks about each base "
-    f"on {config.question.horizon}, {fmt.number(years, 1)} years from its creation: at a "
-    f"constant hazard, P(kept h years) = P(kept 5 years)^(h/5), which alone lifts "
-    f"{fmt.pct(syria_prior.p_retained)} to about {fmt.pct(approx)}; inside the question's "
-    f"model, with the history-derived base rate and effects and the variables history does "
-    f"not code switched off, it comes to {fmt.pct(p_off)}. The remaining "
-    f"{fmt.pp(100 * (p_history_prior - p_off))} before the news come from the variables "
-    f"the reference class has no feature for, which keep their elicited effects under every "
-    f"prior source ({', '.join(labels[v] for v in uncoded)}). So the two numbers differ by "
-    f"horizon and by scope, not because history and the model disagree about the same "
-    f"thing; the like-for-like comparison is the elicited and reference-class rows of the "
-    f"prior-source table.")
-
-# %% [markdown]
-# ## Key judgements
-#
-# The briefing paragraph of the question's forecast given the news, under its own prior
-# source, written by the library from the same numbers as notebook 03.
-
-# %%
-from forecast.findings import key_judgements
-
-forecast = posterior
-key_judgements(forecast, items)
+    f"**History's answer.** For a patron in Russia's position, P(the main facility is still "
+    f"held on {config.question.horizon}) is {fmt.pct(start_row['p'])} as of the start "
+    f"({fmt.interval(start_row['lower'], start_row['upper'])}, {fmt.pct(mass)} interval)"
+    + (f" and {fmt.pct(now_row['p'])} as of today "
+       f"({fmt.interval(now_row['lower'], now_row['upper'])}), given that the bases have been "
+       f"held so far and the events dated since: "
+       + ("higher, because the dangerous first year has passed"
+          if now_row["p"] > start_row["p"] else
+          "no higher, because the events dated since (see the curve's label) raise the "
+          "hazard about as much as surviving the first year lowers it")
+       if len(sources) > 1 else "")
+    + f". The analysts' prior forecast for {names_o[lead]} is {fmt.pct(analysts[0])}; pooled "
+      f"with history, {fmt.pct(points['pooled, analysts and history, before the news'][0])}."
+    + f"\n\n**How sure.** Not very: the interval as of the start spans "
+      f"{fmt.number(100 * width, 0)} points. Syria's is a new shock, so its shared effect is "
+      f"drawn from the spread of past shocks (median SD {fmt.number(sd['sigma_shock'], 2)} on "
+      f"the log odds, against {fmt.number(sd['sigma_patron'], 2)} between patrons); a shock "
+      f"can make every case of it go one way, and the model cannot know in advance which. The "
+      f"linked base rate (every evidence variable false, as of creation) is "
+      f"{fmt.pct(base.mean)} ({fmt.interval(base.lower, base.upper)})."
+    + f"\n\n**Why it differs from the analysts.** The linked log odds ratios of keeping "
+      f"(history against the analysts) are {effects_text}. "
+    + (f"History reverses the sign of {len(flipped)} of them: "
+       + "; ".join(f"the analysts expect {label.removeprefix('Effect: ')} to "
+                   f"{'raise' if r['elicited'] > 0 else 'lower'} the odds of keeping, the "
+                   f"cases say it {'raises' if r['reference_class'] > 0 else 'lowers'} them"
+                   for label, r in flipped.iterrows())
+       + ". In the cases, such pressure did not, on balance, drive patrons out. "
+       if len(flipped) else "History agrees with the analysts on every sign. ")
+    + f"And losses are front-loaded ({fmt.pct(early / total)} of them in the first two "
+      f"years): history's curve falls fastest at the start and flattens, so having held the "
+      f"bases this long is itself evidence. These are associations across {len(cases)} "
+      f"cases, mostly other patrons' bases, not a causal account of Syria.")
 
 # %%
 from importlib.metadata import version

@@ -142,56 +142,160 @@ Markdown(
     + f"The real ledger is unchanged: it still has {len(load_ledger(config))} items.")
 
 # %% [markdown]
-# ## The forecast's history
+# ## The forecast's history: what was said, and the reconstruction
 #
-# Recomputed from the ledger with only the items known on each date: every point uses the
-# same draws as the forecast of the whole ledger (the exact engine's prior draws, or a NUTS
-# fit), weighted exactly to the items known then. One row per date on which news arrived
-# (the first row is the priors, before any news), with each base's P(keep) and 90%
-# interval and the items that arrived that day.
+# Two different things are called "the forecast's history", and this notebook keeps them
+# apart:
+#
+# - **The record** (`record.jsonl` in the question directory) holds the forecasts actually
+#   issued (`forecast run --issue`), each line written once and never rewritten: what was
+#   said on the day, with the hash of every input behind it. Only these can be scored as
+#   forecasts.
+# - **The reconstruction** recomputes every past date with *today's* priors and model from
+#   the items dated by then (and not retracted by then). Every point uses the same draws as
+#   the forecast of the whole ledger (the exact engine's prior draws, or a NUTS fit),
+#   weighted exactly to the items counting then. It shows what the news did under the
+#   current model; it is not what anyone said at the time, and scoring it measures
+#   hindsight.
+#
+# The real record is only read here; nothing below writes to it.
 
 # %%
 import pandas as pd
 
 from forecast.news import history
+from forecast.record import read_record, record_path, record_table
+from forecast.tables import history_layers, stale_since
 
 timeline = history(config, out=out_dir, seed=seed)
+entries = read_record(config)
+layers = history_layers(timeline, record_table(entries))
 headline_of = dict(zip(ledger["id"], ledger["headline"], strict=True))
-rows = []
-for date, day in timeline.groupby("date", sort=False, dropna=False):
-    by = day.set_index("outcome")
-    new = [i for i in str(day["new_items"].iloc[0]).split(",") if i]
-    rows.append({
-        "date": "priors" if date is None or pd.isna(date) else str(date),
-        "n_items": int(day["n_items"].iloc[0]),
-        **{f"base_{b}": f"{fmt.pct(by.loc[b, 'p'])} "
-                        f"({fmt.interval(by.loc[b, 'lower'], by.loc[b, 'upper'])})"
-           for b in config.bases},
-        "p_keep_all": by.loc["all", "p"] if "all" in by.index else float("nan"),
-        "news": "; ".join(headline_of.get(i, i) for i in new) or "–",
-    })
-steps = pd.DataFrame(rows)
-show(steps, columns=["date", "n_items", *[f"base_{b}" for b in config.bases], "p_keep_all",
-                     "news"],
-     names={"date": "Date", "n_items": "Items known",
-            **{f"base_{b}": f"{labels[b]} (90% interval)" for b in config.bases},
-            "p_keep_all": labels["all"], "news": "News that day"},
-     caption=f"The forecast after each news date ({len(steps)} steps)")
+
+
+def layer_table(layers, kind):
+    """One row per issued forecast, or per reconstruction step, each base's P and interval."""
+    rows = []
+    part = layers[layers["layer"] == kind]
+    keys = ["entry", "issued", "date"] if kind == "issued" else ["date"]
+    for _, day in part.groupby(keys, sort=False, dropna=False):
+        by = day.set_index("outcome")
+        first = day.iloc[0]
+        news = [i.strip() for i in str(first["items"]).split(",") if i.strip()]
+        rows.append({
+            "issued": (f"{first['issued']:%Y-%m-%d %H:%M} UTC" if kind == "issued" else "–"),
+            "date": ("priors" if first["date"] is None or pd.isna(first["date"])
+                     else str(first["date"])),
+            "n_items": int(first["n_items"]),
+            **{f"base_{b}": f"{fmt.pct(by.loc[b, 'p'])} "
+                            f"({fmt.interval(by.loc[b, 'lower'], by.loc[b, 'upper'])})"
+               for b in config.bases},
+            "p_keep_all": by.loc["all", "p"] if "all" in by.index else float("nan"),
+            "news": "; ".join(headline_of.get(i, i) for i in news) or "–",
+        })
+    return pd.DataFrame(rows)
+
+
+columns = {"issued": "Issued", "date": "As of / after", "n_items": "Items counting",
+           **{f"base_{b}": f"{labels[b]} (90% interval)" for b in config.bases},
+           "p_keep_all": labels["all"], "news": "News (reconstruction) / last entry seen"}
+issued_now = layer_table(layers, "issued")
+if issued_now.empty:
+    display(Markdown(f"**The record: no forecast has been issued yet** for {config.id} "
+                     f"(`{record_path(config).name}` is absent or empty). Every number "
+                     "below is the reconstruction."))
+else:
+    display(show(issued_now, columns=list(columns), names=columns,
+                 caption=f"THE RECORD: {len(issued_now)} forecast(s) issued, as issued"))
+steps = layer_table(layers, "reconstruction")
+stale = stale_since(items, forecast.as_of)
+show(steps, columns=[c for c in columns if c != "issued"], names=columns,
+     caption=f"THE RECONSTRUCTION: today's model after each news date ({len(steps)} steps)"
+             + (f"; no news recorded since {stale}" if stale else ""))
 
 # %% [markdown]
-# The chart draws the same history as steps: one line per base (and both kept), its band
-# the 90% interval, each dot a date on which news arrived, the dotted verticals the news
-# dates, with the six largest moves numbered above the plot and named, by headline, in the
-# key below it; the last step runs on to the forecast's date. Read the slope of the steps
-# as how much each stretch of news mattered, and the flat stretches as news that changed
-# little. The table above gives each date's headlines in full. The steps are a
-# reconstruction: today's model on the items dated by each day, not what was issued then
-# (when the items were entered in the ledger is stated below the chart).
+# ### Issuing, retracting and the two layers side by side (scratch copy)
+#
+# The real record above may be empty; to show the two layers together, the next cell
+# works on a scratch copy of the question in a temporary folder (deleted when the cell
+# ends; the real ledger and record are never touched). It issues today's forecast,
+# records the example report from above and issues again, then **retracts** the example
+# (as if it had been shown false) and issues a third time. A retraction is a new ledger
+# entry with a reason and a source: the item stays in the file, byte for byte, and from
+# the retraction's date on it no longer counts.
+
+# %%
+import datetime as dt
+
+from forecast.news import diff_attribution, retract
+from forecast.record import issue
+
+with tempfile.TemporaryDirectory() as tmp:
+    scratch = scratch_copy(config, Path(tmp) / "question")
+    scratch_out = Path(tmp) / "out"
+    today = dt.date.today()
+    issue(compute(scratch, load_ledger(scratch), out=scratch_out, seed=seed))
+    update(scratch, dict(example, date=str(today)), out=scratch_out, seed=seed)
+    issue(compute(scratch, load_ledger(scratch), out=scratch_out, seed=seed))
+    withdrawn = retract(scratch, {"id": "example-retraction", "date": str(today),
+                                  "retracts": example["id"],
+                                  "reason": "illustration: the statement was misquoted",
+                                  "source": "example correction by the wire"},
+                        out=scratch_out, seed=seed)
+    issue(withdrawn.after)
+    scratch_items = load_ledger(scratch)
+    scratch_entries = read_record(scratch)
+    scratch_layers = history_layers(history(scratch, out=scratch_out, seed=seed),
+                                    record_table(scratch_entries))
+    credit = diff_attribution(scratch, scratch_items, scratch_entries[0], scratch_entries[1],
+                              out=scratch_out, seed=seed)
+    scratch_record_rows = [e["ledger"] for e in scratch_entries]
+assert not Path(tmp).exists()
+assert record_path(config).exists() == bool(entries)  # the real record: untouched
+
+scratch_issued = layer_table(scratch_layers, "issued")
+scratch_steps = layer_table(scratch_layers, "reconstruction")
+display(show(scratch_issued, columns=list(columns), names=columns,
+             caption="THE RECORD (scratch copy): three forecasts issued today, as issued"))
+show(scratch_steps.tail(3), columns=[c for c in columns if c != "issued"], names=columns,
+     caption="THE RECONSTRUCTION (scratch copy), its last three steps")
+
+# %%
+news_pp = credit["news_pp"][config.bases[0]]
+Markdown(
+    "Read the two tables differently. The **record** has three rows because three "
+    "forecasts were issued; each is frozen as it was issued, and would stay so if a prior "
+    "were edited tomorrow. Its second row counts the example report "
+    f"({scratch_record_rows[1]['items']} items); its third was issued after the retraction, "
+    f"counts {scratch_record_rows[2]['items']} items and names what it no longer counts "
+    f"(retracted: {', '.join(scratch_record_rows[2]['retracted']) or 'none'}). The "
+    "**reconstruction** has one step per ledger date: the example report and its "
+    "retraction share today's date, so today's step shows the ledger without it, and the "
+    "report itself is still listed in the ledger with its retraction beside it. Between the "
+    f"first two issued forecasts the example report moved {labels[config.bases[0]]} by "
+    f"{fmt.pp(news_pp)} (its Shapley credit under today's model, from `forecast diff`); the "
+    f"rest of the change, {fmt.pp(credit['other_pp'][config.bases[0]])}, is Monte Carlo "
+    "error, since nothing else changed.")
+
+# %% [markdown]
+# The chart draws the real question's two layers: the steps are the reconstruction (one
+# line per base and for both kept, its band the 90% interval, each dot a date on which news
+# arrived, the dotted verticals the news dates, the six largest moves numbered above the
+# plot and named, by headline, in the key below it; the last step runs on to the
+# forecast's date), and black diamonds, if any, are the forecasts issued into the record.
+# Read the slope of the steps as how much each stretch of news mattered under today's
+# model, never as what was said then (when the items were entered in the ledger is stated
+# below the chart).
 
 # %%
 from forecast import charts
+from forecast.ledger import ledger_entries
+from forecast.record import last_item
 
-charts.plot_history(timeline, ledger=ledger, config=config, as_of=forecast.as_of)
+newest = last_item(ledger_entries(items))
+charts.plot_history(timeline, ledger=ledger, config=config, as_of=forecast.as_of,
+                    record=record_table(entries),
+                    last_recorded=None if newest is None else newest.recorded)
 
 # %%
 def _recorded():

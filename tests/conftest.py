@@ -112,11 +112,13 @@ def shipped_reference_out(session_dir) -> Path:
     The CLI tests of ``forecast reference`` and of the chart export reuse it from the
     cache, as an analyst's second command would.
     """
-    from forecast.reference_store import cached_reference_fit
+    from forecast.reference_store import cached_hazard_fit, cached_reference_fit
 
     out = session_dir / "reference_out"
     fit, how = cached_reference_fit(out)
     assert how == "fit" and fit.converged, fit.diagnostics
+    hazard, how = cached_hazard_fit(out)
+    assert how == "fit" and hazard.converged, hazard.diagnostics
     return out
 
 

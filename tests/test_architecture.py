@@ -11,8 +11,9 @@ PACKAGE = ROOT / "forecast"
 LAYERS = [
     {"config", "fmt"},
     {"elicit", "ledger", "exact", "psis", "scaffold"},
-    {"model", "store", "reference"},
-    {"sampling", "reference_priors", "reference_store"},
+    {"model", "store", "reference", "reference_data"},
+    {"sampling", "reference_priors", "reference_store", "hazard", "hazard_backtest",
+     "reference_predict", "history_view"},
     {"engine"},
     {"news", "record", "tables", "analysis", "attribution", "scoring", "display", "findings",
      "information", "whatif"},

@@ -30,7 +30,16 @@ def outside(sim_fit):  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def briefing(tmp_path_factory, outside):
+def hazard_fit(tmp_path_factory):
+    """A short event-history fit of the synthetic dated reference class (no real MCMC cost)."""
+    from synthetic_reference import write_synthetic
+    from test_hazard import _fit
+
+    return _fit(write_synthetic(tmp_path_factory.mktemp("synthetic_hazard")))
+
+
+@pytest.fixture(scope="module")
+def briefing(tmp_path_factory, outside, hazard_fit):
     from forecast.config import load_question
     from forecast.engine import compute
     from forecast.export import build_briefing
@@ -44,7 +53,10 @@ def briefing(tmp_path_factory, outside):
     store_fit_from_prior(config, items, out, pool=8000)
     fc = compute(config, items, out=out, as_of=TODAY, allow_fit=False, allow_reweight=False,
                  engine="nuts")
-    b = build_briefing(qdir, forecast_out=out, interventions=NAMED, forecast=fc, outside=outside)
+    from forecast.hazard_backtest import backtest
+
+    b = build_briefing(qdir, forecast_out=out, interventions=NAMED, forecast=fc, outside=outside,
+                       hazard_fit=hazard_fit, backtest=backtest(hazard_fit, refit=False))
     b.tables["qdir"] = qdir  # type: ignore[assignment]
     b.tables["out"] = out  # type: ignore[assignment]
     return b
@@ -108,11 +120,32 @@ def test_charts_accept_an_axes(briefing):
         lambda ax: charts.plot_priors(t["priors"], ax=ax),
         lambda ax: charts.plot_prior_sources(t["prior_sources"], ax=ax),
         lambda ax: charts.plot_coefficients(t["outside_view_coefficients"], ax=ax),
-        lambda ax: charts.plot_reliability(t["outside_view_calibration"], ax=ax),
+        lambda ax: charts.plot_reliability(
+            t["outside_view_calibration"].query("origin == 0"), ax=ax),
     ):
         fig, ax = plt.subplots()
         assert draw(ax) is fig
         plt.close(fig)
+
+
+def test_survival_chart_shows_history_and_the_questions_points(briefing, figures):
+    """The survival chart: history's curves as of the start (and today), the question's
+    forecasts at the horizon as points; the hazard coefficients read as odds of LOSS."""
+    table = briefing.tables["outside_view_survival"]
+    curves = table[table["kind"] == "curve"]
+    assert curves["source"].iloc[0] == "history, as of the start"
+    assert curves["p"].between(0, 1).all() and (curves["lower"] <= curves["upper"]).all()
+    points = table[table["kind"] == "point"]
+    assert any(s.startswith("analysts") for s in points["source"])
+    assert any("given the news" in s for s in points["source"])
+    assert np.allclose(points["year"], table.attrs["horizon_years"])
+    ax = figures["outside_view_survival"].axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    # each source is in the key, with its value at the horizon
+    for source in set(table["source"]):
+        assert any(label.startswith(f"{source}: ") and "%" in label for label in labels), source
+    coef = figures["outside_view_coefficients"].axes[0]
+    assert "LOSING" in coef.get_xlabel()
 
 
 def test_the_briefing_shows_the_questions_named_scenarios_and_wording(briefing, figures):
@@ -122,7 +155,7 @@ def test_the_briefing_shows_the_questions_named_scenarios_and_wording(briefing, 
     config = briefing.config
     assert config.scenarios  # the seed question ships named scenarios
     b = build_briefing(briefing.tables["qdir"], forecast_out=briefing.tables["out"],
-                       forecast=briefing.forecast, outside=False)
+                       forecast=briefing.forecast, outside=False, hazard_fit=False)
     assert b.outside is None and "outside_view_calibration" not in b.tables
     combos = b.tables["scenarios"].query("kind == 'combination'")
     assert list(dict.fromkeys(combos["scenario"])) == [s.name for s in config.scenarios]
@@ -167,7 +200,8 @@ def test_export_charts_writes_the_set_and_its_index(briefing, tmp_path):
 
     out = tmp_path / "charts"
     index = export_charts(briefing.tables["qdir"], out, formats=("png",), dpi=40,
-                          forecast_out=briefing.tables["out"], outside=briefing.outside)
+                          forecast_out=briefing.tables["out"], outside=briefing.outside,
+                          hazard_fit=briefing.hazard, backtest=briefing.backtest)
     assert list(index.columns) == ["chart", "format", "path", "bytes", "sha256"]
     assert len(index) == len(CHARTS)
     assert set(index["chart"]) == set(CHARTS)
@@ -427,11 +461,17 @@ def test_contributions_chart_never_prints_minus_zero_and_grows_with_groups(brief
 
 @pytest.mark.slow
 def test_cli_charts_and_report_reuse_the_stored_outside_view(briefing, shipped_reference_out,
-                                                             tmp_path, capsys):
-    """End to end through the CLI, with the real fit of the shipped reference class (stored
-    once per session) reused by both commands; a bad format writes nothing."""
+                                                             tmp_path, capsys, monkeypatch):
+    """End to end through the CLI, with the real fits of the shipped reference class (stored
+    once per session) reused by both commands; a bad format writes nothing. The as-of-origin
+    backtest with its exact refits (a minute on the shipped class) is stood in for by the
+    synthetic one: it is tested in tests/test_hazard.py and test_reference.py."""
     import shutil
 
+    from forecast import reference_store
+
+    monkeypatch.setattr(reference_store, "cached_hazard_backtest",
+                        lambda *a, **k: (briefing.backtest, "cached"))
     import pandas as pd
 
     from forecast.cli import main

@@ -1,9 +1,9 @@
 """The link from the reference class to a question's priors (``prior_source``).
 
-A synthetic reference fit with known draws stands in for MCMC: the derivation is
-checked against its definition (constant-hazard horizon, log odds ratios at the
-base case), the pooling against a numerical log-linear pool, the staleness
-checks against edited files, and the importance path against the session's
+A synthetic hazard fit with known draws stands in for MCMC: the derivation is checked by
+properties (history as of the question's creation, a horizon read off the survival curve,
+the sign of each linked effect), the pooling against a numerical log-linear pool, the
+staleness checks against edited files, and the importance path against the session's
 MCMC fit.
 """
 
@@ -14,44 +14,19 @@ import hashlib
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
-import xarray as xr
 from scipy import stats
+from synthetic_reference import synthetic_hazard_fit
 
 from conftest import ROOT, TODAY, make_question
-from forecast.config import LINK_FILE, ConfigError, horizon_years, load_question
+from forecast.config import CASE_FILE, LINK_FILE, ConfigError, load_question
 from forecast.elicit import pool_beta, pool_normal, prior_origins, resolved_priors
-from forecast.reference import FEATURES, WINDOW_YEARS, ReferenceFit, load_settings
-
-SETTINGS = load_settings(ROOT / "priors" / "reference_class" / "model.yaml")
-#: The seed question's coding as a reference-class case (its reference_case.yaml).
-CASE = load_question(ROOT / "priors" / "russia_syria_bases").reference_case
-N_DRAWS = 4000
-
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 @pytest.fixture(scope="module")
-def synthetic_fit() -> ReferenceFit:
-    """A reference fit whose posterior draws are known: 2 chains x 2000 draws, seeded."""
-    rng = np.random.default_rng(7)
-    shape = (2, N_DRAWS // 2)
-    beta = rng.normal([-0.4, -1.2, -0.7, 0.5, 0.9, 1.1, 0.6], 0.3, size=(*shape, len(FEATURES)))
-    alpha_group = np.stack([rng.normal(0.3, 0.25, shape), rng.normal(0.9, 0.3, shape)], -1)
-    post = xr.Dataset(
-        {"alpha": (("chain", "draw"), rng.normal(0.5, 0.2, shape)),
-         "sigma_group": (("chain", "draw"), np.abs(rng.normal(0.5, 0.1, shape))),
-         "alpha_group": (("chain", "draw", "group"), alpha_group),
-         "beta": (("chain", "draw", "feature"), beta)},
-        coords={"chain": [0, 1], "draw": np.arange(shape[1]), "group": ["Russia", "US"],
-                "feature": list(FEATURES)},
-    )
-    cases = pd.DataFrame({"case_id": ["a", "b"], "patron": ["Russia", "US"]})
-    return ReferenceFit(xr.DataTree.from_dict({"posterior": post}),
-                        {"passed": True, "failures": []}, cases, SETTINGS, ["Russia", "US"])
+def synthetic_fit(tmp_path_factory):
+    """Violence and a red line raise the yearly hazard of loss; separatist backing lowers it."""
+    return synthetic_hazard_fit(tmp_path_factory.mktemp("synthetic_class"))
 
 
 def _question(tmp_path, *, days: int | None = None):
@@ -67,58 +42,54 @@ def _question(tmp_path, *, days: int | None = None):
     return q
 
 
-def _case_draws(fit: ReferenceFit, x: dict[str, int]) -> np.ndarray:
-    """P(retained 5 years) per draw for Russia with features ``x``, straight from the draws."""
-    post = fit.tree["posterior"]
-    alpha = post["alpha_group"].sel(group="Russia").values.reshape(-1)
-    beta = post["beta"].values.reshape(-1, len(FEATURES))
-    return _sigmoid(alpha + beta @ np.array([x[f] for f in FEATURES], dtype=float))
+def test_each_linked_effect_has_the_sign_of_history(tmp_path, synthetic_fit):
+    """Violence raises the hazard of loss (beta +0.7), so escalation must lower the odds of
+    keeping; a red line refused raises it, so extradition (its negation) raises them;
+    separatist backing lowers the hazard, so it raises them. The Beta matches the base
+    draws' first two moments."""
+    from forecast.reference_priors import derive, linked_survival
 
-
-def _base_case() -> dict[str, int]:
-    coding = CASE
-    x = {f: c.value for f, c in coding.fixed.items()}
-    x.update({f: int(u.negate) for f, u in coding.uncertain.items()})
-    return x
-
-
-def test_with_a_five_year_horizon_the_effects_are_the_coefficients(tmp_path, synthetic_fit):
-    from forecast.reference_priors import derive
-
-    config = load_question(_question(tmp_path, days=1826))  # 4.9993 years
-    assert abs(horizon_years(config.question) - WINDOW_YEARS) < 1e-3
+    config = load_question(_question(tmp_path))
     linked = derive(config, synthetic_fit, today=TODAY)
-    beta = synthetic_fit.tree["posterior"]["beta"]
-    for feature, u in CASE.uncertain.items():
-        b = beta.sel(feature=feature).values.reshape(-1) * (-1 if u.negate else 1)
-        e = linked.effects[u.variable]
-        assert e.feature == feature and e.negate == u.negate
-        # The horizon differs from 5 years by 0.0007 years: a tolerance of 1%.
-        assert e.dist.kwargs["mu"] == pytest.approx(b.mean(), rel=0.01, abs=0.005)
-        assert e.dist.kwargs["sigma"] == pytest.approx(b.std(ddof=1), rel=0.01)
-    p5 = _case_draws(synthetic_fit, _base_case())
-    assert linked.baseline.mean == pytest.approx(p5.mean(), abs=1e-3)
-
-
-def test_a_shorter_horizon_raises_retention_at_a_constant_hazard(tmp_path, synthetic_fit):
-    from forecast.reference_priors import derive
-
-    config = load_question(_question(tmp_path, days=913))  # 2.4997 years: r = 0.4999
-    linked = derive(config, synthetic_fit, today=TODAY)
-    r = horizon_years(config.question) / WINDOW_YEARS
-    p5 = _case_draws(synthetic_fit, _base_case())
-    assert linked.baseline.mean == pytest.approx(np.mean(p5**r), rel=1e-9)
-    assert linked.baseline.mean > p5.mean()
-    # The Beta matches the draws' first two moments exactly.
+    assert linked.effects["escalation"].mean < -0.1
+    assert linked.effects["assad_extradition"].mean > 0.1
+    assert linked.effects["separatist_backing"].mean > 0.1
+    base = linked_survival(config, synthetic_fit)["base"][:, 0]
     a, b = linked.baseline.dist.kwargs["alpha"], linked.baseline.dist.kwargs["beta"]
-    assert stats.beta(a, b).mean() == pytest.approx(np.mean(p5**r), rel=1e-9)
-    assert stats.beta(a, b).var() == pytest.approx(np.var(p5**r, ddof=1), rel=1e-9)
-    # An effect is the horizon-scale log odds ratio of switching its feature.
-    u = CASE.uncertain["violence"]
-    on = _base_case() | {"violence": 1}
-    ph0, ph1 = p5**r, _case_draws(synthetic_fit, on) ** r
-    d = np.log(ph1 / (1 - ph1)) - np.log(ph0 / (1 - ph0))
-    assert linked.effects[u.variable].dist.kwargs["mu"] == pytest.approx(d.mean(), rel=1e-9)
+    assert stats.beta(a, b).mean() == pytest.approx(base.mean(), rel=1e-9)
+    assert stats.beta(a, b).var() == pytest.approx(base.var(ddof=1), rel=1e-9)
+
+
+def test_the_horizon_is_read_off_the_curve_not_converted(tmp_path, synthetic_fit):
+    """A horizon of 2.5 years gives P(kept) at 2.5 years from the hazard model, which lies
+    between its values at 2 and 3 years. The old rule, P_5 ** (h / 5), spread a five-year
+    rate evenly; with this front-loaded baseline it gave about 4 points more."""
+    from forecast.reference_priors import derive, linked_survival
+
+    config = load_question(_question(tmp_path, days=913))  # 2.4997 years
+    linked = derive(config, synthetic_fit, today=TODAY)
+    curve = linked_survival(config, synthetic_fit, horizons=[2.0, 2.4997, 3.0, 5.0])["base"]
+    s = curve.mean(axis=0)
+    assert s[2] < linked.baseline.mean < s[0]
+    assert linked.baseline.mean == pytest.approx(s[1], abs=1e-3)
+    old_rule = np.mean(curve[:, 3] ** (2.4997 / 5))
+    assert old_rule - linked.baseline.mean > 0.02
+
+
+def test_nothing_dated_after_the_creation_enters_the_linked_priors(tmp_path, synthetic_fit):
+    """The question's priors state what was known at its creation; the dated events since
+    (the attack, the refused extradition) are in the ledger. Dropping them from the case
+    leaves the derived priors unchanged."""
+    from forecast.reference_priors import derive
+
+    q = _question(tmp_path)
+    before = derive(load_question(q), synthetic_fit, today=TODAY)
+    text = (q / CASE_FILE).read_text()
+    head, rest = text.split("events:\n", 1)
+    (q / CASE_FILE).write_text(head + "events: []\n" + rest[rest.index("checked_through"):])
+    after = derive(load_question(q), synthetic_fit, today=TODAY)
+    assert after.baseline == before.baseline and after.effects == before.effects
+    assert after.reference.case_sha256 != before.reference.case_sha256
 
 
 @pytest.mark.parametrize("w", [0.2, 0.5, 0.8])
@@ -278,7 +249,7 @@ def test_cli_link_writes_the_file_and_refuses_train(tmp_path, synthetic_fit, mon
     from forecast.cli import main
 
     q = _question(tmp_path)
-    monkeypatch.setattr(reference_store, "cached_reference_fit",
+    monkeypatch.setattr(reference_store, "cached_hazard_fit",
                         lambda *a, **k: (synthetic_fit, "fit"))
     assert main(["reference", "link", str(q), "--train", "x.csv"]) == 2
     assert "--train is not allowed" in capsys.readouterr().err
@@ -295,9 +266,9 @@ def test_cli_link_writes_the_file_and_refuses_train(tmp_path, synthetic_fit, mon
     assert not list(q.glob(f".{LINK_FILE}.*"))  # no temporary file left behind
     # An unconverged reference fit writes nothing.
     (q / LINK_FILE).unlink()
-    bad = ReferenceFit(synthetic_fit.tree, {"passed": False, "failures": ["R-hat 1.2"]},
-                       synthetic_fit.cases, SETTINGS, synthetic_fit.groups)
-    monkeypatch.setattr(reference_store, "cached_reference_fit", lambda *a, **k: (bad, "fit"))
+    bad = type(synthetic_fit)(synthetic_fit.tree, {"passed": False, "failures": ["R-hat 1.2"]},
+                              synthetic_fit.cases, synthetic_fit.data, synthetic_fit.settings)
+    monkeypatch.setattr(reference_store, "cached_hazard_fit", lambda *a, **k: (bad, "fit"))
     assert main(["reference", "link", str(q)]) == 3
     assert not (q / LINK_FILE).exists()
 

@@ -63,7 +63,7 @@ def test_an_issued_forecast_holds_the_numbers_and_the_hash_of_every_input(scratc
         (question / "news.yaml").read_bytes()).hexdigest()
     assert inputs["versions"]["numpy"] and inputs["source"]
     assert entry["ledger"] == {"items": len(NEWS), "last_item": "n2",
-                               "last_recorded": "2026-11-20T09:00:00+00:00"}
+                               "last_recorded": "2026-11-20T09:00:00+00:00", "retracted": []}
     assert entry["issued"].endswith("Z")
 
 
@@ -342,10 +342,22 @@ def test_diff_says_what_arrived_which_inputs_changed_and_the_change(scratch, cap
     assert by["tartus"]["change_pp"] == pytest.approx(
         100 * (new["bases"]["tartus"]["p"] - old["bases"]["tartus"]["p"]))
     assert by["any"]["to"] == new["joint"]["either"]["p"]
+    # the attribution: the arrived item's Shapley credit is the news's part of the move
+    # (under today's model); the changed prior and Monte Carlo error are the rest
+    a = result["attribution"]
+    assert [(i["id"], i["change"]) for i in a["items"]] == [("ships-leave", "arrived")]
+    assert a["seen"] == {"from": [len(NEWS), len(NEWS)], "to": [len(NEWS) + 1, len(NEWS) + 1]}
+    for k, r in by.items():
+        assert a["items"][0]["pp"][k] == pytest.approx(a["news_pp"][k], abs=1e-9)
+        assert a["issued_pp"][k] == pytest.approx(r["change_pp"], abs=1e-9)
+        assert a["news_pp"][k] + a["other_pp"][k] == pytest.approx(r["change_pp"], abs=1e-9)
+    assert a["news_pp"]["tartus"] < 0  # ships leaving Tartus (LR 0.5) lowers it
+    assert any(abs(v) > 0.1 for v in a["other_pp"].values())  # the prior edit moved it too
 
     assert main(["diff", str(question)]) == 0  # the last two, in words
     text = capsys.readouterr().out
     assert "ships-leave" in text and "inputs changed: files/evidence.yaml, ledger" in text
+    assert "priors changed: evidence.yaml" in text and "news credit (Shapley" in text
     assert "Tartus naval facility" in text and " pp" in text
     day = old["issued"][:10]  # a date picks the forecast standing at the end of that day
     assert main(["diff", str(question), "--from", day, "--to", day]) == 0
@@ -386,3 +398,44 @@ def test_two_forecasts_issued_in_the_same_instant_are_listed_apart(scratch, caps
     assert main(["record", str(question)]) == 0
     text = capsys.readouterr().out
     assert text.startswith("2 issued forecast(s)") and text.count("issued 20") == 2
+
+
+def test_the_history_table_shows_the_record_and_the_reconstruction_apart(scratch, capsys):
+    """``forecast history`` and :func:`forecast.tables.history_layers`: two labelled
+    layers, the issued forecasts and the reconstruction."""
+    from forecast.news import history
+    from forecast.tables import history_layers
+
+    question, out = scratch
+    _issue(question, out, capsys)
+    [entry] = read_record(question)
+    table = history_layers(history(question, out=out), record_table([entry]))
+    assert list(dict.fromkeys(table["layer"])) == ["issued", "reconstruction"]
+    issued = table[table["layer"] == "issued"].set_index("outcome")
+    assert issued.loc["tartus", "p"] == entry["bases"]["tartus"]["p"]
+    assert issued.loc["all", "p"] == entry["joint"]["both"]["p"]
+    assert main(["history", str(question), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    recon, _, record = text.partition("\n\n")
+    assert recon.startswith(f"{load_question(question).question.title}: RECONSTRUCTION")
+    assert "not what was said then" in recon.splitlines()[0]
+    assert record.startswith("ISSUED FORECASTS (the record") and entry["as_of"] in record
+
+
+def test_a_stale_ledger_says_no_news_recorded_since(scratch, capsys):
+    import datetime as dt
+
+    from forecast.charts.history import STALE_DAYS as CHART_DAYS
+    from forecast.ledger import load_ledger
+    from forecast.tables import STALE_DAYS, stale_since
+
+    assert STALE_DAYS == CHART_DAYS  # the table and the chart agree on "stale"
+    question, _ = scratch
+    items = load_ledger(load_question(question))
+    newest = dt.date(2026, 11, 20)  # STAMPED: n2 entered last
+    assert stale_since(items, newest + dt.timedelta(days=STALE_DAYS)) is None
+    assert stale_since(items, newest + dt.timedelta(days=STALE_DAYS + 1)) == newest
+    assert main(["history", str(question), "--out", str(question.parent / "out")]) == 0
+    text = capsys.readouterr().out
+    stale = stale_since(items, dt.date.today())
+    assert (f"no news recorded since {stale}" in text) == (stale is not None)

@@ -7,7 +7,6 @@ every test that needs posterior draws; one more compile serves the exact-refit t
 from __future__ import annotations
 
 import math
-import shutil
 import warnings
 
 import numpy as np
@@ -30,7 +29,6 @@ from forecast.reference import (
     log_score,
     loo_base_rate,
     predict,
-    question_case,
     score_table,
 )
 
@@ -138,7 +136,7 @@ def test_settings_file_is_valid_and_refuses_unknown_fields(tmp_path):
     settings = load_settings(SETTINGS)
     assert set(settings.priors.coefficients) == set(FEATURES)
     case = load_question(DEFAULT_QUESTION).reference_case
-    assert set(case.fixed) | set(case.uncertain) == set(FEATURES)  # coded once each
+    assert set(case.start) | {e.feature for e in case.events} | set(case.links) <= set(FEATURES)
     data = yaml.safe_load(SETTINGS.read_text())
     data["priors"]["coefficients"]["treaty"]["dist"]["kwargs"]["sigma"] = -1
     data["extra_field"] = 1
@@ -339,35 +337,6 @@ def test_predict_known_and_new_patron(sim_fit):
 
 
 @pytest.mark.slow
-def test_question_case_enumerates_the_uncertain_features(sim_fit, tmp_path):
-    config = load_question(DEFAULT_QUESTION)
-    case = question_case(config, None, fit=sim_fit)
-    combos = case.combinations
-    assert len(combos) == 2 ** 3
-    assert combos["p_combination"].sum() == pytest.approx(1.0)
-    # Law of total probability, checked against the per-draw sum (independent features).
-    assert case.lower <= case.p_retained <= case.upper
-    feats = case.features.set_index("feature")
-    assert feats.loc["red_line_refused", "variable"] == "NOT assad_extradition"
-    assert feats.loc["regime_change", "p_true"] == 1.0
-    assert 0.85 < feats.loc["red_line_refused", "p_true"] < 1.0  # extradition prior is 1-8%
-    assert set(case.comparison["outcome"]) >= {"khmeimim", "tartus"}
-    # A coding that names a variable the question lacks is refused with file and field.
-    copy = tmp_path / "q"
-    shutil.copytree(DEFAULT_QUESTION, copy,
-                    ignore=shutil.ignore_patterns("reference_priors*", "scenarios*"))
-    ev = yaml.safe_load((copy / "evidence.yaml").read_text())
-    ev["variables"] = [v for v in ev["variables"] if v["id"] != "escalation"]
-    (copy / "evidence.yaml").write_text(yaml.safe_dump(ev))
-    with pytest.raises(ConfigError, match=r"reference_case.yaml: uncertain.violence.variable: "
-                                          r"unknown evidence variable 'escalation'"):
-        load_question(copy)
-    # A question without a coding (Port Sudan) is told how to write one.
-    sudan = load_question(ROOT / "priors" / "russia_sudan_port")
-    with pytest.raises(ConfigError, match=r"reference_case\.yaml: not found"):
-        question_case(sudan, None, fit=sim_fit)
-
-
 def test_era_groups_from_start_year():
     from forecast.reference import Hierarchy, group_labels
 
@@ -491,8 +460,9 @@ def test_a_stored_fit_that_failed_its_gate_is_reported_again(tmp_path, sim_fit, 
 
 
 @pytest.mark.slow
-def test_cli_predict_and_backtest_on_the_shipped_cases(shipped_reference_out, tmp_path,
-                                                       capsys):
+def test_cli_predict_on_the_shipped_cases(shipped_reference_out, tmp_path, capsys):
+    """Today's columns still work; a blank time-varying feature is integrated over; an
+    origin_year conditions on the years kept; bad input is refused before any fitting."""
     import json
 
     from forecast.cli import main
@@ -502,38 +472,52 @@ def test_cli_predict_and_backtest_on_the_shipped_cases(shipped_reference_out, tm
     rows = [dict(zip(PREDICT_COLS, r, strict=True)) for r in (
         ("stays", 1, 0, 0, 1, 1, 1, 1),  # attacked, backs proxies, treaty, inducements
         ("asked_to_go", 1, 1, 1, 0, 0, 0, 0),  # new host demands exit, red line refused
+        ("not_yet_known", 1, "", 0, 0, 0, 1, 0),  # a demand not yet known either way
     )]
-    pd.DataFrame(rows).to_csv(new, index=False)
+    frame = pd.DataFrame(rows)
+    frame["start_year"] = 2020
+    frame["origin_year"] = [2020, 2020, 2021]
+    frame.to_csv(new, index=False)
     assert main(["reference", "predict", str(new), *out, "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert [r["case_id"] for r in result] == ["stays", "asked_to_go"]
+    assert [r["case_id"] for r in result] == ["stays", "asked_to_go", "not_yet_known"]
     for r in result:
-        lo, hi = r["ci90"]
-        assert 0 < lo < r["p_retained"] < hi < 1
-    # what the shipped cases say: the second profile is far less often kept
-    assert result[0]["p_retained"] > result[1]["p_retained"] + 0.3
-
-    assert main(["reference", "backtest", *out, "--json"]) == 0
-    captured = capsys.readouterr()
-    bt = json.loads(captured.out)
-    cases = load_cases(ROOT / "priors" / "reference_class" / "cases.csv")
-    assert bt["n_cases"] == len(cases) >= 40
-    assert bt["converged"] and bt["divergences"] == 0 and bt["r_hat_max"] <= 1.01
-    assert {"brier_model", "brier_base_rate", "brier_fifty", "log_score_model",
-            "log_score_base_rate", "max_pareto_k"} <= set(bt)
-    assert bt["brier_fifty"] == pytest.approx(0.25)
-    # both reused the stored fit: one file, no refit
-    assert len(list((shipped_reference_out / "reference_class").glob("fit-*.nc"))) == 1
-
-    assert main(["reference", "backtest", *out]) == 0  # the table, with how the fit was had
-    captured = capsys.readouterr()
-    assert "reference-class fit: cached" in captured.err and "brier_model" in captured.out
-
-    # a bad CASES.csv is refused before any fitting, naming the file
+        assert 0 < r["lower"] < r["p_kept"] < r["upper"] < 1
+    # what the shipped cases say: a demand to leave and a refused red line lose bases
+    assert result[0]["p_kept"] > result[1]["p_kept"] + 0.3
+    assert result[2]["integrated"] == "host_demand" and result[2]["origin"] == 1
+    assert main(["reference", "predict", str(new), *out, "--curve", "--json"]) == 0
+    curve = pd.DataFrame(json.loads(capsys.readouterr().out))
+    for _, c in curve.groupby("case_id"):
+        assert c["p_kept"].iloc[0] == 1.0 and (np.diff(c["p_kept"]) <= 1e-12).all()
+    # a blank start feature, or an origin past the window, names the file, line and field
     bad = tmp_path / "bad.csv"
-    bad.write_text("case_id,regime_change\nx,7\n")
+    bad.write_text("case_id,regime_change,treaty,start_year,origin_year\nx,,1,2000,2001\n"
+                   "y,1,1,2000,2007\n")
     assert main(["reference", "predict", str(bad), *out]) == 2
-    assert str(bad) in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{bad}: line 2 (case_id 'x'): regime_change: must be 0 or 1" in err
+    assert f"{bad}: line 3 (case_id 'y'): origin_year: must lie 0 to 4 years" in err
+
+
+def test_cli_backtest_as_of_origin(tmp_path, capsys):
+    """``forecast reference backtest --train DIR``: scores at origins 0, 1 and 2 for the
+    hazard model, the base rate and the old (hindsight) model, on a small class."""
+    import json
+
+    from synthetic_reference import write_synthetic
+
+    from forecast.cli import main
+
+    train = write_synthetic(tmp_path / "class", n=40, seed=2)
+    out = ["--out", str(tmp_path / "out"), "--train", str(train)]
+    assert main(["reference", "backtest", *out, "--json"]) == 0
+    bt = json.loads(capsys.readouterr().out)
+    assert set(bt["origins"]) == {"0", "1", "2"}
+    for o in bt["origins"].values():
+        assert {"brier_hazard", "brier_base_rate", "brier_old_model"} <= set(o)
+        assert 0 < o["brier_hazard"] < 0.5
+    assert bt["refits_converged"] in (True, False)
 
 
 def test_patron_table_and_case_summary_by_hand():

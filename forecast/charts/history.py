@@ -27,6 +27,8 @@ from forecast.charts.theme import (
 RECONSTRUCTION = "reconstruction: today's model on the items dated by each day"
 #: The record's legend entry (:mod:`forecast.record`): what was issued, immutable.
 RECORD_LABEL = "issued forecasts (the record)"
+#: The crowd's legend entry (:func:`forecast.scoring.read_crowd`): an imported timeline.
+CROWD_LABEL = "crowd (imported timeline)"
 #: A ledger whose newest entry is older than this, before the as-of date, says so.
 STALE_DAYS = 60
 
@@ -41,12 +43,14 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
                  as_of: dt.date | None = None, named: int = NAMED_MARKS,
                  headlines: Mapping[str, str] | None = None,
                  record: pd.DataFrame | None = None,
-                 last_recorded: dt.date | dt.datetime | None = None) -> Figure:
+                 last_recorded: dt.date | dt.datetime | None = None,
+                 crowd: pd.DataFrame | bool | None = None) -> Figure:
     """Step chart of :func:`forecast.news.history`: each outcome's P(keep) through time.
 
     The steps are a reconstruction (today's priors and model on the items dated by
     each day), and the legend says so; the forecasts actually issued (the record)
-    are drawn apart, as black diamonds edged in the outcome's colour. Every news
+    are drawn apart, as black diamonds edged in the outcome's colour, and a crowd's
+    imported timeline as a dashed step line in the outcome's colour. Every news
     date is a dotted line; the ``named`` dates that moved the forecast most are
     numbered above the plot, and a numbered key below it gives each one's date and
     headline (shortened at a word boundary).
@@ -85,6 +89,11 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
         When the newest ledger item was entered (its ``recorded`` stamp): more than
         :data:`STALE_DAYS` days before ``as_of``, the chart says "no news recorded
         since" that date (gid ``no-news``).
+    crowd
+        Optionally :func:`forecast.scoring.read_crowd`'s table (``when`` or ``date``,
+        ``outcome``, ``probability``), drawn as a dashed step per drawn outcome (gid
+        ``crowd-line``). By default the question's imported ``crowd.csv`` when
+        ``config`` is given and it exists; False for none.
 
     Returns
     -------
@@ -114,6 +123,13 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
     issued = _record_points(record)
     if not issued.empty:
         end = max(end, issued["when"].max())
+    if crowd is None and config is not None:
+        from forecast.scoring import load_crowd
+
+        crowd = load_crowd(config)
+    others = _crowd_points(crowd if crowd is not False else None)
+    if not others.empty:
+        end = max(end, others["when"].max())
     end = end + pd.Timedelta(days=10)
     marks = _merge_close(_item_dates(data, ledger), (end - pd.Timestamp(start)) / 80)
     moves = _moves(data, outcomes)
@@ -149,6 +165,13 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
             ax.plot(pts["when"], pts["p"], "D", ms=8, mfc=PALETTE["black"], mec=color,
                     mew=1.6, ls="none", zorder=5, gid="record-mark",
                     label=RECORD_LABEL if outcome == drawn[0] else "_nolegend_")
+        shown_crowd = [o for o in outcomes if not others.empty and o in set(others["outcome"])]
+        for outcome in shown_crowd:
+            color = OUTCOME_COLORS[outcomes.index(outcome) % len(OUTCOME_COLORS)]
+            pts = others[others["outcome"] == outcome]
+            ax.step([*pts["when"], end], [*pts["p"], pts["p"].iloc[-1]], where="post",
+                    color=color, lw=1.6, ls=(0, (4, 2)), alpha=0.9, zorder=4, gid="crowd-line",
+                    label=CROWD_LABEL if outcome == shown_crowd[0] else "_nolegend_")
         stale = _stale(last_recorded, as_of)
         if stale is not None:
             ax.text(0.01, 0.03, f"no news recorded since {stale:%d %b %Y}",
@@ -184,7 +207,8 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         numbered = (f"; numbered: the {len(shown)} largest move{'s' if len(shown) > 1 else ''}"
                     if shown else "")
-        legend = legend_below(ax, ncols=min(len(outcomes) + bool(drawn), 3), fontsize=10,
+        legend = legend_below(ax, ncols=min(len(outcomes) + bool(drawn) + bool(shown_crowd), 3),
+                              fontsize=10,
                               title=f"lines: {RECONSTRUCTION} (mean and {mass:.0%} "
                                     f"interval)\ndotted lines: news dates{numbered}",
                               title_fontsize=9)
@@ -226,6 +250,17 @@ def _record_points(record: pd.DataFrame | None) -> pd.DataFrame:
         when = pd.to_datetime(record["as_of"])
     return pd.DataFrame({"when": when.to_numpy(), "outcome": record["outcome"].to_numpy(),
                          "p": record["p"].to_numpy(dtype=float)})
+
+
+def _crowd_points(crowd: pd.DataFrame | None) -> pd.DataFrame:
+    """The crowd's steps: ``when`` (its time, zone dropped), ``outcome``, ``p``, in time order."""
+    if crowd is None or crowd.empty:
+        return pd.DataFrame({"when": pd.Series(dtype="datetime64[ns]"), "outcome": [], "p": []})
+    when = crowd["when"] if "when" in crowd else crowd["date"]
+    when = pd.to_datetime(when, utc=True).dt.tz_localize(None)
+    out = pd.DataFrame({"when": when.to_numpy(), "outcome": crowd["outcome"].to_numpy(),
+                        "p": crowd["probability"].to_numpy(dtype=float)})
+    return out.sort_values("when", kind="stable").reset_index(drop=True)
 
 
 def _stale(last_recorded: dt.date | dt.datetime | None, as_of: dt.date | None) -> dt.date | None:

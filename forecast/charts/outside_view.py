@@ -13,7 +13,8 @@ from forecast.charts.theme import PALETTE, footer, new_axes, style, wrap
 
 def plot_reliability(calibration: pd.DataFrame, *, ax=None, title: str | None = None,
                      footer_text: str | None = None, base_rate: float | None = None,
-                     mass: float = 0.9) -> Figure:
+                     mass: float = 0.9, label: str = "leave-one-out forecasts, by bin"
+                     ) -> Figure:
     """Reliability diagram of :func:`forecast.reference.calibration_table`.
 
     Each bin's observed frequency is plotted against its mean predicted
@@ -55,7 +56,7 @@ def plot_reliability(calibration: pd.DataFrame, *, ax=None, title: str | None = 
         sizes = 60 + 900 * rows["count"] / total
         ax.scatter(rows["mean_predicted"], rows["observed_frequency"], s=sizes,
                    color=PALETTE["blue"], edgecolor="white", linewidth=1.2, zorder=3,
-                   label="leave-one-out forecasts, by bin")
+                   label=label)
         for r in rows.itertuples():
             ax.annotate(f"n={r.count}", (r.mean_predicted, r.observed_frequency),
                         xytext=(12, -4), textcoords="offset points", fontsize=10,
@@ -81,7 +82,8 @@ def plot_reliability(calibration: pd.DataFrame, *, ax=None, title: str | None = 
 
 
 def plot_coefficients(coefficients: pd.DataFrame, *, ax=None, title: str | None = None,
-                      footer_text: str | None = None, mass: float | None = None) -> Figure:
+                      footer_text: str | None = None, mass: float | None = None,
+                      higher: str = "kept", xlabel: str | None = None) -> Figure:
     """Odds ratios of the features with their credible intervals, on a log scale.
 
     Parameters
@@ -95,11 +97,20 @@ def plot_coefficients(coefficients: pd.DataFrame, *, ax=None, title: str | None 
         Chart title and provenance footer.
     mass
         The intervals' mass for the legend (default: the table's ``mass``).
+    higher
+        What an odds ratio above 1 means: ``"kept"`` (odds of keeping, the old
+        logistic model) or ``"lost"`` (yearly odds of losing the base, the hazard
+        model; its ratios renamed to ``odds_ratio, or_lower, or_upper``). Sets the
+        colours (vermillion is always the side of losing) and the direction labels.
+    xlabel
+        Axis label (default: from ``higher``).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    if higher not in ("kept", "lost"):
+        raise ValueError(f"higher must be 'kept' or 'lost', not {higher!r}")
     if mass is None:
         mass = float(coefficients["mass"].iloc[0]) if "mass" in coefficients else 0.9
     table = coefficients.sort_values("odds_ratio").reset_index(drop=True)
@@ -108,8 +119,9 @@ def plot_coefficients(coefficients: pd.DataFrame, *, ax=None, title: str | None 
         y = np.arange(len(table))
         up = table["or_lower"] > 1
         down = table["or_upper"] < 1
-        colors = np.where(up, PALETTE["blue"], np.where(down, PALETTE["vermillion"],
-                                                          PALETTE["grey"]))
+        above, below = ((PALETTE["blue"], PALETTE["vermillion"]) if higher == "kept"
+                        else (PALETTE["vermillion"], PALETTE["blue"]))
+        colors = np.where(up, above, np.where(down, below, PALETTE["grey"]))
         ax.axvline(1.0, color=PALETTE["black"], lw=1, alpha=0.6)
         ax.hlines(y, table["or_lower"], table["or_upper"], colors=colors, lw=3, alpha=0.85)
         ax.scatter(table["odds_ratio"], y, c=colors, s=70, zorder=3, edgecolor="white")
@@ -127,20 +139,79 @@ def plot_coefficients(coefficients: pd.DataFrame, *, ax=None, title: str | None 
         ax.xaxis.set_major_locator(FixedLocator(ticks))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.set_xlabel(f"Odds ratio of keeping the bases (median, {mass:.0%} interval; log scale)")
+        ax.set_xlabel(xlabel or (
+            f"Odds ratio of keeping the bases (median, {mass:.0%} interval; log scale)"
+            if higher == "kept" else
+            f"Odds ratio of LOSING the base in a year (median, {mass:.0%} interval; log scale)"))
         ax.grid(axis="y", visible=False)
         ax.set_ylim(-0.6, len(table) - 0.4)
-        ax.text(0.0, 1.01, "◀ fewer kept", transform=ax.transAxes, ha="left", va="bottom",
-                fontsize=10, color=PALETTE["vermillion"])
-        ax.text(1.0, 1.01, "more kept ▶", transform=ax.transAxes, ha="right", va="bottom",
-                fontsize=10, color=PALETTE["blue"])
+        left, right = (("◀ fewer kept", "more kept ▶") if higher == "kept" else
+                       ("◀ fewer lost (per year)", "more lost (per year) ▶"))
+        ax.text(0.0, 1.01, left, transform=ax.transAxes, ha="left", va="bottom",
+                fontsize=10, color=below)
+        ax.text(1.0, 1.01, right, transform=ax.transAxes, ha="right", va="bottom",
+                fontsize=10, color=above)
         handles = [Line2D([], [], color=c, lw=3, marker="o", ms=7, label=text) for c, text in (
-            (PALETTE["blue"], f"{mass:.0%} interval above 1"),
+            (above, f"{mass:.0%} interval above 1"),
             (PALETTE["grey"], f"{mass:.0%} interval includes 1"),
-            (PALETTE["vermillion"], f"{mass:.0%} interval below 1"),
+            (below, f"{mass:.0%} interval below 1"),
         )]
         ax.legend(handles=handles, loc="lower right", fontsize=9, framealpha=0.9, frameon=True)
         ax.set_title(title or "What history says moves retention", loc="left", pad=22)
+        if footer_text:
+            footer(fig, footer_text)
+    return fig
+
+
+def plot_backtest_reliability(calibration: pd.DataFrame, *, axes=None,
+                              title: str | None = None, footer_text: str | None = None,
+                              scores: pd.DataFrame | None = None, mass: float = 0.9) -> Figure:
+    """One reliability diagram per origin of the as-of-origin backtest, side by side.
+
+    Parameters
+    ----------
+    calibration
+        :func:`forecast.hazard_backtest.calibration_by_origin`: an ``origin`` column and
+        the :func:`forecast.reference.calibration_table` columns.
+    axes
+        One Axes per origin to draw on (a new figure when None).
+    scores
+        :func:`forecast.hazard_backtest.score_by_origin`, to write each panel's Brier
+        scores (model, base rate) in its title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    origins = sorted(calibration["origin"].unique())
+    with style():
+        if axes is None:
+            from forecast.charts.theme import subplots
+
+            fig, axes = subplots(1, len(origins), figsize=(5.2 * len(origins), 5.8))
+            axes = np.atleast_1d(axes)
+        fig = axes[0].figure
+        for ax, origin in zip(axes, origins, strict=True):
+            head = ("At the start" if origin == 0 else
+                    f"{origin} year{'s' if origin != 1 else ''} in, if still kept")
+            plot_reliability(calibration[calibration["origin"] == origin], ax=ax, title=head,
+                             mass=mass, label="forecasts with the shock left out, by bin")
+            if scores is not None:
+                s = scores[scores["origin"] == origin].set_index("forecaster")
+                ax.text(0.03, 0.97, f"Brier {s.loc['hazard', 'brier']:.3f}\n"
+                        f"base rate {s.loc['base_rate', 'brier']:.3f}\n"
+                        f"{int(s.loc['hazard', 'n_cases'])} cases",
+                        transform=ax.transAxes, va="top", ha="left", fontsize=10,
+                        bbox={"boxstyle": "round", "fc": "white", "ec": PALETTE["grey"],
+                              "alpha": 0.9})
+            ax.set_xlabel("Forecast P(kept 5 years), as known then")
+            if ax is not axes[0]:
+                ax.set_ylabel("")
+                legend = ax.get_legend()
+                if legend is not None:
+                    legend.remove()
+        fig.suptitle(title or "The outside view, backtested as of each origin (shock left out)",
+                     x=0.01, ha="left", fontweight="bold")
         if footer_text:
             footer(fig, footer_text)
     return fig

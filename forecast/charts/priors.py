@@ -1,4 +1,9 @@
-"""The priors: each evidence variable's probability and effect, and each baseline."""
+"""The priors in force: each evidence variable's probability and effect, and each baseline.
+
+"In force" is after ``prior_source`` (``model.yaml``): the analysts' intervals, the
+reference class, or their pool. A linear pool (a mixture) is drawn with its two weighted
+components dashed beneath it, so a disagreement between the sources shows as two humps.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +23,9 @@ def plot_priors(table: pd.DataFrame, *, config=None, ax=None, title: str | None 
     ----------
     table
         :func:`forecast.analysis.prior_densities` (``parameter, kind, label, x,
-        density, lower, upper, mass``), or :func:`forecast.tables.prior_table`
-        together with ``config`` (the densities are then computed from it).
+        density, lower, upper, mass``, optionally ``origin, density_elicited,
+        density_reference``), or :func:`forecast.tables.prior_table` together with
+        ``config`` (the densities are then computed from it).
     config
         The question (needed with a ``prior_table``; gives the default footer).
     ax
@@ -55,7 +61,7 @@ def plot_priors(table: pd.DataFrame, *, config=None, ax=None, title: str | None 
             _ridges(axes[1], effects, log=True)
             axes[1].set_xlabel("Odds ratio on keeping (log scale; < 1 lowers the odds)")
             axes[1].set_title("What each state would do to the odds", loc="left", fontsize=12)
-        fig.suptitle(title or "The priors, as elicited", x=0.0, ha="left", fontsize=14,
+        fig.suptitle(title or _title(table, config), x=0.0, ha="left", fontsize=14,
                      fontweight="bold")
         text = footer_text or (config_footer(config) if config is not None else None)
         if text:
@@ -75,10 +81,18 @@ def _ridges(ax, table: pd.DataFrame, *, log: bool) -> None:
         color = PALETTE["orange"] if is_base else (PALETTE["green"] if log else PALETTE["blue"])
         ax.fill_between(x, base, base + height, color=color, alpha=0.35, lw=0)
         ax.plot(x, base + height, color=color, lw=1.6)
+        for column, dash in (("density_elicited", (0, (4, 2))), ("density_reference", ":")):
+            part = rows[column].to_numpy(dtype=float) if column in rows else None
+            if part is not None and np.isfinite(part).all():
+                ax.plot(x, base + 0.85 * part / dens.max(), color=PALETTE["black"], lw=1.0,
+                        ls=dash, alpha=0.8)
         r = rows.iloc[0]
         ax.hlines(base + 0.04, r["lower"], r["upper"], color=PALETTE["black"], lw=3)
         fmt = "{:.3g}" if log else "{:.0%}"
-        ax.annotate(f"{r['mass']:.0%}: {fmt.format(r['lower'])}–{fmt.format(r['upper'])}",
+        origin = str(r.get("origin", "elicited"))
+        where = ("" if origin == "elicited" else
+                 " · history" if origin == "reference class" else " · pooled")
+        ax.annotate(f"{r['mass']:.0%}: {fmt.format(r['lower'])}–{fmt.format(r['upper'])}{where}",
                     (r["upper"], base + 0.04), xytext=(5, 2), textcoords="offset points",
                     fontsize=8.5, va="bottom", color=PALETTE["black"])
     labels = [_label(table, p) for p in params]
@@ -100,6 +114,25 @@ def _ridges(ax, table: pd.DataFrame, *, log: bool) -> None:
         ax.set_xlim(0, 1)
         ticks = np.linspace(0, 1, 6)
         ax.set_xticks(ticks, [f"{t:.0%}" for t in ticks])
+
+
+def _title(table: pd.DataFrame, config) -> str:
+    """What the chart shows: the elicited priors, or the priors in force under ``prior_source``."""
+    source = config.prior_source if config is not None else (
+        "elicited" if "origin" not in table or (table["origin"] == "elicited").all()
+        else "other")
+    if source == "elicited":
+        return "The priors, as elicited"
+    if source == "reference_class":
+        return "The priors in force: history (the reference class) where it speaks"
+    if source == "both":
+        from forecast.elicit import POOL_LABELS
+
+        pool = config.model.prior_pool
+        key = "; dashed: analysts, dotted: history" if pool.method == "linear" else ""
+        return (f"The priors in force: analysts and history, {POOL_LABELS[pool.method]} "
+                f"(w = {pool.weight:g}{key})")
+    return "The priors in force"
 
 
 def _label(table: pd.DataFrame, parameter: str) -> str:

@@ -1,0 +1,146 @@
+"""The event-history outside view: integration over unknown features, no hindsight, horizons.
+
+Each property is one the old rule fails: the old outside view coded features over the whole
+episode (so a consequence of the loss "predicted" it) and converted a five-year rate to the
+question's horizon at a constant hazard.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from synthetic_reference import write_synthetic
+
+from forecast import hazard, hazard_backtest, reference, reference_data
+from forecast.config import ConfigError
+
+
+def _quick(settings, draws=400):
+    return settings.model_copy(update={"sampler": settings.sampler.model_copy(
+        update={"draws": draws, "tune": 400, "chains": 2})})
+
+
+def _fit(directory, draws=400):
+    cases, _ = reference_data.load_reference(directory)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a short chain may miss the ESS gate; not the point
+        return hazard.fit_hazard(cases, _quick(hazard.load_settings(), draws))
+
+
+@pytest.fixture(scope="module")
+def fit(tmp_path_factory):
+    return _fit(write_synthetic(tmp_path_factory.mktemp("synthetic")))
+
+
+def test_blank_feature_is_the_weighted_average_of_its_two_values(fit):
+    known = {f: 0 for f in hazard.TIME_VARYING}
+    static = {"regime_change": 1, "treaty": 1}
+    for feature in ("host_demand", "violence"):
+        p = hazard.blank_probability(fit, feature, 1, static)
+        assert 0 < p < 1
+
+        def pred(value, feature=feature):
+            profile = hazard.Profile("A", static, {**known, feature: value})
+            return hazard.survival(fit, profile, origin=1, horizons=[2.5, 5], seed=7)
+
+        blank, on, off = pred(None), pred(1), pred(0)
+        np.testing.assert_allclose(blank, p * on + (1 - p) * off, rtol=1e-12, atol=1e-14)
+        assert not np.allclose(on, off)  # the feature matters, so the mixture is a real test
+
+
+def test_blank_probability_is_the_jeffreys_rate_among_cases_at_risk(fit):
+    k = reference_data.known_at(fit.cases, 2, outcome=fit.settings.outcome)
+    pool = k[k["at_risk"] & (k["regime_change"] == 0) & (k["treaty"] == 1)]
+    assert len(pool) >= 5
+    expected = (pool["violence"].sum() + 0.5) / (len(pool) + 1)
+    got = hazard.blank_probability(fit, "violence", 2, {"regime_change": 0, "treaty": 1})
+    assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_fact_enters_only_after_it_is_known(tmp_path):
+    d = write_synthetic(tmp_path, n=4)
+    cases, _ = reference_data.load_reference(d)
+    case = cases.iloc[0].copy()
+    cases.loc[0, "violence"] = case["start"] + 13  # one month into episode year 2
+    k1 = reference_data.known_at(cases, 1)
+    k2 = reference_data.known_at(cases, 2)
+    assert k1.loc[0, "violence"] == 0 and k2.loc[0, "violence"] == 1
+    years = reference_data.case_years(cases)
+    row = years[years["case_id"] == case["case_id"]].set_index("year")["violence"]
+    assert row.get(2, 0) == 0  # known at the start of year 3, not during year 2
+    if 3 in row.index:
+        assert row[3] == 1
+
+
+def test_a_consequence_of_the_loss_gives_the_old_model_skill_but_not_the_new(tmp_path):
+    """Violence that comes a month before each loss: coded over the episode (the old rule),
+    it 'predicts' retention almost perfectly; known at the origin, it is never there. With
+    this data the old model's leave-one-out Brier was far below the base rate's (hindsight);
+    the as-of-origin backtest must not beat the base rate by more than noise."""
+    d = write_synthetic(tmp_path, n=70, seed=3, consequence=True, hazard_demand=0.12,
+                        hazard_none=0.12)
+    fit_new = _fit(d)
+    old_cases = reference_data.episode_coded(fit_new.cases)
+    settings = reference.load_settings().with_sampler(draws=400, tune=400, chains=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        old_fit = reference.fit_reference(old_cases, settings)
+        old = reference.backtest(old_fit, khat_max=1.0).pointwise
+    bt = hazard_backtest.backtest(fit_new, old_model=dict(zip(old["case_id"], old["p_loo"],
+                                                              strict=True)), refit=False)
+    s = bt.scores[bt.scores["origin"] == 0].set_index("forecaster")
+    assert s.loc["old_model", "brier"] < s.loc["base_rate", "brier"] - 0.08
+    assert s.loc["hazard", "brier"] > s.loc["base_rate", "brier"] - 0.03
+
+
+def test_front_loaded_losses_are_not_spread_at_a_constant_hazard(tmp_path):
+    """All losses in year 1: P(kept 3 years) equals P(kept 5 years). The old conversion,
+    P_3 = P_5 ** (3 / 5), put it well above (by 0.1 or more here)."""
+    d = write_synthetic(tmp_path, n=80, seed=5, front_loaded=True, hazard_demand=0.45)
+    fit_fl = _fit(d)
+    profile = hazard.Profile("A", {"regime_change": 1, "treaty": 1},
+                             {f: 0 for f in hazard.TIME_VARYING})
+    s = hazard.survival(fit_fl, profile, origin=0, horizons=[3.0, 5.0]).mean(axis=0)
+    old_rule = s[1] ** (3 / 5)
+    assert s[0] - s[1] < 0.06
+    assert old_rule - s[0] > 0.1
+
+
+def test_bad_dated_data_names_file_line_and_field(tmp_path):
+    d = write_synthetic(tmp_path, n=3)
+    good = (d / "events.csv").read_text().splitlines()
+    n = len(good) + 1
+    for row, expected in (("case_999,violence,1990-01,month,x,y",
+                           f"events.csv: line {n} (case_id 'case_999'): case_id: not a case of "
+                           "cases.csv"),
+                          ("case_000,violence,1990-13,month,x,y",
+                           f"events.csv: line {n} (case_id 'case_000'): date: must be a month "
+                           "YYYY-MM (got '1990-13')"),
+                          ("case_000,rumour,1990-01,month,x,y",
+                           f"events.csv: line {n} (case_id 'case_000'): event:")):
+        (d / "events.csv").write_text("\n".join([*good, row]) + "\n")
+        with pytest.raises(ConfigError) as err:
+            reference_data.load_reference(d)
+        assert any(expected in p for p in err.value.problems), err.value.problems
+
+
+def test_a_case_needs_exactly_one_end(tmp_path):
+    d = write_synthetic(tmp_path, n=3)
+    lines = [ln for ln in (d / "events.csv").read_text().splitlines()
+             if not ln.startswith("case_001,exit") and not ln.startswith("case_001,censored")]
+    (d / "events.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError, match=r"case_001.*exactly one of .exit. or .censored."):
+        reference_data.load_reference(d)
+
+
+def test_a_fractional_origin_conditions_on_the_months_already_kept(fit):
+    """With every feature held fixed, P(kept to h | kept to o) = S(h) / S(o) draw by draw,
+    for an origin part-way into a year (the question's 'kept through last month')."""
+    off = {f: 0 for f in hazard.TIME_VARYING}
+    profile = hazard.Profile("B", {"regime_change": 1, "treaty": 0}, off,
+                             {f: (0, 1) for f in hazard.TIME_VARYING})
+    full = hazard.survival(fit, profile, origin=0, horizons=[1.5, 3.25], seed=11)
+    part = hazard.survival(fit, profile, origin=1.5, horizons=[3.25], seed=11)
+    np.testing.assert_allclose(part[:, 0], full[:, 1] / full[:, 0], rtol=1e-10)
