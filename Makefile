@@ -23,8 +23,10 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
+# The tests execute the notebooks, so the test install adds the Jupyter stack (`notebooks` extra);
+# `make forecast` installs only the package.
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,notebooks]'
 	touch $@
 
 forecast: check-python $(VENV)/.installed
@@ -39,6 +41,9 @@ lint: $(VENV)/.installed-dev
 
 benchmark: $(VENV)/.installed-dev
 	$(PY) benchmarks/run.py --out benchmarks/results
+
+notebooks: check-python $(VENV)/.installed-dev
+	$(VENV)/bin/jupyter lab notebooks/
 
 clean:
 	rm -rf $(OUT) .pytest_cache

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.special import expit, logit
 
 from forecast.config import (
     PRIOR_SOURCES,
@@ -78,10 +79,6 @@ _SD_GRID = 240
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _outcomes(forecast: Forecast) -> list[str]:
-    return forecast.config.headline_outcomes
 
 
 def _per_draw(values: Enumerated, config: QuestionConfig) -> dict[str, np.ndarray]:
@@ -684,14 +681,6 @@ def log_prior_ratio(params: Params, old: PriorSpec, new: PriorSpec,
     return out
 
 
-def _logit(p: float) -> float:
-    return math.log(p / (1 - p))
-
-
-def _expit(x: float) -> float:
-    return 1 / (1 + math.exp(-x))
-
-
 def _shifted_beta(elicited: Interval | None, alpha: float, beta: float, mass: float,
                   end: str) -> tuple[float, float, str]:
     """A Beta centred (on the logit scale) at one end of an interval, same width.
@@ -703,11 +692,11 @@ def _shifted_beta(elicited: Interval | None, alpha: float, beta: float, mass: fl
         lo, hi, mass = elicited.lower, elicited.upper, elicited.mass
     else:
         lo, hi = stats.beta.ppf([(1 - mass) / 2, (1 + mass) / 2], alpha, beta)
-    a, b = _logit(lo), _logit(hi)
+    a, b = float(logit(lo)), float(logit(hi))
     half = (b - a) / 2
     centre = a if end == "low" else b
-    interval = ProbabilityInterval(lower=_expit(centre - half), upper=_expit(centre + half),
-                                   mass=mass)
+    interval = ProbabilityInterval(lower=float(expit(centre - half)),
+                                   upper=float(expit(centre + half)), mass=mass)
     shifted = probability_prior(ProbabilityPrior(elicited=interval, rationale="sensitivity"))
     kw = shifted["kwargs"]
     return kw["alpha"], kw["beta"], f"centred at {lo if end == 'low' else hi:.3g}"
@@ -1003,7 +992,7 @@ def sensitivity(
         trusted = bool(khat <= khat_max)
         for outcome, draws in _per_draw(values, config).items():
             est = estimate(draws, weights, shape, mass,
-                           ess=ess.get(_quantity(outcome, config)))
+                           ess=ess.get(_quantity(outcome)))
             rows.append({
                 "parameter": case["parameter"],
                 "kind": case["kind"],
@@ -1028,7 +1017,7 @@ def sensitivity(
     return pd.DataFrame(rows)
 
 
-def _quantity(outcome: str, config: QuestionConfig) -> str:
+def _quantity(outcome: str) -> str:
     if outcome in ("all", "any"):
         return f"p_{outcome}"
     return quantity_name("p_keep", outcome)

@@ -2,7 +2,8 @@
 
 One job: parse arguments, call the library, print a table or JSON, and map
 every input error to a clear message on stderr and exit status 2 (3 when the
-sampler fails its convergence gate). Nothing is written when input is bad.
+sampler fails its convergence gate, 4 when another writer holds the ledger's or the
+record's lock too long). Nothing is written when input is bad.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ import textwrap
 import warnings
 from pathlib import Path
 
-from forecast.config import ConfigError, load_question, placeholders
+from forecast.config import ConfigError, load_question, placeholders, repo_path
+from forecast.errors import LockedError
 from forecast.ledger import LR_BOUNDS, LedgerError
 
-DEFAULT_QUESTION = Path("priors") / "russia_syria_bases"
-EXIT_INPUT, EXIT_UNCONVERGED = 2, 3
+#: The question every command takes by default: the repository's, wherever the command runs.
+DEFAULT_QUESTION = repo_path(Path("priors") / "russia_syria_bases")
+EXIT_INPUT, EXIT_UNCONVERGED, EXIT_LOCKED = 2, 3, 4
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a program killed by it
 
 
@@ -187,17 +190,9 @@ def cmd_validate(args) -> int:
 
 def _link(src: Path, dst: Path) -> None:
     """Put ``src`` at ``dst`` atomically (hard link, or copy across file systems)."""
-    import shutil
-    import tempfile
+    from forecast.files import atomic_link
 
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
-    os.close(fd)
-    os.unlink(tmp)
-    try:
-        os.link(src, tmp)
-    except OSError:
-        shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    atomic_link(src, dst)
 
 
 def _headless() -> None:
@@ -236,7 +231,8 @@ def _run_one(question: Path, out: Path, seed: int | None, as_json: bool,
     from forecast.charts import plot_headline, save
     from forecast.charts.theme import footer_text
     from forecast.engine import compute, prior_forecast
-    from forecast.ledger import atomic_write, read_ledger
+    from forecast.files import atomic_write
+    from forecast.ledger import read_ledger
     from forecast.store import results_dir
     from forecast.tables import headline_table
 
@@ -307,6 +303,7 @@ def cmd_run(args) -> int:
         load_ledger(config)
         check_intervals(config)  # warnings, printed once here (not by the worker processes)
     bar = not args.json and sys.stderr.isatty()
+    crash = None
     if len(questions) == 1:
         outcomes = [_run_one(Path(questions[0]), args.out, args.seed, args.json, bar,
                              args.prior_source, args.engine, args.issue)]
@@ -323,12 +320,25 @@ def cmd_run(args) -> int:
             futures = [pool.submit(_run_one, Path(q), args.out, args.seed, args.json, False,
                                    args.prior_source, args.engine, args.issue)
                        for q in questions]
-            outcomes = [f.result() for f in futures]
+            outcomes = []
+            for q, future in zip(questions, futures, strict=True):
+                # One question's error is said under its name; the others still finish.
+                try:
+                    outcomes.append(future.result())
+                except (ConfigError, LedgerError, LockedError) as exc:
+                    print(f"error: {q}: {exc}", file=sys.stderr)
+                    outcomes.append((None, _exit_code(exc), ""))
+                except Exception as exc:  # a fault of the program: its traceback comes last
+                    print(f"error: {q}: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    outcomes.append((None, 1, ""))
+                    crash = crash or exc
     for _, _, text in outcomes:
         print(text, end="")
     if args.json:
-        results = [r for r, _, _ in outcomes]
-        print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
+        results = [r for r, _, _ in outcomes if r is not None]
+        print(json.dumps(results[0] if len(questions) == 1 else results, indent=2))
+    if crash is not None:
+        raise crash
     return max(code for _, code, _ in outcomes)
 
 
@@ -551,6 +561,7 @@ def cmd_history(args) -> int:
 
     config = load_question(args.question)
     entries = read_record(config)  # a damaged record stops here, naming the line
+    full = _full_forecast(config, args.out, args.seed)  # the fit behind every row
     table = history(config, out=args.out, seed=args.seed)
     if args.json:
         print(table.to_json(orient="records", date_format="iso", indent=2))
@@ -565,7 +576,7 @@ def cmd_history(args) -> int:
         record = record.assign(retracted=record["entry"].map(gone))
         print(_history_text(table, config, record, record_path(config),
                             stale_since(load_ledger(config), dt.date.today())))
-    return 0
+    return _gate(full, "the reconstruction")
 
 
 def cmd_record(args) -> int:
@@ -664,11 +675,22 @@ def cmd_diff(args) -> int:
         print(f"  ({result['unstamped']} ledger item(s) carry no recorded stamp and cannot be "
               "placed)")
     print("inputs changed: " + (", ".join(result["inputs"]) or "none"))
-    priors = [name.removeprefix("files/") for name in result["inputs"]
-              if name.startswith("files/")]
-    print("priors changed: " + (", ".join(priors) + " (the record keeps each file's hash, "
-                                "not its values: compare the files' history to see which "
-                                "numbers)" if priors else "none"))
+    files = [name.removeprefix("files/") for name in result["inputs"]
+             if name.startswith("files/")]
+    def prior_text(p) -> str:
+        return "absent" if p is None else (
+            f"{p['dist']}({p['kwargs']}), interval {p['interval'][0]:.3g}-"
+            f"{p['interval'][1]:.3g} ({p['origin']})")
+
+    if result["priors"]:
+        print(f"priors changed: {len(result['priors'])}")
+        for r in result["priors"]:
+            print(f"  {r['parameter']}: {prior_text(r['from'])} -> {prior_text(r['to'])}")
+    elif files:
+        print("prior files changed: " + ", ".join(files) + " (an entry issued before the "
+              "record kept the priors' values carries only their hashes)")
+    else:
+        print("priors changed: none")
     width = max(len(labels.get(r["outcome"], r["outcome"])) for r in result["change"])
     a = result["attribution"]
     print("change per outcome: issued, then the news's part (Shapley credit under "
@@ -790,31 +812,53 @@ def _formats(text: str) -> tuple[str, ...]:
     return formats
 
 
+def _full_forecast(config, out, seed=None):
+    """The forecast of the whole ledger as ``history`` computes it (the fit behind it)."""
+    from forecast.engine import compute
+    from forecast.ledger import load_ledger
+
+    return compute(config, load_ledger(config), out=out, seed=seed, allow_reweight=False)
+
+
+def _gate(fc, what: str) -> int:
+    """0, or :data:`EXIT_UNCONVERGED` if ``fc`` failed its convergence gate (then said so,
+    in capitals, on stderr; the output of ``what`` is given all the same, as ``run``'s is)."""
+    d = fc.fit.diagnostics
+    if d["passed"]:
+        return 0
+    print(f"WARNING: the forecast behind {what} FAILED its convergence gate ("
+          + "; ".join(d["failures"]) + "); do not brief these numbers", file=sys.stderr)
+    return EXIT_UNCONVERGED
+
+
 def cmd_charts(args) -> int:
     """``forecast charts``: write the briefing chart set and its index."""
-    from forecast.export import export_charts
+    from forecast.export import build_briefing, chart_figures, write_charts
     from forecast.store import results_dir
 
     _headless()
     config = load_question(args.question)  # refuse bad input before writing anything
     target = results_dir(args.out, config, claim=True) / "charts"
-    index = export_charts(args.question, target, formats=args.format, dpi=args.dpi,
-                          forecast_out=args.out)
+    briefing = build_briefing(args.question, forecast_out=args.out)
+    index = write_charts(chart_figures(briefing), target, formats=tuple(args.format),
+                         dpi=args.dpi)
     print(f"wrote {len(index)} files to {target} (index: {target / 'charts.csv'})")
-    return 0
+    return _gate(briefing.forecast, "the charts")
 
 
 def cmd_report(args) -> int:
     """``forecast report``: write the self-contained HTML (and PDF) briefing."""
+    from forecast.export import build_briefing
     from forecast.report import write_report
     from forecast.store import results_dir
 
     _headless()
     config = load_question(args.question)
     target = results_dir(args.out, config, claim=True) / "report"
-    path = write_report(args.question, target, forecast_out=args.out)
+    briefing = build_briefing(args.question, forecast_out=args.out)
+    path = write_report(args.question, target, forecast_out=args.out, briefing=briefing)
     print(f"wrote {path}")
-    return 0
+    return _gate(briefing.forecast, "the report")
 
 
 def cmd_new(args) -> int:
@@ -933,7 +977,8 @@ def _reference_backtest(args) -> int:
           "episode from what was known then, each case's shock left out (Brier: lower is "
           "better; the old model's features were coded over the whole episode: hindsight)")
     for origin, rows in bt.scores.groupby("origin"):
-        print(f"origin {int(origin)} years ({int(rows['n_cases'].max())} cases at risk):")
+        print(f"origin {int(origin)} year{'s' if origin != 1 else ''} "
+              f"({int(rows['n_cases'].max())} cases at risk):")
         for r in rows.itertuples():
             print(f"  {r.label:48} Brier {r.brier:.3f}  log {r.log_score:+.3f}  "
                   f"(n {r.n_cases})")
@@ -1004,17 +1049,20 @@ def cmd_score(args) -> int:
     config = load_question(args.question)
     res = load_resolution(config)  # unresolved: said before anything slow
     crowd = {} if args.crowd is None else {"crowd": read_crowd(args.crowd, config)}
-    hindsight = None
+    hindsight = full = None
     if args.hindsight:
         from forecast.news import history
 
+        full = _full_forecast(config, args.out)  # the fit behind the reconstruction
         hindsight = history(config, out=args.out)
     table = score(config, hindsight, **crowd)
+    # The record's forecasts passed their gates when issued; the reconstruction may not.
+    code = 0 if full is None else _gate(full, "the hindsight scores")
     if args.json:
         dates = {c: table[c].map(lambda d: None if d is None else d.isoformat())
                  for c in ("start", "first", "end")}
         print(table.assign(**dates).to_json(orient="records", indent=2))
-        return 0
+        return code
     print(f"{config.question.title}: resolved {res.date} ("
           + ", ".join(f"{b} {'YES' if v else 'NO'}" for b, v in res.outcomes.items())
           + f"); open period {config.question.created} to {res.date}, "
@@ -1053,7 +1101,7 @@ def cmd_score(args) -> int:
     if hindsight is not None:
         print("hindsight: the reconstruction (today's model on the items dated by each day), "
               "scored knowing what is known now: it measures hindsight, not forecasting skill")
-    return 0
+    return code
 
 
 def cmd_crowd(args) -> int:
@@ -1395,6 +1443,11 @@ def _warnings_as_lines() -> None:
     warnings.showwarning = show
 
 
+def _exit_code(exc: Exception) -> int:
+    """The exit status of an error the command line reports in one line."""
+    return EXIT_LOCKED if isinstance(exc, LockedError) else EXIT_INPUT
+
+
 def _quiet_worker() -> None:
     """A ``forecast run`` worker process: the parent has already shown the input's warnings."""
     from forecast.elicit import DegenerateIntervalWarning
@@ -1403,7 +1456,8 @@ def _quiet_worker() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``forecast`` command; return its exit status (2 bad input, 3 unconverged)."""
+    """Run the ``forecast`` command; return its exit status (2 bad input, 3 unconverged,
+    4 a file locked by another writer)."""
     args = build_parser().parse_args(argv)
     try:
         with warnings.catch_warnings():
@@ -1411,9 +1465,9 @@ def main(argv: list[str] | None = None) -> int:
             code = args.func(args)
         sys.stdout.flush()  # inside the try: a closed pipe is met here for short output
         return code
-    except (ConfigError, LedgerError) as exc:
+    except (ConfigError, LedgerError, LockedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
+        return _exit_code(exc)
     except BrokenPipeError:
         # The reader (e.g. `| head`) closed the pipe: what was to be written is not wanted,
         # and whatever the command recorded is already on disk. Silence the final flush.

@@ -8,18 +8,14 @@ field and the allowed values. Nothing here converts priors (see
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import hashlib
 import json
 import math
 import re
-from collections.abc import Hashable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -32,7 +28,9 @@ from pydantic import (
     model_validator,
 )
 
-SCHEMA_VERSION = 1
+from forecast.errors import ConfigError
+from forecast.files import MAX_FILE_BYTES, gc_paused, read_text, read_yaml  # noqa: F401 (re-exported)
+
 #: Files that make up a question, in the order they are hashed.
 QUESTION_FILES = ("question.yaml", "evidence.yaml", "model.yaml", "reliability.yaml")
 LEDGER_FILE = "news.yaml"
@@ -70,8 +68,9 @@ DIST_PARAMS: dict[str, tuple[str, ...]] = {
     "HalfNormal": ("sigma",),
 }
 
-def _snake_case(value: str) -> str:
-    if not re.fullmatch(r"[a-z][a-z0-9_]{0,47}", value):
+def check_snake_case(value: str) -> str:
+    """``value`` if it is a valid id (the one snake-case rule), else ValueError saying why."""
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,47}", value):
         raise ValueError(
             f"{value!r} is not a valid id: use snake_case (lowercase letters, digits and _, "
             "starting with a letter, at most 48 characters)"
@@ -79,19 +78,8 @@ def _snake_case(value: str) -> str:
     return value
 
 
-Identifier = Annotated[str, AfterValidator(_snake_case)]
+Identifier = Annotated[str, AfterValidator(check_snake_case)]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
-
-
-class ConfigError(ValueError):
-    """A question file is missing, unreadable or invalid.
-
-    The message lists every problem as ``file: field: what is wrong``.
-    """
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 class _Strict(BaseModel):
@@ -285,6 +273,20 @@ class Sampler(_Strict):
     tune: int = Field(ge=100, le=100_000)
     target_accept: float = Field(gt=0.5, lt=1.0)
     seed: int = Field(ge=0, lt=2**32)
+
+    def changed(self, **changes: int | float | None) -> Sampler:
+        """A copy with some settings changed (``None`` leaves one as it is), validated.
+
+        The one rule behind :meth:`QuestionConfig.with_sampler` and
+        :meth:`forecast.reference.ReferenceSettings.with_sampler`.
+        """
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if not changes:
+            return self
+        try:
+            return Sampler.model_validate(self.model_dump() | changes)
+        except ValidationError as exc:
+            raise ConfigError(format_validation_error(Path("sampler override"), exc)) from None
 
 
 class Gate(_Strict):
@@ -656,19 +658,13 @@ class QuestionConfig(BaseModel):
         """
         return [*self.bases, "all", "any"] if len(self.bases) > 1 else list(self.bases)
 
-    def with_sampler(self, **changes: int | float) -> QuestionConfig:
+    def with_sampler(self, **changes: int | float | None) -> QuestionConfig:
         """A copy with some sampler settings changed (e.g. ``draws``, ``seed``), validated.
 
         The change is part of :meth:`input_hash`, so fits made with other
         settings are never mistaken for these.
         """
-        changes = {k: v for k, v in changes.items() if v is not None}
-        if not changes:
-            return self
-        try:
-            sampler = Sampler.model_validate(self.model.sampler.model_dump() | changes)
-        except ValidationError as exc:
-            raise ConfigError(format_validation_error(Path("sampler override"), exc)) from None
+        sampler = self.model.sampler.changed(**changes)
         if sampler == self.model.sampler:
             return self
         model = self.model.model_copy(update={"sampler": sampler})
@@ -753,10 +749,21 @@ class QuestionConfig(BaseModel):
         )
 
 
-def repo_path(relative: str | Path) -> Path:
-    """``relative`` under the working directory if it exists there, else under the repository."""
+def repo_path(relative: str | Path, *, near: str | Path | None = None) -> Path:
+    """``relative`` under the repository, never under the working directory.
+
+    The repository is the nearest folder above ``near`` (a question's directory) that
+    holds ``relative``, else the source tree this package runs from. An absolute path
+    is returned as it is.
+    """
     here = Path(relative)
-    return here if here.exists() or here.is_absolute() else _ROOT / here
+    if here.is_absolute():
+        return here
+    if near is not None:
+        for base in Path(near).resolve().parents:
+            if (base / here).exists():
+                return base / here
+    return _ROOT / here
 
 
 def horizon_years(question: Question) -> float:
@@ -843,7 +850,7 @@ def _load_link(directory: Path, question: Question, evidence: Evidence
             f"{path}: horizon_years: derived for {linked.horizon_years:.3f} years, but "
             f"question.yaml now gives {years:.3f} (created to horizon); stale: re-run "
             f"`forecast reference link {directory}`")
-    ref = repo_path(linked.reference.directory)
+    ref = repo_path(linked.reference.directory, near=directory)
     for field, name in (("cases_sha256", "cases.csv"), ("events_sha256", "events.csv"),
                         ("settings_sha256", "hazard.yaml")):
         try:
@@ -876,133 +883,6 @@ def _unique(ids: list[str], what: str) -> None:
         if i in seen:
             raise ValueError(f"duplicate id {i!r} in {what}")
         seen.add(i)
-
-
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present
-    """Safe loader that refuses duplicate keys instead of silently keeping the last."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = _construct(loader, key_node, deep, "key")
-        if not isinstance(key, Hashable):
-            raise yaml.constructor.ConstructorError(
-                None, None, f"a key must be a plain value, not a {type(key).__name__}",
-                key_node.start_mark)
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        mapping[key] = _construct(loader, value_node, deep, key)
-    return mapping
-
-
-def _construct(loader, node, deep, key):
-    """Build one value; PyYAML's own ValueErrors (2026-02-30, a 5000-digit int) get a line."""
-    try:
-        return loader.construct_object(node, deep=deep)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{key}: cannot read {node.value!r} ({exc})"[:300], node.start_mark
-        ) from None
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
-
-#: Largest file we will parse; a prior or ledger file beyond this is a mistake.
-MAX_FILE_BYTES = 5_000_000
-
-
-def read_text(path: Path, *, encoding: str = "utf-8") -> tuple[str, bytes]:
-    """Read a text input file, refusing what is missing, too large or not UTF-8.
-
-    Raises
-    ------
-    ConfigError
-        Naming the file and what is wrong with it.
-    """
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError([f"{path}: file not found"]) from None
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot be read ({exc.strerror})"]) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ConfigError([f"{path}: file is {len(raw)} bytes; the limit is {MAX_FILE_BYTES}"])
-    try:
-        return raw.decode(encoding), raw
-    except UnicodeDecodeError as exc:
-        raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a large file is parsed.
-
-    Parsing builds many small, acyclic objects (dicts, lists, strings); the collector
-    keeps re-scanning them as they accumulate, which made reading a 10,000-item ledger
-    cost ~1.7x per item what a 1,000-item one does. Paused, reading is linear.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def read_yaml(path: Path) -> tuple[Any, bytes]:
-    """Read a YAML file safely, returning the parsed data and the raw bytes.
-
-    Raises
-    ------
-    ConfigError
-        If the file is missing, too large, not UTF-8 or not valid YAML.
-    """
-    text, raw = read_text(path)
-    try:
-        with gc_paused():
-            data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except RecursionError:
-        raise ConfigError([f"{path}: invalid YAML: nested too deeply"]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{path}: invalid YAML{_yaml_problem(exc)}"]) from None
-    return data, raw
-
-
-#: Constructs the parser reads to their end: left open, the parser notices only later.
-_OPENERS = {
-    "while parsing a flow sequence": "the '[' opened here is not closed",
-    "while parsing a flow mapping": "the '{' opened here is not closed",
-    "while scanning a quoted scalar": "the quoted text that starts here is not closed",
-}
-
-
-def _at(mark) -> str:
-    """A PyYAML mark (0-based) as an editor shows it: ``line N, column M``, 1-based."""
-    return f"line {mark.line + 1}, column {mark.column + 1}"
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """`` at line N, column M: what is wrong`` for a PyYAML error.
-
-    The location is where the mistake is: PyYAML's ``problem_mark`` is where it
-    noticed one, which for an unclosed ``[``, ``{`` or quote is a later line (the
-    next key, or the end of the file); then the opening is named first.
-    """
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    problem = problem.replace("end of stream", "end of the file")
-    where = getattr(exc, "problem_mark", None)
-    context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-    if where is None:
-        return f": {problem}"
-    if context in _OPENERS and opened is not None and opened.line < where.line:
-        return f" at {_at(opened)}: {_OPENERS[context]} ({problem} at {_at(where)})"
-    return f" at {_at(where)}: {problem}"
 
 
 def placeholders(directory: str | Path) -> list[str]:

@@ -30,29 +30,12 @@ from forecast.config import (
     ProbabilityPrior,
     QuestionConfig,
 )
+from forecast.errors import DegenerateIntervalWarning
+from forecast.files import atomic_write, read_text
 
 #: An interval whose odds (probability) or value (odds ratio) span less than this factor
 #: is a fixed number in disguise; see :class:`DegenerateIntervalWarning`.
 DEGENERATE_FACTOR = 1.05
-
-
-class DegenerateIntervalWarning(UserWarning):
-    """An elicited interval so narrow that its prior acts as a fixed number.
-
-    The rule: the interval spans less than a factor :data:`DEGENERATE_FACTOR` (1.05)
-    on the scale the model uses. For a probability that is the odds,
-    ``logit(upper) - logit(lower) < log(1.05)``: near 0.5, ``upper - lower`` below
-    about 0.012 (e.g. ``{lower: 0.5, upper: 0.5001}``); near 0.01, a relative width
-    below about 5% (``{lower: 0.0100, upper: 0.0104}``), while ``{lower: 0.001,
-    upper: 0.008}`` is a wide belief, not a point. For an odds ratio it is
-    ``upper / lower < 1.05``. The rule ignores ``mass``, and the sensitivity
-    analysis (which moves an interval, keeping its width on that scale) never
-    turns a sound interval into a degenerate one.
-
-    The prior is still built: a warning, not an error, because a value that is
-    truly known may be written so; but neither the sensitivity analysis nor the
-    news can then move it.
-    """
 
 
 def _cache_file() -> Path | None:
@@ -76,16 +59,14 @@ def _maxent(family: str, lower: float, upper: float, mass: float) -> dict[str, f
     stored: dict = {}
     if path is not None and path.exists():
         try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            stored = json.loads(read_text(path)[0])
+        except ValueError:  # unreadable (ConfigError) or not JSON: refitted
             stored = {}
         if isinstance(stored, dict) and isinstance(stored.get(key), dict):
             return {k: float(v) for k, v in stored[key].items()}
     params = _fit_maxent(family, lower, upper, mass)
     if path is not None:
         try:
-            from forecast.ledger import atomic_write
-
             stored = stored if isinstance(stored, dict) else {}
             atomic_write(path, json.dumps({**stored, key: params}, sort_keys=True).encode())
         except OSError:

@@ -31,6 +31,7 @@ import numpy as np
 
 from forecast import fmt
 from forecast.config import QuestionConfig
+from forecast.errors import EngineFallbackWarning, NeedsRefitError
 from forecast.exact import Enumerated, Params, enumerate_states, log_likelihood, quantity_name
 from forecast.ledger import Evidence, NewsItem, evidence_from, items_as_of
 from forecast.psis import psislw
@@ -47,18 +48,6 @@ from forecast.store import (
 
 #: The engines :func:`compute` offers.
 ENGINES = ("exact", "nuts")
-
-
-class EngineFallbackWarning(UserWarning):
-    """The exact engine's weights failed the gate and NUTS was used instead."""
-
-
-class NeedsRefitError(RuntimeError):
-    """The forecast cannot be had without sampling, and sampling was not allowed."""
-
-
-class UnconvergedError(RuntimeError):
-    """Sampling finished but failed the convergence gate of ``model.yaml``."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from forecast.attribution import shapley
 from forecast.charts.theme import FORMATS, footer_text, save
 from forecast.config import QuestionConfig, load_question
 from forecast.engine import Forecast, compute, prior_forecast
+from forecast.files import atomic_write
 from forecast.findings import Findings, key_judgements
 from forecast.ledger import NewsItem, load_ledger
 from forecast.news import history
@@ -260,7 +261,7 @@ def write_charts(figures: Mapping[str, Figure], out_dir: str | Path,
             rows.append({"chart": name, "format": path.suffix[1:], "path": path.name,
                          "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
     index = pd.DataFrame(rows, columns=["chart", "format", "path", "bytes", "sha256"])
-    index.to_csv(out_dir / "charts.csv", index=False)
+    atomic_write(out_dir / "charts.csv", index.to_csv(index=False))
     return index
 
 

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from scipy.special import expit
 
 from forecast.config import ConfigError, DistSpec, Sampler, Text, read_yaml
 from forecast.reference import ReferenceGate, diagnose, report_gate
@@ -289,10 +290,6 @@ def fit_hazard(cases: pd.DataFrame, settings: HazardSettings, *, progressbar: bo
     return fit
 
 
-def _sigmoid(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
-
-
 def blank_probability(fit: HazardFit, feature: str, origin: int, static: dict[str, int], *,
                       without: frozenset[str] = frozenset()) -> float:
     """P(``feature`` on at ``origin`` | at risk then, same start features), from the cases.
@@ -373,7 +370,7 @@ def survival(fit: HazardFit, profile: Profile, *, origin: float, horizons,
             if k >= start:
                 pi = _set(pi, TIME_VARYING.index(f), value)
         eta = (fixed + d["baseline"][:, int(fit.settings.band(k))])[:, None] + beta_tv @ BITS.T
-        keep = 1.0 - _sigmoid(eta)
+        keep = 1.0 - expit(eta)
         inside = (horizons > begin) & (horizons <= k)
         for h in np.flatnonzero(inside):
             out[:, h] = (pi * keep ** (horizons[h] - begin)).sum(axis=1)
@@ -384,13 +381,13 @@ def survival(fit: HazardFit, profile: Profile, *, origin: float, horizons,
     return out
 
 
-def _split(pi: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
+def _split(j: int) -> tuple[np.ndarray, np.ndarray]:
     on = BITS[:, j] == 1
     return np.flatnonzero(~on), np.flatnonzero(on)
 
 
 def _onset(pi: np.ndarray, j: int, q: np.ndarray) -> np.ndarray:
-    off, on = _split(pi, j)  # state off[i] and on[i] differ only in bit j
+    off, on = _split(j)  # state off[i] and on[i] differ only in bit j
     moved = pi[:, off] * q[:, None]
     pi = pi.copy()
     pi[:, off] -= moved
@@ -399,7 +396,7 @@ def _onset(pi: np.ndarray, j: int, q: np.ndarray) -> np.ndarray:
 
 
 def _set(pi: np.ndarray, j: int, value: int) -> np.ndarray:
-    off, on = _split(pi, j)
+    off, on = _split(j)
     pi = pi.copy()
     src, dst = (off, on) if value == 1 else (on, off)
     pi[:, dst] += pi[:, src]

@@ -48,13 +48,13 @@ or credibility 0 adds exactly nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import NormalDist
@@ -62,7 +62,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
-from filelock import FileLock
+from filelock import FileLock, Timeout
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -88,6 +88,8 @@ from forecast.config import (
     gc_paused,
     read_yaml,
 )
+from forecast.errors import LedgerError, LockedError
+from forecast.files import atomic_write, yaml_events
 
 
 def _item_id(value: str) -> str:
@@ -261,10 +263,6 @@ class Ledger(BaseModel):
     schema_version: Literal[1]
     question: str
     items: list[Entry] | None = None
-
-
-class LedgerError(ValueError):
-    """A news item or the ledger is invalid; nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -734,9 +732,6 @@ def _item_text(item: NewsItem | Retraction, indent: str) -> str:
     return "".join(indent + line if line.strip() else line for line in body.splitlines(True))
 
 
-_EventLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _event_key(event: yaml.Event) -> tuple:
     """What an event says, without where it sits in the file."""
     return (type(event).__name__, getattr(event, "value", None), getattr(event, "tag", None),
@@ -757,7 +752,7 @@ def _items_tail(text: str) -> tuple[int, list[list[tuple]]] | None:
     is several times faster than loading the ledger.
     """
     with gc_paused():
-        return _walk_items(yaml.parse(text, Loader=_EventLoader))
+        return _walk_items(yaml_events(text))
 
 
 def _walk_items(events) -> tuple[int, list[list[tuple]]] | None:
@@ -814,7 +809,7 @@ def _appended(raw: bytes, item: NewsItem | Retraction, old_ids: list[str], path:
     unchanged (compared event by event). Bytes before the end cannot be reread
     differently: a YAML parser decides them before it sees what follows.
     """
-    standalone = [_event_key(e) for e in yaml.parse(_item_text(item, ""), Loader=_EventLoader)]
+    standalone = [_event_key(e) for e in yaml_events(_item_text(item, ""))]
     # the item alone is "- {...}": drop stream, document and sequence start/end events
     expected = standalone[3:-3]
     text = raw.decode("utf-8")
@@ -902,10 +897,54 @@ def append_retraction(
     return _append(config, retraction, check, today=today, known=known)
 
 
+#: Seconds a writer waits for another writer's lock on the ledger or the record before it
+#: gives up with :class:`LockedError`; the environment's ``FORECAST_LOCK_TIMEOUT`` overrides it.
+LOCK_TIMEOUT = 30.0
+
+
+def lock_timeout() -> float:
+    """``FORECAST_LOCK_TIMEOUT`` (seconds, 0 or more) if set, else :data:`LOCK_TIMEOUT`."""
+    text = os.environ.get("FORECAST_LOCK_TIMEOUT", "").strip()
+    if not text:
+        return LOCK_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value < math.inf:
+        raise ConfigError([f"FORECAST_LOCK_TIMEOUT={text}: give the seconds a writer waits for "
+                           "another's lock, a number 0 or more (default "
+                           f"{LOCK_TIMEOUT:g})"])
+    return value
+
+
+@contextlib.contextmanager
+def locked(path: Path, timeout: float | None = None):
+    """Hold the writers' lock of ``path`` (an OS lock on ``<path>.lock``, which the system
+    releases when its holder dies, even by SIGKILL); wait at most ``timeout`` seconds
+    (default :func:`lock_timeout`) for another writer to let go.
+
+    Raises
+    ------
+    LockedError
+        If another writer held it all that time; nothing was done under it.
+    """
+    timeout = lock_timeout() if timeout is None else timeout
+    lock = FileLock(str(path) + ".lock", timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise LockedError(path, timeout) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def _append(config, entry, check, *, today, known) -> list[NewsItem]:
     """Append one entry (an item or a retraction) under the lock, atomically."""
     path = ledger_path(config)
-    with FileLock(str(path) + ".lock", timeout=30):
+    with locked(path):
         if not path.exists():
             existing, raw = [], b""
         elif known is not None and path.read_bytes() == known[1]:
@@ -929,29 +968,3 @@ def _append(config, entry, check, *, today, known) -> list[NewsItem]:
                     for i in existing]
         return [*existing, stamped]
 
-
-def _default_mode(path: Path) -> int:
-    """The existing file's permissions, or those of a new file under the current umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write bytes to ``path`` atomically: temp file, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp makes the file private; give it the mode an ordinary new file would have.
-        os.fchmod(fd, _default_mode(path))
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -144,6 +144,4 @@ def _coupled_outcomes(eta, v, coupling: float):
     return pt.log(news), keep, every, none
 
 
-#: Variables whose draws the fast path and scenarios need (see exact.Params).
-PARAMETER_VARS = ("p_state", "p_base", "beta")
 HEADLINE_VARS = ("p_keep", "p_all", "p_any")

@@ -116,6 +116,8 @@ class UpdateResult:
 
 
 def _logit(p: float) -> float:
+    """The package's one own logit, kept because ``forecast update`` is a fast path: importing
+    ``scipy.special`` (used everywhere else) would add about 0.13 s to it."""
     p = min(max(p, 1e-12), 1 - 1e-12)
     return math.log(p / (1 - p))
 

@@ -29,15 +29,14 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from filelock import FileLock
-
 from forecast.config import QuestionConfig, load_question
+from forecast.errors import RecordError
+from forecast.files import atomic_write
 from forecast.ledger import (
-    LedgerError,
     NewsItem,
-    atomic_write,
     items_as_of,
     ledger_path,
+    locked,
     read_ledger,
     retracted_as_of,
 )
@@ -54,10 +53,6 @@ SCHEMA_VERSION = 1
 RECORD_MODULES = (*FIT_MODULES, "exact", "psis", "engine")
 #: The record's names of the joint outcomes, and the tables' (``forecast history``).
 JOINT = {"both": "all", "either": "any"}
-
-
-class RecordError(LedgerError):
-    """The record cannot be read or appended to; nothing was written."""
 
 
 def record_path(config: QuestionConfig) -> Path:
@@ -119,6 +114,9 @@ def entry_for(fc: Forecast, items: list[NewsItem], ledger_raw: bytes) -> dict[st
     d = fc.diagnostics()
     return {
         "schema_version": SCHEMA_VERSION,
+        # the prior in force, parameter by parameter, so a later diff can say which prior
+        # changed and how (the file hashes alone say only which file)
+        "priors": _priors_in_force(config),
         "issued": None,
         "question": config.id,
         "as_of": fc.as_of.isoformat(),
@@ -146,6 +144,17 @@ def entry_for(fc: Forecast, items: list[NewsItem], ledger_raw: bytes) -> dict[st
             "retracted": sorted(i.id for i in withdrawn),
         },
     }
+
+
+def _priors_in_force(config) -> dict[str, dict[str, Any]]:
+    """Each prior parameter's distribution and interval as used (``tables.prior_table``)."""
+    from forecast.tables import prior_table
+
+    out = {}
+    for r in prior_table(config).itertuples():
+        out[r.parameter] = {"origin": r.origin, "dist": r.dist, "kwargs": r.kwargs,
+                            "interval": [float(r.lower), float(r.upper)]}
+    return out
 
 
 def parse_record(raw: bytes, path: Path) -> list[dict[str, Any]]:
@@ -214,7 +223,7 @@ def append_entry(config: QuestionConfig, entry: dict[str, Any], *,
         If the existing record fails to parse; nothing is written.
     """
     path = record_path(config)
-    with FileLock(str(path) + ".lock", timeout=30):
+    with locked(path):
         raw = path.read_bytes() if path.exists() else b""
         parse_record(raw, path)
         stamped = {**entry, "issued": issued or _utc_now()}
@@ -333,6 +342,9 @@ def diff_entries(old: dict[str, Any], new: dict[str, Any],
         changed.append("source")
     changed += [f"versions/{name}" for name in sorted(set(a["versions"]) | set(b["versions"]))
                 if a["versions"].get(name) != b["versions"].get(name)]
+    pa, pb = old.get("priors") or {}, new.get("priors") or {}
+    priors = [{"parameter": k, "from": pa.get(k), "to": pb.get(k)}
+              for k in sorted(set(pa) | set(pb)) if pa.get(k) != pb.get(k)]
     change = []
     for group in ("bases", "joint"):
         for key, est in new[group].items():
@@ -352,6 +364,8 @@ def diff_entries(old: dict[str, Any], new: dict[str, Any],
                        "reason": r.reason, "source": r.source,
                        "recorded": r.recorded.isoformat()} for r in withdrawn],
         "unstamped": sum(1 for i in items if i.recorded is None),
+        # [] also when an entry predates the priors field (then only the hashes tell)
+        "priors": priors,
         "inputs": changed,
         "change": change,
     }

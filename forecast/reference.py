@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import itertools
 import math
 import sys
@@ -35,6 +34,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from scipy.special import expit
 
 from forecast.config import (
     REFERENCE_FEATURES,
@@ -43,10 +43,11 @@ from forecast.config import (
     Sampler,
     Text,
     format_validation_error,
-    read_text,
     read_yaml,
     repo_path,
 )
+from forecast.errors import ConvergenceWarning
+from forecast.files import read_csv
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -177,8 +178,7 @@ def load_cases(path: str | Path, *, for_prediction: bool = False) -> pd.DataFram
     import pandas as pd
 
     path = Path(path)
-    text, _ = read_text(path, encoding="utf-8-sig")  # spreadsheets often write a BOM
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader, text = read_csv(path)  # a spreadsheet's BOM dropped
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
         raise ConfigError([f"{path}: (header): the file is empty; expected the columns "
@@ -370,14 +370,8 @@ class ReferenceSettings(_Strict):
 
     def with_sampler(self, **changes: int | float | None) -> ReferenceSettings:
         """A copy with some sampler settings changed (``draws``, ``seed``, ...), validated."""
-        changes = {k: v for k, v in changes.items() if v is not None}
-        if not changes:
-            return self
-        try:
-            sampler = Sampler.model_validate(self.sampler.model_dump() | changes)
-        except ValidationError as exc:
-            raise ConfigError(format_validation_error(Path("sampler override"), exc)) from None
-        return self.model_copy(update={"sampler": sampler})
+        sampler = self.sampler.changed(**changes)
+        return self if sampler == self.sampler else self.model_copy(update={"sampler": sampler})
 
 
 def load_settings(path: str | Path | None = None) -> ReferenceSettings:
@@ -402,10 +396,6 @@ def load_settings(path: str | Path | None = None) -> ReferenceSettings:
 # --------------------------------------------------------------------------------------
 # The fit
 # --------------------------------------------------------------------------------------
-
-
-class ConvergenceWarning(UserWarning):
-    """A reference-class fit failed the convergence gate of its ``model.yaml``."""
 
 
 def group_labels(cases: pd.DataFrame, hierarchy: Hierarchy) -> list[str]:
@@ -476,7 +466,7 @@ class ReferenceFit:
 
         d = self.draws()
         tail = (1 - self.settings.credible_mass) / 2
-        p = _sigmoid(d["alpha_group"])
+        p = expit(d["alpha_group"])
         labels = list(self.tree["posterior"]["alpha_group"].coords["group"].values)
         y = self.cases[OUTCOME].to_numpy()
         groups = np.array(self.groups)
@@ -488,10 +478,6 @@ class ReferenceFit:
             "lower": np.quantile(p, tail, axis=0),
             "upper": np.quantile(p, 1 - tail, axis=0),
         })
-
-
-def _sigmoid(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
 
 
 def design(cases: pd.DataFrame) -> np.ndarray:
@@ -668,7 +654,7 @@ def predict_draws(fit: ReferenceFit, cases: pd.DataFrame, *, seed: int | None = 
     rng = np.random.default_rng(seed)
     labels = group_labels(cases, fit.settings.hierarchy)
     eta = _intercept_draws(fit, labels, rng) + fit.draws()["beta"] @ design(cases).T
-    return _sigmoid(eta)
+    return expit(eta)
 
 
 def predict(fit: ReferenceFit, cases_df: pd.DataFrame, *, seed: int | None = None
@@ -796,7 +782,7 @@ def backtest(fit: ReferenceFit, *, khat_max: float | None = None, progressbar: b
     lw = result.log_weights.transpose("chain", "draw", "case").values
     lw = lw.reshape(-1, lw.shape[-1])
     lw = lw - np.logaddexp.reduce(lw, axis=0, keepdims=True)
-    p_draws = _sigmoid(_in_sample_eta(fit))  # (S, n)
+    p_draws = expit(_in_sample_eta(fit))  # (S, n)
     p_loo = np.sum(np.exp(lw) * p_draws, axis=0)
     method = np.array(["psis"] * len(y), dtype=object)
     refits = []
@@ -854,7 +840,7 @@ def _exact_loo(fit: ReferenceFit, indices: list[int], *, progressbar: bool
         a = np.asarray(post["alpha_group"].values, dtype=float).reshape(-1, len(levels))
         b = np.asarray(post["beta"].values, dtype=float).reshape(-1, len(FEATURES))
         eta = a[:, levels.index(fit.groups[i])] + b @ x[i]
-        out[i] = float(_sigmoid(eta).mean())
+        out[i] = float(expit(eta).mean())
         records.append({"case_id": fit.cases["case_id"].iloc[i], "p_loo": out[i],
                         "r_hat_max": diag["r_hat_max"], "divergences": diag["divergences"],
                         "passed": diag["passed"], "failures": diag["failures"]})

@@ -25,7 +25,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -33,7 +32,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from forecast.config import ConfigError, format_validation_error, read_text, repo_path
+from forecast.config import ConfigError, format_validation_error, repo_path
+from forecast.files import read_csv
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -138,8 +138,7 @@ class Event(_Row):
 
 def _read_rows(path: Path, columns: tuple[str, ...], schema: type[_Row]
                ) -> tuple[list[tuple[int, _Row]], str]:
-    text, _ = read_text(path, encoding="utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader, text = read_csv(path)
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
         raise ConfigError([f"{path}: (header): the file is empty; expected the columns "

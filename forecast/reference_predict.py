@@ -14,14 +14,13 @@ The start features (``regime_change``, ``treaty``) must be given. Without
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from forecast.config import ConfigError, read_text
+from forecast.config import ConfigError
+from forecast.files import read_csv
 from forecast.hazard import FEATURES, STATIC, TIME_VARYING, HazardFit, Profile, survival
 
 if TYPE_CHECKING:
@@ -43,8 +42,7 @@ def read_cases(path: str | Path) -> list[dict]:
         ``file: line N (case_id X): column: problem`` for every bad cell.
     """
     path = Path(path)
-    text, _ = read_text(path, encoding="utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader, _ = read_csv(path)
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
         raise ConfigError([f"{path}: (header): the file is empty; expected at least the "

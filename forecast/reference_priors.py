@@ -40,6 +40,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+from scipy.special import logit
 
 from forecast.config import (
     CASE_FILE,
@@ -50,6 +51,7 @@ from forecast.config import (
     horizon_years,
     read_linked,
 )
+from forecast.files import atomic_write
 from forecast.hazard import TIME_VARYING, HazardFit, Profile, survival
 from forecast.reference_data import REFERENCE_DIR, default_path
 
@@ -86,11 +88,6 @@ def beta_from_moments(x: np.ndarray) -> dict[str, float]:
         raise ValueError(f"draws with mean {m:.4g} and variance {v:.4g} fit no Beta")
     c = m * (1.0 - m) / v - 1.0
     return {"alpha": m * c, "beta": (1.0 - m) * c}
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, _EPS, 1 - _EPS)
-    return np.log(p) - np.log1p(-p)
 
 
 def linked_survival(config: QuestionConfig, fit: HazardFit, *, horizons=None,
@@ -151,7 +148,8 @@ def derive(config: QuestionConfig, fit: HazardFit, *, seed: int | None = None,
     }
     effects = {}
     for feature, u in coding.links.items():
-        d = _logit(draws[u.variable][:, 0]) - _logit(base_draws)
+        lo, hi = _EPS, 1 - _EPS  # a draw of exactly 0 or 1 has no finite logit
+        d = logit(np.clip(draws[u.variable][:, 0], lo, hi)) - logit(np.clip(base_draws, lo, hi))
         effects[u.variable] = {
             "dist": {"dist": "Normal", "kwargs": {"mu": float(np.mean(d)),
                                                   "sigma": float(np.std(d, ddof=1))}},
@@ -223,21 +221,10 @@ def write(config: QuestionConfig, linked: LinkedPriors) -> Path:
     The text is validated by reading it back before it replaces the old file,
     so a failure leaves the previous file (or none) in place.
     """
-    import os
-    import tempfile
-
     target = config.directory / LINK_FILE
-    fd, tmp = tempfile.mkstemp(dir=config.directory, prefix=f".{LINK_FILE}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(to_yaml(linked))
-            fh.flush()
-            os.fsync(fh.fileno())
-        if read_linked(Path(tmp)) != linked:
+
+    def reads_back(tmp: Path) -> None:
+        if read_linked(tmp) != linked:
             raise RuntimeError(f"{target}: did not read back as written; nothing written")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+
+    return atomic_write(target, to_yaml(linked), check=reads_back)

@@ -26,7 +26,7 @@ from forecast.reference import (
     load_settings,
     report_gate,
 )
-from forecast.store import StaleFitError, open_tree, package_versions, write_tree
+from forecast.store import StaleFitError, open_tree, package_versions, source_hash, write_tree
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,11 +45,19 @@ def reference_key(cases: pd.DataFrame, settings: ReferenceSettings) -> str:
         {
             "cases": cases.attrs.get("sha256") or _frame_hash(cases),
             "settings": settings.model_dump(mode="json"),
-            "versions": package_versions(),
+            "versions": _versions(("reference", "reference_data")),
         },
         sort_keys=True,
     ).encode()
     return hashlib.sha256(blob).hexdigest()
+
+
+def _versions(modules: tuple[str, ...]) -> dict[str, str]:
+    """The tracked packages' versions and the hash of the modules that shape these numbers
+    (not the whole package: editing a message elsewhere keeps the stored fits)."""
+    out = {k: v for k, v in package_versions().items() if k != "forecast-source"}
+    out["forecast-source"] = source_hash(modules)
+    return out
 
 
 def _frame_hash(cases: pd.DataFrame) -> str:
@@ -165,7 +173,8 @@ def cached_hazard_fit(out: str | Path = "out", *, directory: str | Path | None =
     settings = hazard.load_settings(settings_path)
     blob = json.dumps({"kind": "hazard", "cases": cases.attrs["sha256"],
                        "settings": settings.model_dump(mode="json"),
-                       "versions": package_versions()}, sort_keys=True).encode()
+                       "versions": _versions(("hazard", "reference_data"))},
+                      sort_keys=True).encode()
     key = hashlib.sha256(blob).hexdigest()
     path = Path(out) / FOLDER / f"hazard-{key[:16]}.nc"
     if not refit and path.exists():
@@ -202,13 +211,14 @@ def cached_hazard_backtest(out: str | Path, fit, *, refit: bool = True):
     import pandas as pd
 
     from forecast import hazard_backtest
-    from forecast.ledger import atomic_write
+    from forecast.files import atomic_write
     from forecast.reference import backtest as old_backtest
 
     old_fit, _ = cached_reference_fit(out)
     key = hashlib.sha256(json.dumps({
         "hazard": fit.tree.attrs.get("forecast_reference_key", ""),
-        "old": reference_key(old_fit.cases, old_fit.settings), "refit": refit},
+        "old": reference_key(old_fit.cases, old_fit.settings), "refit": refit,
+        "source": _versions(("hazard_backtest", "psis"))},
         sort_keys=True).encode()).hexdigest()
     path = Path(out) / FOLDER / f"backtest-{key[:16]}.csv"
     settings = fit.settings

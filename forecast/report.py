@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.export import Briefing, build_briefing, chart_figures
-from forecast.ledger import atomic_write
+from forecast.files import atomic_write
 from forecast.tables import ISSUED, RECONSTRUCTION, estimative_word, history_layers, stale_since
 
 CAPTIONS = {
@@ -40,11 +40,17 @@ CAPTIONS = {
     "prior_sources": "The forecast with its base rates and linked effects elicited by the "
                      "analysts, derived from the historical reference class "
                      "(reference_priors.yaml), or both pooled; prior hollow, posterior filled.",
-    "outside_view_coefficients": "The historical reference class (foreign bases under "
-                                 "hostile or new host governments): how each feature changed "
-                                 "the odds that the patron kept its bases for five years.",
-    "outside_view_calibration": "The reference-class model's leave-one-out forecasts against "
-                                "what happened, binned: points on the diagonal are calibrated.",
+    "outside_view_survival": "What history says: P(kept) by years since the shock, from the "
+                             "event-history model of the reference class, as of the start and "
+                             "as of the last month checked; the question's own forecasts at "
+                             "the horizon as points.",
+    "outside_view_coefficients": "The event-history model of the reference class: how each "
+                                 "feature, once known, changed the yearly odds of losing the "
+                                 "base (above 1: lost sooner).",
+    "outside_view_calibration": "The outside view backtested as of each origin: forecasts made "
+                                "0, 1 and 2 years into each episode from what was known then, "
+                                "each case's shock left out, binned against what happened; "
+                                "points on the diagonal are calibrated.",
     "diagnostics": "Convergence: R-hat and effective sample sizes against the gate.",
     "priors": "Every prior as used: probabilities, baselines and odds ratios.",
 }
@@ -158,30 +164,28 @@ def _scenarios_html(b: Briefing) -> str:
     return f"<h2>Named scenarios</h2><ul>{items}</ul>"
 
 
-SCORE_LABELS = {"model": "reference-class model (leave-one-out)",
-                "base_rate": "base rate alone (leave-one-out)", "fifty": "50% every time"}
-
-
 def _outside_view_html(b: Briefing) -> str:
-    o = b.outside
-    if o is None:
+    bt = b.backtest
+    if bt is None:
         return ""
-    scores = o.scores.assign(forecaster=[SCORE_LABELS.get(f, f) for f in o.scores["forecaster"]])
-    scores = scores.rename(columns={"log_score": "log score (higher is better)",
-                                    "brier": "Brier (lower is better)", "n_cases": "cases"})
-    text = (f"<p>The outside view: {o.n_cases} historical cases of a foreign power's bases "
-            f"facing a new or hostile host government (priors/reference_class/), of which "
-            f"{o.base_rate:.0%} were kept five years on, fitted by a Bayesian logistic "
-            f"regression with a partially pooled intercept by patron. Its leave-one-out "
-            f"scores, beside the base rate's and a 50% forecast's. Read the model's skill "
-            f"with care: several of its features (violence, separatist backing, inducements, "
-            f"a refused red line) are coded over the whole five-year episode, so the "
-            f"backtest partly scores hindsight; with only the features known at an "
-            f"episode's start it scores close to the base rate.</p>")
+    h = b.hazard
+    scores = bt.scores.assign(origin=[f"{o} year{'s' if o != 1 else ''}"
+                                      for o in bt.scores["origin"]])
+    scores = scores[["origin", "label", "brier", "log_score", "n_cases"]].rename(columns={
+        "label": "forecaster", "log_score": "log score (higher is better)",
+        "brier": "Brier (lower is better)", "n_cases": "cases"})
+    text = (f"<p>The outside view: {len(h.cases)} historical episodes of a foreign power's bases "
+            f"after a regime change or a demand to leave (priors/reference_class/), every "
+            f"later fact dated to the month it first held, fitted by a discrete-time hazard "
+            f"model pooled by patron and by shared shock. It is scored as of each origin, 0, 1 "
+            f"and 2 years into each episode, from what was known then, with the case's whole "
+            f"shock left out, beside the base rate of the cases still at risk. The old "
+            f"episode-coded model is shown for comparison only: its features were coded over "
+            f"the whole episode, so its score is hindsight.</p>")
     warn = ""
-    if not o.converged:
-        warn = ("<p class='warn'>The reference-class fit FAILED its convergence gate: "
-                + html.escape("; ".join(o.diagnostics.get("failures", []))) + "</p>")
+    if not h.converged:
+        warn = ("<p class='warn'>The hazard fit FAILED its convergence gate: "
+                + html.escape("; ".join(h.diagnostics.get("failures", []))) + "</p>")
     return ("<h2>Outside view</h2>" + warn + text
             + _table_html(scores, {"Brier (lower is better)": "{:.3f}",
                                    "log score (higher is better)": "{:.3f}"}))
@@ -339,16 +343,17 @@ def write_pdf(b: Briefing, figures: Mapping, path: Path) -> Path:
     if since is not None:
         lines.append(f"No news recorded since {since.isoformat()}.")
     lines += ["", *textwrap.wrap(METHOD.format(mass=b.config.model.credible_mass), 95)]
-    tmp = path.with_name(f".{path.name}.tmp")
-    with style(), PdfPages(tmp) as pdf:
-        page = Figure(figsize=(8.27, 11.69))  # a text page, never displayed
-        page.text(0.06, 0.95, "\n".join(lines), va="top", ha="left", fontsize=10,
-                  family="DejaVu Sans", wrap=True)
-        pdf.savefig(page)
-        for fig in figures.values():
-            pdf.savefig(fig, bbox_inches="tight")
-    tmp.replace(path)
-    return path
+
+    def draw(tmp: Path) -> None:
+        with style(), PdfPages(tmp) as pdf:
+            page = Figure(figsize=(8.27, 11.69))  # a text page, never displayed
+            page.text(0.06, 0.95, "\n".join(lines), va="top", ha="left", fontsize=10,
+                      family="DejaVu Sans", wrap=True)
+            pdf.savefig(page)
+            for fig in figures.values():
+                pdf.savefig(fig, bbox_inches="tight")
+
+    return atomic_write(path, draw)
 
 
 def write_report(question_dir: str | Path, out_dir: str | Path, *,

@@ -112,7 +112,6 @@ def diagnose(tree, config: QuestionConfig) -> dict:
         "r_hat_max": max(v["r_hat_max"] for v in per_var.values()),
         "ess_bulk_min": min(v["ess_bulk_min"] for v in headline),
         "ess_tail_min": min(v["ess_tail_min"] for v in headline),
-        "ess_bulk_min_all": min(v["ess_bulk_min"] for v in per_var.values()),
         "divergences": divergences,
         "mcse_max": max(v["mcse_max"] for v in headline),
         "per_variable": per_var,

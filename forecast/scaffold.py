@@ -11,14 +11,17 @@ failure leaves nothing behind, and an existing directory is never touched.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
-import shutil
-import tempfile
 from importlib.resources import files
 from pathlib import Path
 
-from forecast.config import LEDGER_FILE, QUESTION_FILES, ConfigError, load_question
+from forecast.config import (
+    LEDGER_FILE,
+    QUESTION_FILES,
+    ConfigError,
+    check_snake_case,
+    load_question,
+)
+from forecast.files import atomic_dir
 
 TEMPLATE_FILES = (*QUESTION_FILES, LEDGER_FILE)
 #: Placeholders in the template files, replaced when a question is created.
@@ -55,11 +58,10 @@ def new_question(
         If ``name`` is not snake_case, the directory already exists, or the dates are
         not in order. Nothing is written then.
     """
-    if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,47}", name):
-        raise ConfigError([
-            f"new question: name: {name!r} is not a valid id: use snake_case (lowercase "
-            "letters, digits and _, starting with a letter, at most 48 characters)"
-        ])
+    try:
+        check_snake_case(name)
+    except ValueError as exc:
+        raise ConfigError([f"new question: name: {exc}"]) from None
     root = Path(root)
     target = root / name
     if target.exists() or target.is_symlink():
@@ -70,22 +72,13 @@ def new_question(
         raise ConfigError([f"new question: horizon: {horizon} must be after created {created}"])
     values = dict(zip(PLACEHOLDERS, (name, created.isoformat(), horizon.isoformat()),
                       strict=True))
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}.", suffix=".tmp"))
-    try:
-        for filename in TEMPLATE_FILES:
-            text = template_text(filename)
-            for key, value in values.items():
-                text = text.replace(key, value)
-            (tmp / filename).write_text(text, encoding="utf-8")
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a question folder is not
-        load_question(tmp)  # the template must validate; never publish one that does not
-        if target.exists():  # created meanwhile by someone else
-            raise ConfigError([f"{target}: already exists; refusing to overwrite it"])
-        os.rename(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
+    texts = {}
+    for filename in TEMPLATE_FILES:
+        text = template_text(filename)
+        for key, value in values.items():
+            text = text.replace(key, value)
+        texts[filename] = text
+    try:  # the template must validate: never publish one that does not
+        return atomic_dir(target, texts, check=load_question)
+    except FileExistsError:  # created meanwhile by someone else
+        raise ConfigError([f"{target}: already exists; refusing to overwrite it"]) from None

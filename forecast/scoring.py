@@ -17,8 +17,6 @@ import csv
 import datetime as dt
 import io
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -27,7 +25,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from forecast.config import (
-    ConfigError,
     Identifier,
     QuestionConfig,
     format_validation_error,
@@ -35,9 +32,10 @@ from forecast.config import (
     load_question,
     read_yaml,
 )
-from forecast.ledger import atomic_write
+from forecast.errors import ConfigError, CrowdError, ResolutionError
+from forecast.files import atomic_write, read_text
 from forecast.record import read_record, record_table
-from forecast.reference import OUTCOME, WINDOW_YEARS, default_path, load_cases
+from forecast.reference import OUTCOME, WINDOW_YEARS, load_cases
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,10 +43,6 @@ if TYPE_CHECKING:
 RESOLUTION_FILE = "resolution.yaml"
 #: Joint outcomes of ``forecast.news.history`` and how they follow from the bases.
 JOINT = {"all": all, "any": any}
-
-
-class ResolutionError(ConfigError):
-    """A resolution is invalid, a second one, or missing when scoring."""
 
 
 class Resolution(BaseModel):
@@ -150,18 +144,10 @@ def resolve(question_dir: str | Path | QuestionConfig, outcomes: dict[str, int],
 
 def _write_once(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically, refusing to replace an existing file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)  # atomic, and fails if another resolution got there first
-        except FileExistsError:
-            raise ResolutionError([f"{path}: the question is already resolved"]) from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    try:  # fails if another resolution got there first
+        atomic_write(path, text, exclusive=True)
+    except FileExistsError:
+        raise ResolutionError([f"{path}: the question is already resolved"]) from None
 
 
 def load_resolution(question_dir: str | Path | QuestionConfig) -> Resolution:
@@ -188,12 +174,18 @@ def load_resolution(question_dir: str | Path | QuestionConfig) -> Resolution:
 
 
 def reference_base_rate(cases_csv: str | Path | None = None) -> float:
-    """The reference class's base rate of retention, ``(k + 1) / (n + 2)`` (Laplace's rule).
+    """The reference class's five-year rate of retention.
 
-    A rate over the cases' window (:data:`forecast.reference.WINDOW_YEARS`, five years);
-    :func:`comparison_forecast` converts it to a question's horizon.
+    For an old-format cases CSV (one ``retained_5y`` per case), Laplace's rule
+    ``(k + 1) / (n + 2)``; without one, the shipped dated class's Kaplan-Meier rate at
+    five years (:func:`forecast.reference_data.kaplan_meier`), which counts the cases
+    still running for the years they were seen.
     """
-    cases = load_cases(cases_csv if cases_csv is not None else default_path("cases.csv"))
+    if cases_csv is None:
+        from forecast.reference_data import kaplan_meier, load_reference
+
+        return kaplan_meier(load_reference()[0], float(WINDOW_YEARS))
+    cases = load_cases(cases_csv)
     y = cases[OUTCOME].to_numpy(dtype=float)
     return float((y.sum() + 1) / (y.size + 2))
 
@@ -294,10 +286,6 @@ def daily_forecasts(history_df: pd.DataFrame, outcome: str, start: dt.date, end:
 # ------------------------------------------------------------------ the crowd's timeline
 
 
-class CrowdError(ConfigError):
-    """A crowd timeline (CSV) is missing, unreadable or invalid; nothing was written."""
-
-
 CROWD_FILE = "crowd.csv"
 #: The crowd CSV's columns: the first name present is used. The second names are those
 #: of ``forecast record --csv`` (``issued``, ``p``), so the record exports as a crowd.
@@ -355,11 +343,9 @@ def read_crowd(path: str | Path, question: str | Path | QuestionConfig, *,
     config = _config(question)
     where = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise CrowdError([f"{where}: no such file"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CrowdError([f"{where}: cannot be read as UTF-8 text ({exc})"]) from None
+        text, _ = read_text(path, encoding="utf-8-sig")
+    except ConfigError as exc:  # missing, unreadable, too large or not UTF-8
+        raise CrowdError(exc.problems) from None
     names = {b: b for b in config.bases} | JOINT_NAMES
     allowed = ", ".join([*config.bases, "all (or both)", "any (or either)"])
     reader = csv.reader(io.StringIO(text))

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -20,7 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from forecast.config import ConfigError, QuestionConfig
+from forecast.errors import StaleFitError
 from forecast.exact import Params
+from forecast.files import atomic_write, read_text
 from forecast.ledger import Evidence
 
 #: Packages whose versions shape a fit; a change of any of them invalidates the cache.
@@ -29,10 +29,6 @@ TRACKED_PACKAGES = ("forecast", "pymc", "pytensor", "nutpie", "arviz-base", "pre
 #: evidence, the sampler, the reference-class fit). The version number alone would not
 #: see an edit to them, so their source is hashed into the cache keys as well.
 FIT_MODULES = ("config", "elicit", "ledger", "model", "sampling", "reference")
-
-
-class StaleFitError(RuntimeError):
-    """A stored fit does not match the inputs it is asked to stand for, or is unreadable."""
 
 
 def package_versions() -> dict[str, str]:
@@ -103,14 +99,12 @@ def results_dir(out: str | Path, config: QuestionConfig, *, claim: bool = False)
     owner = target / OWNER_FILE
     mine = str(config.directory.resolve())
     if owner.exists():
-        held = owner.read_text(encoding="utf-8").strip()
+        held = read_text(owner)[0].strip()
         if held != mine:
             raise ConfigError([
                 f"{target}: holds the results of the question in {held}, not of {mine}; "
                 "give this question another results root with --out"])
     elif claim:
-        from forecast.ledger import atomic_write
-
         atomic_write(owner, (mine + "\n").encode("utf-8"))
     return target
 
@@ -206,25 +200,7 @@ def write_tree(tree, path: Path) -> Path:
         if obj:
             tree = tree.copy()
             tree["sample_stats"] = stats.drop_vars(obj)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.fchmod(fd, 0o666 & ~_umask())
-    os.close(fd)
-    try:
-        tree.to_netcdf(tmp, engine="h5netcdf")
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
+    return atomic_write(path, lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"))
 
 
 def open_tree(path: Path):

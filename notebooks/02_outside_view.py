@@ -146,10 +146,12 @@ top = by_patron.iloc[0]
 small = by_patron[by_patron["n"] <= 2]["patron"].tolist()
 Markdown(
     f"{top['patron']} contributes {top['n']} of the {len(cases)} cases "
-    f"({fmt.pct(top['n'] / len(cases))}): the outside view is mostly a record of "
-    f"{top['patron']}'s bases. "
-    + (f"{', '.join(small)} have two cases or fewer and borrow their baseline from the "
-       f"others through the pooled patron effect. " if small else "")
+    f"({fmt.pct(top['n'] / len(cases))}): the outside view is mostly a record of bases "
+    f"held by the {top['patron']}. "
+    + (f"{' and '.join([', '.join(small[:-1]), small[-1]] if len(small) > 1 else small)} "
+       f"{'have' if len(small) > 1 else 'has'} two cases or fewer and borrow"
+       f"{'' if len(small) > 1 else 's'} a baseline from the others through the pooled "
+       f"patron effect. " if small else "")
     + f"Moscow (Soviet Union and Russia together) has "
       f"{int(by_patron.loc[by_patron['patron'].isin(['Russia', 'Soviet Union']), 'n'].sum())} "
       f"cases.")
@@ -273,8 +275,10 @@ Markdown(
 # model's baseline (no feature present, a typical patron and shock).
 
 # %%
+from scipy.special import expit
+
 draws_ = fit.draws()
-bands = hazard._sigmoid(draws_["baseline"])
+bands = expit(draws_["baseline"])
 by_year = fit.data.groupby("year").agg(at_risk=("lost", "size"), lost=("lost", "sum"))
 by_year["rate"] = by_year["lost"] / by_year["at_risk"]
 by_year["baseline"] = [float(np.median(bands[:, int(fit.settings.band(k))]))
@@ -307,19 +311,16 @@ Markdown(
 # anyone could have made. Brier: lower is better (0.25 for a coin flip).
 
 # %%
-from forecast import hazard_backtest, reference
-from forecast.reference_store import cached_reference_fit
+from forecast.reference_store import cached_hazard_backtest
 
-old_fit, _ = cached_reference_fit(out_dir)
-old_loo = reference.backtest(old_fit).pointwise
-bt = hazard_backtest.backtest(fit, old_model=dict(zip(old_loo["case_id"], old_loo["p_loo"],
-                                                       strict=True)),
-                              refit=backtest_refit)
+# stored under out_dir beside the fits, so the chart set and this notebook show one backtest
+bt, bt_how = cached_hazard_backtest(out_dir, fit, refit=backtest_refit)
 names_f = {"hazard": "Event-history model (as of the origin)",
            "base_rate": "Base rate at the origin",
            "old_model": "Old episode-coded model (HINDSIGHT)"}
 scores = bt.scores.assign(forecaster=bt.scores["forecaster"].map(names_f),
-                          origin=bt.scores["origin"].map(lambda o: f"{o} years in"))
+                          origin=bt.scores["origin"].map(
+                              lambda o: f"{o} year{'s' if o != 1 else ''} in"))
 show(scores, columns=["origin", "forecaster", "brier", "log_score", "n_cases"],
      names={"origin": "Origin", "forecaster": "Forecaster", "brier": "Brier",
             "log_score": "Log score", "n_cases": "Cases"},
@@ -333,7 +334,7 @@ methods = bt.pointwise.drop_duplicates("shock")["method"].value_counts()
 high_k = int((bt.pointwise.drop_duplicates("shock")["pareto_k"]
               > fit.settings.backtest.khat_max).sum())
 lines = "\n".join(
-    f"- **{o} years in**: {fmt.number(s[(o, 'hazard')], 3)} against "
+    f"- **{o} year{'s' if o != 1 else ''} in**: {fmt.number(s[(o, 'hazard')], 3)} against "
     f"{fmt.number(s[(o, 'base_rate')], 3)} for the base rate"
     + (f" and {fmt.number(s[(o, 'old_model')], 3)} for the old model (hindsight)"
        if (o, "old_model") in s.index else "") for o in origins)
@@ -345,7 +346,8 @@ Markdown(
     f"could reach. "
     + (f"{high_k} shock{'s' if high_k != 1 else ''} had a Pareto k above "
        f"{fmt.number(fit.settings.backtest.khat_max, 1)}; "
-       + (f"they were refitted exactly ({len(bt.refits)} refits)." if backtest_refit else
+       + (f"they were refitted exactly ({int(methods.get('refit', 0))} refits)."
+          if backtest_refit else
           "this run kept the PSIS values for them (`backtest_refit=False`), so read the "
           "scores as approximate; the full run refits them exactly.")
        if high_k else "No shock needed an exact refit."))
@@ -355,28 +357,16 @@ Markdown(
 #
 # One reliability diagram per origin: each dot is a bin of the model's as-of-origin
 # forecasts, its observed frequency against its mean forecast, sized by its count, with the
-# 90% interval of the observed frequency; the dashed diagonal is perfect calibration and the
-# dotted line the base rate of the cases scored at that origin.
+# 90% interval of the observed frequency; the dashed diagonal is perfect calibration. Each
+# panel's box gives its Brier score beside the base rate's.
 
 # %%
-def _reliability(origin):
-    """plot_reliability's arguments for the as-of-origin forecasts at ``origin``."""
-    scored = bt.pointwise[bt.pointwise["origin"] == origin]
-    return {"calibration": bt.calibration[bt.calibration["origin"] == origin],
-            "base_rate": float(scored["y"].mean()), "mass": mass,
-            "title": f"As of {origin} year{'s' if origin != 1 else ''} into the episode: "
-                     f"calibration of P(kept 5 years)",
-            "footer_text": f"{len(scored)} cases at risk, shock left out | seed {ref.seed}"}
+from forecast.charts.outside_view import plot_backtest_reliability
 
-
-# %%
-charts.plot_reliability(**_reliability(origins[0]))
-
-# %%
-charts.plot_reliability(**_reliability(origins[min(1, len(origins) - 1)]))
-
-# %%
-charts.plot_reliability(**_reliability(origins[-1]))
+plot_backtest_reliability(
+    bt.calibration, scores=bt.scores, mass=mass,
+    footer_text=f"{len(fit.cases)} cases, each case's shock left out | seed {ref.seed} | "
+                f"backtest {bt_how}" + ("" if backtest_refit else " (PSIS only)"))
 
 # %%
 cal = bt.calibration[bt.calibration["count"] > 0]
@@ -389,7 +379,8 @@ Markdown(
     + ("No bin departs from calibration by more than its few cases allow."
        if missed.empty else
        "Outside it: " + "; ".join(
-           f"origin {int(r.origin)}, bin {r.bin} ({int(r.count)} cases: forecast "
+           f"origin {int(r.origin)}, bin {r.bin} ({fmt.count(r.count)} "
+           f"case{'s' if r.count != 1 else ''}: forecast "
            f"{fmt.pct(r.mean_predicted)}, observed {fmt.pct(r.observed_frequency)})"
            for r in missed.itertuples()) + "."))
 
@@ -427,9 +418,9 @@ def _point(source, stage):
     return float(r["p"]), float(r["lower"]), float(r["upper"])
 
 
-points = {f"analysts, before the news ({names_o[lead]})": _point("elicited", "prior"),
-          "pooled, analysts and history, before the news": _point("both", "prior"),
-          f"question's model given the news (priors: {config.prior_source})":
+points = {f"analysts' prior ({names_o[lead]})": _point("elicited", "prior"),
+          f"pooled prior, analysts and history ({names_o[lead]})": _point("both", "prior"),
+          f"the forecast given the news, priors {config.prior_source} ({names_o[lead]})":
               _point(config.prior_source, "posterior")}
 today = dt.date.today()
 table = survival_table(config, fit, today=today, points=points)
@@ -458,15 +449,27 @@ at_h = {src: curves[(curves["source"] == src)].iloc[
         for src in sources}
 start_row, now_row = at_h[sources[0]], at_h[sources[-1]]
 linked = linked_prior_table(linked_config)
-eff = linked[linked["scale"] == "log odds ratio"].pivot(index="label", columns="source",
-                                                        values="mean")
-flipped = eff[np.sign(eff["elicited"]) != np.sign(eff["reference_class"])]
+logor = linked[linked["scale"] == "log odds ratio"]
+eff = logor.pivot(index="label", columns="source", values="mean")
+lo = logor.pivot(index="label", columns="source", values="lower")
+hi = logor.pivot(index="label", columns="source", values="upper")
+
+
+def _direction(label, source):
+    """What a source's 90% interval says of the odds of keeping."""
+    if lo.loc[label, source] > 0:
+        return "raise the odds of keeping"
+    if hi.loc[label, source] < 0:
+        return "lower the odds of keeping"
+    return "show no clear direction (the interval includes no effect)"
+
+
 base = derived.baseline
 sd = {k: float(np.median(draws_[k])) for k in ("sigma_patron", "sigma_shock")}
 analysts = points[next(iter(points))]
 width = float(start_row["upper"] - start_row["lower"])
 effects_text = "; ".join(
-    f"{label.removeprefix('Effect: ')}: history {fmt.number(r['reference_class'], 2)}, "
+    f"*{label.removeprefix('Effect: ')}*: history {fmt.number(r['reference_class'], 2)}, "
     f"analysts {fmt.number(r['elicited'], 2)}" for label, r in eff.iterrows())
 Markdown(
     f"**History's answer.** For a patron in Russia's position, P(the main facility is still "
@@ -481,7 +484,7 @@ Markdown(
           "hazard about as much as surviving the first year lowers it")
        if len(sources) > 1 else "")
     + f". The analysts' prior forecast for {names_o[lead]} is {fmt.pct(analysts[0])}; pooled "
-      f"with history, {fmt.pct(points['pooled, analysts and history, before the news'][0])}."
+      f"with history, {fmt.pct(list(points.values())[1][0])}."
     + f"\n\n**How sure.** Not very: the interval as of the start spans "
       f"{fmt.number(100 * width, 0)} points. Syria's is a new shock, so its shared effect is "
       f"drawn from the spread of past shocks (median SD {fmt.number(sd['sigma_shock'], 2)} on "
@@ -491,13 +494,13 @@ Markdown(
       f"{fmt.pct(base.mean)} ({fmt.interval(base.lower, base.upper)})."
     + f"\n\n**Why it differs from the analysts.** The linked log odds ratios of keeping "
       f"(history against the analysts) are {effects_text}. "
-    + (f"History reverses the sign of {len(flipped)} of them: "
-       + "; ".join(f"the analysts expect {label.removeprefix('Effect: ')} to "
-                   f"{'raise' if r['elicited'] > 0 else 'lower'} the odds of keeping, the "
-                   f"cases say it {'raises' if r['reference_class'] > 0 else 'lowers'} them"
-                   for label, r in flipped.iterrows())
-       + ". In the cases, such pressure did not, on balance, drive patrons out. "
-       if len(flipped) else "History agrees with the analysts on every sign. ")
+    + " ".join(
+        f"*{label.removeprefix('Effect: ')}*: the analysts "
+        f"{_direction(label, 'elicited')}; history's cases "
+        f"{_direction(label, 'reference_class')}."
+        for label in eff.index)
+    + " Where the analysts expect pressure (attacks, proxies) to push Russia out, the cases "
+      "show patrons under such pressure leaving about as often as those without it. "
     + f"And losses are front-loaded ({fmt.pct(early / total)} of them in the first two "
       f"years): history's curve falls fastest at the start and flattens, so having held the "
       f"bases this long is itself evidence. These are associations across {len(cases)} "

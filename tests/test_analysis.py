@@ -318,25 +318,33 @@ def test_sensitivity_flags_untrusted_rows_and_covers_every_input(qconfig, qitems
 
 
 def test_contributions_add_up_to_the_forecast(news_fc, qitems, prior_fc):
+    """Checked against forecasts made without the waterfall: step 0 is the no-news forecast
+    and the items' credits sum to the move from it to the forecast with all the news (both
+    computed here by the engine, not read off the table); and, the property a date- or
+    recording-ordered waterfall fails, every item's credit is the same when the ledger is
+    given in reverse order."""
     from forecast.analysis import contributions
+    from forecast.engine import reweight
+    from forecast.ledger import evidence_from
 
     table = contributions(news_fc, qitems)
     assert table["step"].max() == len(qitems)
-    for outcome, est in news_fc.probabilities().items():
-        rows = table[table["outcome"] == outcome].sort_values("step")
-        assert rows["after"].iloc[-1] == pytest.approx(est.mean, abs=1e-12)
-        assert rows["after"].iloc[0] == pytest.approx(prior_fc.probabilities()[outcome].mean,
-                                                      abs=1e-12)
-        total = rows["change_pp"].sum()
-        assert total == pytest.approx(100 * (rows["after"].iloc[-1] - rows["after"].iloc[0]))
     steps = list(table.drop_duplicates("step")["item"])
     assert steps[0] == "prior" and sorted(steps[1:]) == ["n1", "n2", "n3", "n4", "n5"]
-    # each step's move is the item's Shapley credit, whatever its date
-    from forecast.attribution import shapley
-
-    credit = shapley(news_fc, qitems).set_index(["item", "outcome"])["item_pp"]
-    for r in table[table["step"] > 0].itertuples():
-        assert r.change_pp == pytest.approx(credit[(r.item, r.outcome)], abs=1e-12)
+    no_news = reweight(news_fc.config, prior_fc.fit, evidence_from(news_fc.config, []), TODAY)
+    for outcome, est in news_fc.probabilities().items():
+        rows = table[table["outcome"] == outcome]
+        start = no_news.probabilities()[outcome].mean
+        assert rows.loc[rows["step"] == 0, "after"].item() == pytest.approx(start, abs=1e-12)
+        credits = rows.loc[rows["step"] > 0, "change_pp"]
+        assert credits.sum() == pytest.approx(100 * (est.mean - start), abs=1e-9)
+    reversed_fc = reweight(news_fc.config, prior_fc.fit,
+                           evidence_from(news_fc.config, qitems[::-1]), TODAY)
+    again = contributions(reversed_fc, qitems[::-1])
+    key = ["item", "outcome"]
+    np.testing.assert_allclose(
+        again.set_index(key).sort_index()["change_pp"].to_numpy(),
+        table.set_index(key).sort_index()["change_pp"].to_numpy(), atol=1e-9)
 
 
 def test_power_scaling_on_a_stored_fit(qconfig, tmp_path):

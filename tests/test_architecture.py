@@ -9,7 +9,8 @@ from conftest import ROOT
 PACKAGE = ROOT / "forecast"
 #: Lower layers first; a module may import only modules of its own or lower layers.
 LAYERS = [
-    {"config", "fmt"},
+    {"errors"},
+    {"config", "fmt", "files"},
     {"elicit", "ledger", "exact", "psis", "scaffold"},
     {"model", "store", "reference", "reference_data"},
     {"sampling", "reference_priors", "reference_store", "hazard", "hazard_backtest",

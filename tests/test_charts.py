@@ -240,11 +240,13 @@ def test_report_is_self_contained(briefing, figures, tmp_path):
     assert "Named scenarios" in text
     for s in briefing.config.scenarios:
         assert s.name in text
-    # the outside view: its scores beside the baselines, with the number of cases
-    o = briefing.outside
-    assert "Outside view" in text and f"{o.n_cases} historical cases" in text
-    for r in o.scores.itertuples():
+    # the outside view: the as-of-origin scores beside the base rate, with the case count,
+    # and no hindsight skill claim (the old model appears only labelled as hindsight)
+    bt = briefing.backtest
+    assert "Outside view" in text and f"{len(briefing.hazard.cases)} historical episodes" in text
+    for r in bt.scores.itertuples():
         assert f"{r.brier:.3f}" in text
+    assert "its score is hindsight" in text
     # the PDF (a text page, then the charts; one chart here to keep the test fast)
     pdf = write_pdf(briefing, {"headline": figures["headline"]}, tmp_path / "b.pdf")
     data = pdf.read_bytes()

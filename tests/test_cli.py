@@ -152,28 +152,34 @@ def test_update_from_item_file(tmp_path, fresh_question, fit_no_news, capsys):
         assert (fresh_question / "news.yaml").read_bytes() == ledger
 
 
-def test_update_that_refits_into_a_failed_gate_exits_3(monkeypatch, fresh_question, capsys):
-    from types import SimpleNamespace
+@pytest.mark.slow
+def test_update_that_refits_into_a_failed_gate_exits_3(tmp_path, capsys):
+    """A real NUTS refit (no stub): two chains of 100 draws cannot reach a bulk ESS of a
+    million, so the gate fails whatever the draws are; the update exits 3 and says why, in
+    text and in ``--json``, and the item is still recorded."""
+    import yaml
 
-    import forecast.news
+    from conftest import SEED, make_question
 
-    failed = {"passed": False, "failures": ["R-hat 1.08 > 1.01"]}
-    from forecast.ledger import parse_item
-
-    item = parse_item({"id": "x", "date": "2025-05-20", "headline": "h", "source": "s",
-                       "reliability": "B2", "bears_on": "escalation", "lr": 2})
-    evidence = SimpleNamespace(counted=("x",), entered={"x": 0.5})
-    after = SimpleNamespace(fit=SimpleNamespace(diagnostics=failed), path="fit", khat=None,
-                            notes=[], evidence=evidence)
-    result = SimpleNamespace(after=after, item=item, contribution_rows=lambda: [],
-                             ledger=[item],
-                             to_dict=lambda: {"diagnostics": {"converged": False}})
-    monkeypatch.setattr(forecast.news, "update", lambda *a, **k: result)
-    args = ["update", str(fresh_question), "--date", "2025-05-20", "--headline", "h",
-            "--source", "s", "--reliability", "B2", "--bears-on", "escalation", "--lr", "2"]
-    for extra in ([], ["--json"]):
-        assert main([*args, *extra]) == 3
-        assert "FAILED its convergence gate (R-hat 1.08" in capsys.readouterr().err
+    q = make_question(tmp_path, news=[], sampler={"chains": 2, "draws": 100, "tune": 100,
+                                                  "target_accept": 0.9, "seed": SEED})
+    model = yaml.safe_load((q / "model.yaml").read_text())
+    model["gate"]["ess_bulk_min"] = 1_000_000
+    (q / "model.yaml").write_text(yaml.safe_dump(model, sort_keys=False))
+    out = tmp_path / "out"
+    args = ["update", str(q), "--out", str(out), "--engine", "nuts", "--date", "2025-05-20",
+            "--headline", "h", "--source", "s", "--reliability", "B2",
+            "--bears-on", "escalation", "--lr", "2"]
+    assert main([*args, "--id", "x1"]) == 3
+    err = capsys.readouterr().err
+    assert "refitted posterior FAILED its convergence gate (" in err, err
+    assert "bulk ESS" in err and "< 1000000" in err, err
+    assert main([*args, "--id", "x2", "--json"]) == 3
+    captured = capsys.readouterr()
+    assert "FAILED its convergence gate (" in captured.err and "< 1000000" in captured.err
+    assert json.loads(captured.out)["diagnostics"]["converged"] is False
+    ledger = yaml.safe_load((q / "news.yaml").read_text())
+    assert [i["id"] for i in ledger["items"]] == ["x1", "x2"]
 
 
 @pytest.mark.parametrize("argv", [["run", "--seed", "-1"], ["history", "--seed", "x"],

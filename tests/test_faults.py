@@ -271,10 +271,39 @@ def test_a_fit_made_by_other_model_code_is_stale_and_not_used(tiny, tmp_path, mo
 
 
 def test_the_source_hash_follows_the_code(tmp_path):
+    """A copy of the package, imported in another process from another directory, hashes
+    as this one does; a line of code added to a module outside ``FIT_MODULES`` leaves the
+    hash alone, and one added to each module in it changes it."""
+    import forecast
     from forecast.store import FIT_MODULES, source_hash
 
-    assert source_hash() == source_hash()  # deterministic
-    assert source_hash(FIT_MODULES[:-1]) != source_hash()  # every module counts
+    copy = tmp_path / "copy"
+    shutil.copytree(Path(forecast.__file__).parent, copy / "forecast",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+
+    def hash_of_copy() -> str:
+        code = ("import forecast, forecast.store as s; "
+                "print(forecast.__file__); print(s.source_hash())")
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(copy)},
+                              check=True, timeout=120)
+        where, digest = proc.stdout.split()
+        assert Path(where).parent == copy / "forecast"  # the copy, not the installed package
+        return digest
+
+    def add_code(module: str) -> None:
+        path = copy / "forecast" / f"{module}.py"
+        path.write_text(path.read_text() + "\n_EDITED = 1\n")
+
+    ours = source_hash()
+    assert hash_of_copy() == ours
+    add_code(next(m for m in ("fmt", "display", "tables") if m not in FIT_MODULES))
+    assert hash_of_copy() == ours
+    seen = {ours}
+    for module in FIT_MODULES:
+        add_code(module)
+        seen.add(hash_of_copy())
+    assert len(seen) == len(FIT_MODULES) + 1  # every module counts
 
 
 # ----------------------------------------------------------------- concurrent updates
@@ -300,6 +329,155 @@ def test_two_concurrent_updates_both_land(tiny, tmp_path):
     assert not list(q.glob(".news.yaml.*.tmp"))
 
 
+# ------------------------------------------------------------------ a held lock
+UPDATE_ARGS = ["--date", "2025-05-20", "--headline", "Perimeter attack", "--source", "wire",
+               "--reliability", "B2", "--bears-on", "escalation", "--lr", "3", "--id", "k2"]
+
+
+def _lock_of(path: Path):
+    """The writers' lock of ``path``, taken as forecast.ledger takes it (an OS file lock)."""
+    from filelock import FileLock
+
+    return FileLock(str(path) + ".lock")
+
+
+def _watch_waiting(monkeypatch):
+    """An Event set when a ledger writer finds the lock held and starts to wait for it.
+
+    filelock calls ``cancel_check`` only while an acquire is contended, before each retry.
+    """
+    import threading
+
+    from filelock import FileLock
+
+    import forecast.ledger
+
+    waiting = threading.Event()
+
+    class Watched(FileLock):
+        def acquire(self, *args, **kwargs):
+            return super().acquire(*args, cancel_check=lambda: waiting.set() or False,
+                                   **kwargs)
+
+    monkeypatch.setattr(forecast.ledger, "FileLock", Watched)
+    return waiting
+
+
+def test_a_ledger_locked_too_long_is_a_clear_error_with_exit_4(tmp_path, monkeypatch, capsys):
+    from forecast.cli import EXIT_LOCKED, main
+    from forecast.config import load_question
+    from forecast.ledger import LockedError, append_item, ledger_path, parse_item
+
+    q = _tiny_question(tmp_path / "q", ledger=LEDGER)
+    ledger = ledger_path(load_question(q))
+    before = ledger.read_bytes()
+    monkeypatch.setenv("FORECAST_LOCK_TIMEOUT", "0.2")
+    with _lock_of(ledger):  # another writer, holding it throughout
+        with pytest.raises(LockedError) as info:
+            append_item(load_question(q), parse_item(dict(ITEM)), today=TODAY)
+        assert info.value.path == ledger and info.value.timeout == 0.2
+        capsys.readouterr()
+        assert main(["update", str(q), "--out", str(tmp_path / "out"), *UPDATE_ARGS]) == 4
+    err = capsys.readouterr().err
+    assert EXIT_LOCKED == 4
+    assert err.startswith(f"error: {ledger} is locked by another writer (waited 0.2 s); "
+                          "nothing was written")
+    assert "Traceback" not in err
+    assert ledger.read_bytes() == before
+
+
+def test_a_bad_lock_timeout_is_refused(tmp_path, monkeypatch, capsys):
+    from forecast.cli import main
+
+    q = _tiny_question(tmp_path / "q", ledger=LEDGER)
+    monkeypatch.setenv("FORECAST_LOCK_TIMEOUT", "soon")
+    assert main(["update", str(q), "--out", str(tmp_path / "out"), *UPDATE_ARGS]) == 2
+    assert "error: FORECAST_LOCK_TIMEOUT=soon: give the seconds" in capsys.readouterr().err
+
+
+def test_a_second_writer_waits_for_the_lock_and_then_lands(tmp_path, monkeypatch):
+    import threading
+
+    from forecast.config import load_question
+    from forecast.ledger import append_item, ledger_path, load_ledger, parse_item
+
+    q = _tiny_question(tmp_path / "q", ledger=LEDGER)
+    config = load_question(q)
+    ledger = ledger_path(config)
+    before = ledger.read_bytes()
+    waiting = _watch_waiting(monkeypatch)
+    outcome = {}
+
+    def second_writer():
+        try:
+            outcome["items"] = append_item(config, parse_item(dict(ITEM)), today=TODAY)
+        except BaseException as exc:  # handed to the test's thread
+            outcome["error"] = exc
+
+    holder = _lock_of(ledger)
+    holder.acquire()
+    try:
+        writer = threading.Thread(target=second_writer)
+        writer.start()
+        assert waiting.wait(timeout=30), "the second writer never met the held lock"
+        assert ledger.read_bytes() == before and not outcome  # it waits: nothing written yet
+    finally:
+        holder.release()
+    writer.join(timeout=30)
+    assert not writer.is_alive() and "error" not in outcome, outcome
+    assert [i.id for i in outcome["items"]] == ["e1", "k1"]
+    assert ledger.read_bytes().startswith(before)  # appended: the old bytes untouched
+    assert [i.id for i in load_ledger(config, today=TODAY)] == ["e1", "k1"]
+
+
+def test_a_writer_killed_holding_the_lock_loses_nothing(tmp_path, monkeypatch):
+    """The first writer is SIGKILLed inside its append (holding the lock) while a second
+    waits for the lock: the OS frees the dead writer's lock, the second lands, and the
+    ledger is the old one plus the second item, never a part of the first's."""
+    import threading
+
+    from forecast.config import load_question
+    from forecast.ledger import append_item, ledger_path, load_ledger, parse_item
+
+    q = _tiny_question(tmp_path / "q", ledger=LEDGER)
+    config = load_question(q)
+    ledger = ledger_path(config)
+    before = ledger.read_bytes()
+    marker = tmp_path / "marker"
+    first = subprocess.Popen([sys.executable, "-c", CHILD_APPEND, str(marker), "fsync", str(q)],
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    waiting = _watch_waiting(monkeypatch)
+    outcome = {}
+
+    def second_writer():
+        try:
+            outcome["items"] = append_item(config, parse_item({**ITEM, "id": "k2"}),
+                                           today=TODAY)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    writer = threading.Thread(target=second_writer)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():  # the child announces itself inside the write
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "the first writer never reached the write"
+            time.sleep(0.02)
+        writer.start()
+        assert waiting.wait(timeout=30), "the second writer never met the held lock"
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    writer.join(timeout=30)
+    assert first.returncode == -signal.SIGKILL
+    assert not writer.is_alive() and "error" not in outcome, outcome
+    assert ledger.read_bytes().startswith(before)
+    assert [i.id for i in load_ledger(config, today=TODAY)] == ["e1", "k2"]  # no k1
+
+
 def test_a_refused_item_leaves_the_ledger_byte_for_byte(tiny, tmp_path):
     from forecast.config import load_question
     from forecast.ledger import LedgerError, append_item, parse_item
@@ -320,6 +498,89 @@ def test_a_refused_item_leaves_the_ledger_byte_for_byte(tiny, tmp_path):
         append_item(config, parse_item({**ITEM, "date": "2027-01-01"}), today=TODAY)
     assert ledger.read_bytes() == before
     assert sorted(p.name for p in out.rglob("*")) == fits_before
+
+
+# ------------------------------------------------------------------ a failed gate, exit 3
+@pytest.fixture(scope="module")
+def unconverged(tmp_path_factory):
+    """A question whose model.yaml asks for NUTS, with a stored fit that failed its gate
+    (its draws are the prior's, no MCMC; its diagnostics say R-hat 1.0712): what every
+    command that forecasts from it finds in the cache."""
+    import h5py
+    from test_analysis import store_fit_from_prior
+
+    from forecast.config import load_question
+    from forecast.ledger import load_ledger
+
+    root = tmp_path_factory.mktemp("unconverged")
+    q = _tiny_question(root / "q", ledger=LEDGER)
+    model = yaml.safe_load((q / "model.yaml").read_text())
+    model["engine"]["default"] = "nuts"
+    (q / "model.yaml").write_text(yaml.safe_dump(model, sort_keys=False))
+    config = load_question(q)
+    out = root / "out"
+    fit = store_fit_from_prior(config, load_ledger(config), out, pool=4000)
+    with h5py.File(fit, "r+") as fh:  # as if the sampler had not converged
+        d = json.loads(fh.attrs["forecast_diagnostics"])
+        d.update(passed=False, failures=["R-hat 1.0712 > 1.01"])
+        fh.attrs["forecast_diagnostics"] = json.dumps(d)
+    return q, out
+
+
+def _no_outside_view(monkeypatch):
+    """The briefing without the reference-class fits (a minute of MCMC, beside the point
+    here: the gate in question is the forecast's)."""
+    from forecast import export
+
+    real = export.build_briefing
+    monkeypatch.setattr(export, "build_briefing", lambda *a, **k: real(
+        *a, **{**k, "outside": False, "hazard_fit": False, "backtest": False}))
+
+
+@pytest.mark.parametrize("command", ["history", "history --json", "charts", "report",
+                                     "score --hindsight", "score --hindsight --json"])
+def test_commands_from_a_fit_that_failed_its_gate_say_so_and_exit_3(
+        command, unconverged, tmp_path, monkeypatch, capsys):
+    from forecast.cli import EXIT_UNCONVERGED, main
+
+    q_src, out_src = unconverged
+    q, out = tmp_path / "q", tmp_path / "out"
+    shutil.copytree(q_src, q)
+    shutil.copytree(out_src, out)
+    from forecast.store import OWNER_FILE
+
+    for owner in out.glob(f"*/{OWNER_FILE}"):
+        owner.write_text(str(q.resolve()) + "\n")
+    name, *flags = command.split()
+    extra = []
+    if name in {"charts", "report"}:
+        _no_outside_view(monkeypatch)
+        extra = ["--format", "png", "--dpi", "20"] if name == "charts" else []
+    if name == "score":
+        assert main(["resolve", str(q), "--outcome", "khmeimim=1,tartus=0",
+                     "--date", "2026-06-01"]) == 0
+    capsys.readouterr()
+    assert main([name, str(q), "--out", str(out), *flags, *extra]) == EXIT_UNCONVERGED == 3
+    captured = capsys.readouterr()
+    assert "FAILED its convergence gate (R-hat 1.0712 > 1.01)" in captured.err
+    assert captured.out  # the output is given all the same, as `forecast run` gives it
+    if name == "charts":
+        assert (out / q.name / "charts" / "charts.csv").exists()
+    if name == "report":
+        assert list((out / q.name / "report").glob("*-briefing.html"))
+
+
+def test_commands_from_a_fit_that_passed_exit_0(tmp_path, capsys):
+    """The same commands exit 0 when the forecast passes (the exact engine, default)."""
+    from forecast.cli import main
+
+    q = _tiny_question(tmp_path / "q", ledger=LEDGER)
+    out = tmp_path / "out"
+    assert main(["history", str(q), "--out", str(out), "--csv"]) == 0
+    assert main(["resolve", str(q), "--outcome", "khmeimim=1,tartus=0",
+                 "--date", "2026-06-01"]) == 0
+    assert main(["score", str(q), "--out", str(out), "--hindsight", "--json"]) == 0
+    assert "FAILED" not in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ reproducibility
@@ -388,3 +649,40 @@ def test_a_refit_with_the_same_seed_draws_the_same_posterior(tiny, tmp_path):
         np.testing.assert_array_equal(getattr(again.fit.params, name),
                                       getattr(tiny[2].fit.params, name))
     assert _numbers(again) == _numbers(tiny[2])
+
+
+# ------------------------------------------------------------------ where it runs from
+@pytest.mark.slow
+def test_the_package_works_from_a_non_editable_install(tmp_path):
+    """``.ci/installed``: the wheel installed into a throwaway venv (borrowing this
+    interpreter's dependencies), run from another directory, imports the installed copy."""
+    env = {**os.environ, "FORECAST_PYTHON": sys.executable}
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run(["bash", str(ROOT / ".ci" / "installed"), str(tmp_path)], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"forecast imported from {tmp_path / 'venv'}" in done.stdout
+    result = json.loads((tmp_path / "elsewhere" / "forecast.json").read_text())
+    assert result["question"] == "russia_syria_bases"
+
+
+def test_default_paths_do_not_depend_on_the_working_directory(tmp_path, monkeypatch, capsys):
+    """The default question and a question's link to the reference class resolve against
+    the repository (or the question's), wherever the command runs; a folder in the working
+    directory that happens to share a default's name is not taken for it."""
+    from forecast.cli import DEFAULT_QUESTION, main
+    from forecast.config import repo_path
+
+    decoy = tmp_path / "priors" / "reference_class"
+    decoy.mkdir(parents=True)  # an empty reference class where the old rule looked first
+    (tmp_path / "priors" / "russia_syria_bases").mkdir()  # and an empty question
+    monkeypatch.chdir(tmp_path)
+    assert DEFAULT_QUESTION == ROOT / "priors" / "russia_syria_bases"
+    assert repo_path("priors/reference_class") == ROOT / "priors" / "reference_class"
+    other = tmp_path / "other_checkout"  # a question in another checkout: its own class
+    (other / "priors" / "reference_class").mkdir(parents=True)
+    (other / "priors" / "q").mkdir()
+    assert (repo_path("priors/reference_class", near=other / "priors" / "q")
+            == other / "priors" / "reference_class")
+    assert main(["validate"]) == 0  # the repository's question, not the empty one here
+    assert f"OK: {DEFAULT_QUESTION} (russia_syria_bases)" in capsys.readouterr().out

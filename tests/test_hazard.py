@@ -144,3 +144,15 @@ def test_a_fractional_origin_conditions_on_the_months_already_kept(fit):
     full = hazard.survival(fit, profile, origin=0, horizons=[1.5, 3.25], seed=11)
     part = hazard.survival(fit, profile, origin=1.5, horizons=[3.25], seed=11)
     np.testing.assert_allclose(part[:, 0], full[:, 1] / full[:, 0], rtol=1e-10)
+
+
+def test_kaplan_meier_by_hand():
+    """Losses at 6 and 18 months, censoring at 12 and 30: S(2 years) = 3/4 * 1/2 = 3/8.
+    The naive share not lost (2 of 4) gives 1/2, as if the case censored at 12 months
+    had been seen to survive two years."""
+    import pandas as pd
+
+    cases = pd.DataFrame({"start": [0, 0, 0, 0], "exit": [6, np.nan, 18, np.nan],
+                          "facility_exit": [np.nan] * 4, "censored": [np.nan, 12, np.nan, 30]})
+    assert reference_data.kaplan_meier(cases, 2.0) == pytest.approx(3 / 8)
+    assert reference_data.kaplan_meier(cases, 1.0) == pytest.approx(3 / 4)

@@ -111,13 +111,26 @@ def _run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def _assert_refused(code, out, err, *, file: str | Path, fields: list[str]) -> None:
+def _assert_refused(code, out, err, *, file: str | Path | None, fields: list[str]) -> None:
+    """Exit 2, nothing on stdout, one paragraph on stderr naming the input and the field.
+
+    ``file`` is the file the bad input came from, or None for a command-line argument: the
+    message then says the item came from the command line (or argparse names the option).
+    ``fields`` are the ways of spelling the one field at fault (``a.b[0].c``, ``a.b[id].c``,
+    ...), not a list of unrelated names any one of which would do.
+    """
     assert code == 2, (code, out, err)
     assert out == ""
     assert "Traceback" not in err, err
     assert err.startswith(("error: ", "usage: ")), err
     assert "\n\n" not in err.strip(), f"more than one paragraph:\n{err}"
-    assert str(file) in err, f"file {file} not named:\n{err}"
+    if file is None:
+        assert ("item (from the command line): " in err
+                or "forecast update: error: argument " in err), f"input not named:\n{err}"
+    else:
+        assert str(file), "an empty file name would match any message"
+        assert str(file) in err, f"file {file} not named:\n{err}"
+    assert fields and all(fields), fields
     assert any(f in err for f in fields), f"none of {fields} named:\n{err}"
 
 
@@ -225,8 +238,19 @@ def _whole_file_mutation(kind: str, raw: bytes, position: int) -> bytes:
     raise AssertionError(kind)
 
 
-WHOLE_FILE = ["empty", "only_comments", "non_utf8", "python_tag", "python_tag_value",
-              "duplicate_key", "top_level_list", "top_level_scalar", "syntax_error"]
+#: Each whole-file mutation and what the message must say about it.
+WHOLE_FILE_MESSAGE = {
+    "empty": "(top level): expected a mapping",
+    "only_comments": "(top level): expected a mapping",
+    "non_utf8": "not UTF-8",
+    "python_tag": "invalid YAML",
+    "python_tag_value": "could not determine a constructor for the tag",
+    "duplicate_key": "duplicate key",
+    "top_level_list": "(top level): expected a mapping",
+    "top_level_scalar": "(top level): expected a mapping",
+    "syntax_error": "invalid YAML",
+}
+WHOLE_FILE = list(WHOLE_FILE_MESSAGE)
 
 
 # ------------------------------------------------------------------------- prior files
@@ -262,7 +286,7 @@ def _apply_prior_defect(q: Path, name: str, kind: str, where, extra) -> list[str
     path = q / name
     if kind == "file":
         path.write_bytes(_whole_file_mutation(where, path.read_bytes(), extra))
-        return ["invalid YAML", "(top level)", "not UTF-8", "duplicate key"]
+        return [WHOLE_FILE_MESSAGE[where]]
     data = yaml.safe_load(path.read_text())
     if kind == "leaf":
         _set(data, where, extra)
@@ -333,7 +357,7 @@ def _broken_ledger(q: Path, kind: str, where, extra) -> list[str]:
     path = q / "news.yaml"
     if kind == "file":
         path.write_bytes(_whole_file_mutation(where, path.read_bytes(), extra))
-        return ["invalid YAML", "(top level)", "not UTF-8", "duplicate key"]
+        return [WHOLE_FILE_MESSAGE[where]]
     data = yaml.safe_load(path.read_text())
     if kind == "leaf":
         _set(data, where, extra)
@@ -424,7 +448,7 @@ def test_a_broken_news_item_is_refused(defect, capsys):
         path.write_text(yaml.safe_dump(item, sort_keys=False, allow_unicode=True))
         if kind == "file":
             path.write_bytes(_whole_file_mutation(field, path.read_bytes(), value))
-            file, fields = path, ["invalid YAML", "(top level)", "not UTF-8", "duplicate key"]
+            file, fields = path, [WHOLE_FILE_MESSAGE[field]]
         else:
             # The message says "item" (today) or the item file (once cli names it), then
             # the field.
@@ -442,24 +466,34 @@ LR_TEXT = ["nan", "inf", "-inf", "0", "-3", "1e9", "5:2", "nan:2", "1:inf", "0:1
 
 @pytest.mark.parametrize("lr", LR_TEXT)
 def test_a_bad_likelihood_ratio_on_the_command_line_is_refused(lr, capsys):
+    """The message names ``--lr`` as the field (as ``--lr TEXT: `` from the item check, or
+    ``argument --lr: `` from argparse) and quotes the text given, or says it is missing."""
     with _workspace(ledger=LEDGER) as (q, out), _no_sampling():
         before = _tree_hash(q), _tree_hash(out)
         code, stdout, err = _run_cli(
             ["update", str(q), "--out", str(out), "--date", "2025-07-01", "--headline", "h",
              "--source", "s", "--reliability", "B2", "--bears-on", "tartus", "--lr", lr],
             capsys)
-        _assert_refused(code, stdout, err, file="", fields=["lr"])
+        _assert_refused(code, stdout, err, file=None,
+                        fields=[f"--lr {lr}: ", "argument --lr: "])
+        # argparse takes '-inf' for an option and '' for nothing: "expected one argument"
+        assert lr in err.splitlines()[-1] or err.endswith("--lr: expected one argument\n")
         assert (_tree_hash(q), _tree_hash(out)) == before
 
 
-@pytest.mark.parametrize(("option", "value", "field"), [
-    ("--reliability", "Z9", "reliability"), ("--reliability", "B7", "reliability"),
-    ("--bears-on", "damascus", "--bears-on"), ("--date", "2026-02-30", "--date"),
-    ("--date", (TODAY + dt.timedelta(days=2)).isoformat(), "date"),
-    ("--url", "ftp://x", "url"), ("--id", "../../etc/passwd", "id"),
-    ("--headline", "   ", "headline"),
+@pytest.mark.parametrize(("option", "value", "reason"), [
+    ("--reliability", "Z9", "is not an Admiralty code"),
+    ("--reliability", "B7", "is not an Admiralty code"),
+    ("--bears-on", "damascus", "unknown variable 'damascus'"),
+    ("--date", "2026-02-30", "is not a date"),
+    ("--date", (TODAY + dt.timedelta(days=2)).isoformat(), "is after today"),
+    ("--url", "ftp://x", "is not a web address"),
+    ("--id", "../../etc/passwd", "is not a valid id"),
+    ("--headline", "   ", "at least 1 character"),
 ])
-def test_a_bad_command_line_field_is_refused(option, value, field, capsys):
+def test_a_bad_command_line_field_is_refused(option, value, reason, capsys):
+    """The message names the option itself (``--bears-on: ``), not some other field, and
+    says what is wrong with the value."""
     args = {"--date": "2025-07-01", "--headline": "h", "--source": "s", "--reliability": "B2",
             "--bears-on": "tartus", "--lr": "2"}
     args[option] = value
@@ -469,7 +503,8 @@ def test_a_bad_command_line_field_is_refused(option, value, field, capsys):
         for k, v in args.items():
             argv += [k, v]
         code, stdout, err = _run_cli(argv, capsys)
-        _assert_refused(code, stdout, err, file="", fields=[field])
+        _assert_refused(code, stdout, err, file=None, fields=[f"{option}: "])
+        assert reason in err, err
         assert (_tree_hash(q), _tree_hash(out)) == before
 
 
@@ -488,51 +523,61 @@ def test_refusal_in_a_real_process(case, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "forecast", "validate", str(q)],
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
     _assert_refused(proc.returncode, proc.stdout, proc.stderr, file=target,
-                    fields=["invalid YAML", "not UTF-8", "the limit is"])
+                    fields=[{"python_tag": "invalid YAML", "non_utf8": "not UTF-8",
+                             "huge": "the limit is"}[case]])
     assert _tree_hash(q) == before
     assert not Path("/tmp/pwned").exists()
 
 
 # ------------------------------------------------- gaps found by this suite, now closed
 GAPS_PRIORS = {
-    # (file, old text, new text): crash or silent acceptance today.
-    "impossible_calendar_date": ("question.yaml", "created: 2024-12-09", "created: 2026-02-30"),
-    "deeply_nested": ("question.yaml", "sources:", "deep: " + "[" * 50_000 + "\nsources:"),
-    "unhashable_key": ("question.yaml", "sources:", "? [a, b]\n: 1\nsources:"),
-    "integer_too_long": ("model.yaml", "seed: 20261125", "seed: 1" + "0" * 5000),
-    "integer_as_date": ("question.yaml", "created: 2024-12-09", "created: 0"),
-    "text_as_probability": ("question.yaml", "lower: 0.30", "lower: '0.30'"),
-    "bool_as_count": ("model.yaml", "chains: 4", "chains: true"),
+    # (file, old text, new text, what the message must say): crash or silent acceptance once.
+    "impossible_calendar_date": ("question.yaml", "created: 2024-12-09", "created: 2026-02-30",
+                                 "created: cannot read '2026-02-30'"),
+    "deeply_nested": ("question.yaml", "sources:", "deep: " + "[" * 50_000 + "\nsources:",
+                      "exceeded maximum nesting depth"),
+    "unhashable_key": ("question.yaml", "sources:", "? [a, b]\n: 1\nsources:",
+                       "a key must be a plain value, not a list"),
+    "integer_too_long": ("model.yaml", "seed: 20261125", "seed: 1" + "0" * 5000,
+                         "seed: cannot read '1000"),
+    "integer_as_date": ("question.yaml", "created: 2024-12-09", "created: 0",
+                        "created: Input should be a valid date"),
+    "text_as_probability": ("question.yaml", "lower: 0.30", "lower: '0.30'",
+                            "outcomes[khmeimim].baseline.elicited.lower: "),
+    "bool_as_count": ("model.yaml", "chains: 4", "chains: true", "sampler.chains: "),
     "bool_as_odds_ratio": ("evidence.yaml", "{lower: 0.15, upper: 0.80",
-                           "{lower: 0.15, upper: true"),
-    "binary_as_text": ("question.yaml", "title: Russia's", "title: !!binary UnVzc2lh #"),
+                           "{lower: 0.15, upper: true",
+                           "variables[escalation].effect.elicited.upper: "),
+    "binary_as_text": ("question.yaml", "title: Russia's", "title: !!binary UnVzc2lh #",
+                       "title: Input should be a valid string"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(GAPS_PRIORS))
 def test_known_gap_in_prior_files(case, capsys):
-    name, old, new = GAPS_PRIORS[case]
+    """Each defect is named by its own field (or its own YAML problem), in its own file."""
+    name, old, new, said = GAPS_PRIORS[case]
     with _workspace() as (q, _out), _no_sampling():
         text = (q / name).read_text()
         assert old in text
         (q / name).write_text(text.replace(old, new, 1))
         code, stdout, err = _run_cli(["validate", str(q)], capsys)
-        _assert_refused(code, stdout, err, file=q / name,
-                        fields=["created", "sources", "seed", "lower", "upper", "chains", "title",
-                                "invalid YAML", "(top level)"])
+        _assert_refused(code, stdout, err, file=q / name, fields=[said])
 
 
 GAPS_ITEMS = {
-    "integer_as_date": {"date": 0},
-    "integer_as_recorded": {"recorded": 5},
-    "binary_as_headline": {"headline": b"Ships"},
-    "impossible_calendar_date": "date: 2025-02-30",
+    # change, and the field the message must name after the item file
+    "integer_as_date": ({"date": 0}, "date: "),
+    "integer_as_recorded": ({"recorded": 5}, "recorded: "),
+    "binary_as_headline": ({"headline": b"Ships"}, "headline: "),
+    "impossible_calendar_date": ("date: 2025-02-30", "date: cannot read '2025-02-30'"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(GAPS_ITEMS))
 def test_known_gap_in_news_items(case, capsys):
-    change = GAPS_ITEMS[case]
+    """The message names the item file and the one field at fault."""
+    change, said = GAPS_ITEMS[case]
     with _workspace(ledger=LEDGER) as (q, out), _no_sampling():
         path = q.parent / "item.yaml"
         text = yaml.dump({**ITEM, **(change if isinstance(change, dict) else {})},
@@ -542,7 +587,7 @@ def test_known_gap_in_news_items(case, capsys):
         path.write_text(text)
         code, stdout, err = _run_cli(["update", str(q), "--item", str(path), "--out", str(out)],
                                      capsys)
-        _assert_refused(code, stdout, err, file="", fields=["date", "recorded", "headline"])
+        _assert_refused(code, stdout, err, file=path, fields=[said])
 
 
 def test_an_item_file_error_names_the_file(capsys):

@@ -101,6 +101,14 @@ def test_editing_a_prior_after_two_issued_forecasts_leaves_both_lines_byte_ident
     assert third["inputs"]["ledger_sha256"] == shown[1]["inputs"]["ledger_sha256"]
     assert third["bases"] != shown[1]["bases"]  # the new prior moved the numbers...
     assert shown[0]["bases"] == shown[1]["bases"]  # ...not the ones already issued
+    # the diff names the one prior that changed, with the elicited intervals before and after
+    from forecast.ledger import load_ledger
+    from forecast.record import diff_entries
+
+    changed = diff_entries(shown[1], third, load_ledger(load_question(question)))["priors"]
+    assert [c["parameter"] for c in changed] == ["p_state[assad_extradition]"]
+    assert changed[0]["from"]["interval"] == [0.01, 0.08]
+    assert changed[0]["to"]["interval"] == [0.02, 0.15]
 
 
 def test_record_csv_is_one_row_per_forecast_and_outcome(scratch, capsys):
@@ -357,7 +365,7 @@ def test_diff_says_what_arrived_which_inputs_changed_and_the_change(scratch, cap
     assert main(["diff", str(question)]) == 0  # the last two, in words
     text = capsys.readouterr().out
     assert "ships-leave" in text and "inputs changed: files/evidence.yaml, ledger" in text
-    assert "priors changed: evidence.yaml" in text and "news credit (Shapley" in text
+    assert "priors changed: 1" in text and "p_state[" in text and "news credit (Shapley" in text
     assert "Tartus naval facility" in text and " pp" in text
     day = old["issued"][:10]  # a date picks the forecast standing at the end of that day
     assert main(["diff", str(question), "--from", day, "--to", day]) == 0

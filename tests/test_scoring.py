@@ -416,7 +416,7 @@ def test_a_crowd_csv_missing_a_column_or_a_file_is_named(worked, tmp_path, capsy
     assert f"{f}: line 1: no date column: the header needs date or issued" in err
     assert f"{f}: line 1: no probability column: the header needs probability or p" in err
     assert main(["crowd", "import", str(tmp_path / "absent.csv"), str(q)]) == 2
-    assert "absent.csv: no such file" in capsys.readouterr().err
+    assert "absent.csv: file not found" in capsys.readouterr().err
     (tmp_path / "empty.csv").write_text("")
     assert main(["crowd", "import", str(tmp_path / "empty.csv"), str(q)]) == 2
     assert "empty.csv: empty" in capsys.readouterr().err

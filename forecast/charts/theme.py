@@ -14,6 +14,8 @@ import matplotlib
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from forecast.files import atomic_write
+
 #: Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = {
     "blue": "#0072B2",
@@ -141,7 +143,7 @@ def save(fig: Figure, directory: str | Path, stem: str, formats=("png",), dpi: i
             raise ValueError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
         path = directory / f"{stem}.{fmt}"
         with style():  # the theme's savefig settings (dpi, tight bbox keeping the footer)
-            fig.savefig(path, format=fmt, dpi=dpi)
+            atomic_write(path, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=dpi))
         written.append(path)
     return written
 
