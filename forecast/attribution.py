@@ -109,15 +109,7 @@ def shapley(forecast: Forecast, items: Sequence[NewsItem], *, draws: int = 2_000
             u = sum((parts[j][0] for j in subset), np.zeros((m, len(config.variables))))
             v = sum((parts[j][1] for j in subset), np.zeros((m, len(config.bases))))
             value[frozenset(subset)] = _weighted(config, params, u, v, base)
-    credit = {name: dict.fromkeys(shown, 0.0) for name in names}
-    for j, name in enumerate(names):
-        others = [k for k in range(g) if k != j]
-        for r in range(g):
-            w = math.factorial(r) * math.factorial(g - r - 1) / math.factorial(g)
-            for subset in itertools.combinations(others, r):
-                s = frozenset(subset)
-                for outcome in shown:
-                    credit[name][outcome] += w * (value[s | {j}][outcome] - value[s][outcome])
+    credit = shapley_values(value, names, shown)
     none = reweight(config, fit, evidence_from(config, []), forecast.as_of).probabilities()
     full = forecast.probabilities()
     for outcome in shown:  # share the Monte Carlo residual: the credits add up exactly
@@ -172,3 +164,24 @@ def group_credits(table: pd.DataFrame) -> pd.DataFrame:
     order = out.assign(size=np.abs(out["group_pp"])).sort_values(
         ["outcome", "size"], ascending=[True, False])
     return order.drop(columns="size").reset_index(drop=True)
+
+
+def shapley_values(value: dict[frozenset, dict[str, float]], names: list[str],
+                   shown: list[str]) -> dict[str, dict[str, float]]:
+    """Shapley's credit of each player from the value of every coalition (Shapley 1953).
+
+    ``value[frozenset(js)][k]``: outcome ``k`` with the players of index ``js`` present;
+    player ``j``'s credit is the weighted mean of ``value[S | {j}] - value[S]`` over the
+    coalitions ``S`` without it, the weight ``|S|! (g - |S| - 1)! / g!``.
+    """
+    g = len(names)
+    credit = {name: dict.fromkeys(shown, 0.0) for name in names}
+    for j, name in enumerate(names):
+        others = [k for k in range(g) if k != j]
+        for r in range(g):
+            w = math.factorial(r) * math.factorial(g - r - 1) / math.factorial(g)
+            for subset in itertools.combinations(others, r):
+                s = frozenset(subset)
+                for outcome in shown:
+                    credit[name][outcome] += w * (value[s | {j}][outcome] - value[s][outcome])
+    return credit

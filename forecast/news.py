@@ -384,7 +384,7 @@ def diff_attribution(
     """
     import itertools
 
-    from forecast.attribution import MAX_GROUPS, group_of
+    from forecast.attribution import MAX_GROUPS, group_of, shapley_values
     from forecast.engine import reweight
     from forecast.record import JOINT, _issued
 
@@ -420,15 +420,7 @@ def diff_attribution(
     g = len(names)
     values = {frozenset(s): value(frozenset(s)) for r in range(g + 1)
               for s in itertools.combinations(range(g), r)}
-    credit = {name: dict.fromkeys(shown, 0.0) for name in names}
-    for j, name in enumerate(names):
-        others = [k for k in range(g) if k != j]
-        for r in range(g):
-            w = math.factorial(r) * math.factorial(g - r - 1) / math.factorial(g)
-            for subset in itertools.combinations(others, r):
-                s = frozenset(subset)
-                for k in shown:
-                    credit[name][k] += w * (values[s | {j}][k] - values[s][k])
+    credit = shapley_values(values, names, shown)
     entered = evidence_from(config, after).entered
     rows = []
     for name in names:

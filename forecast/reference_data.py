@@ -136,19 +136,27 @@ class Event(_Row):
         return v
 
 
-def _read_rows(path: Path, columns: tuple[str, ...], schema: type[_Row]
-               ) -> tuple[list[tuple[int, _Row]], str]:
+def read_header(path: Path, required: tuple[str, ...], allowed: tuple[str, ...]
+                ) -> tuple[csv.DictReader, str]:
+    """A CSV's reader with its header stripped and checked: every ``required`` column
+    there, none outside ``allowed``; else a :class:`ConfigError` naming the file."""
     reader, text = read_csv(path)
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
         raise ConfigError([f"{path}: (header): the file is empty; expected the columns "
-                           f"{', '.join(columns)}"])
-    missing = [c for c in columns if c not in header]
-    extra = [c for c in header if c not in columns]
+                           f"{', '.join(required)}"])
+    missing = [c for c in required if c not in header]
+    extra = [c for c in header if c not in allowed]
     if missing or extra:
         raise ConfigError([f"{path}: (header): missing columns {missing}, unexpected "
-                           f"columns {extra}; expected: {', '.join(columns)}"])
+                           f"columns {extra}; allowed: {', '.join(allowed)}"])
     reader.fieldnames = header
+    return reader, text
+
+
+def _read_rows(path: Path, columns: tuple[str, ...], schema: type[_Row]
+               ) -> tuple[list[tuple[int, _Row]], str]:
+    reader, text = read_header(path, columns, columns)
     rows, problems = [], []
     try:
         records = list(reader)

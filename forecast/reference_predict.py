@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from forecast.config import ConfigError
-from forecast.files import read_csv
 from forecast.hazard import FEATURES, STATIC, TIME_VARYING, HazardFit, Profile, survival
+from forecast.reference_data import read_header
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,17 +42,8 @@ def read_cases(path: str | Path) -> list[dict]:
         ``file: line N (case_id X): column: problem`` for every bad cell.
     """
     path = Path(path)
-    reader, _ = read_csv(path)
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    if not header:
-        raise ConfigError([f"{path}: (header): the file is empty; expected at least the "
-                           f"columns {', '.join(REQUIRED)}"])
-    missing = [c for c in REQUIRED if c not in header]
-    extra = [c for c in header if c not in COLUMNS]
-    if missing or extra:
-        raise ConfigError([f"{path}: (header): missing columns {missing}, unexpected columns "
-                           f"{extra}; allowed: {', '.join(COLUMNS)}"])
-    reader.fieldnames = header
+    reader, _ = read_header(path, REQUIRED, COLUMNS)
+    header = reader.fieldnames
     out, problems, seen = [], [], set()
     for n, rec in enumerate(reader, start=2):
         if None in rec or any(v is None for v in rec.values()):
