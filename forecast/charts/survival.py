@@ -6,7 +6,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from forecast.charts.theme import PALETTE, footer, new_axes, style
+from forecast.charts.theme import PALETTE, footer, new_axes, style, wrap
 from forecast.fmt import interval, pct
 
 _CURVES = (PALETTE["grey"], PALETTE["blue"], PALETTE["sky"])
@@ -68,8 +68,8 @@ def plot_survival(table: pd.DataFrame, *, ax=None, title: str | None = None,
         ax.set_ylabel(f"P(still kept) (mean, {mass:.0%} interval)")
         # below the axes: the bands fill the plot, and a key over them hides what it explains
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.13), fontsize=9, frameon=False)
-        ax.set_title(title or "How long bases last after a shock: history and the analysts",
-                     loc="left")
+        ax.set_title(wrap(title or "How long bases last after a shock: history and the analysts",
+                          64), loc="left")
         if footer_text:
             footer(fig, footer_text)
     return fig
