@@ -1038,13 +1038,8 @@ def cmd_resolve(args) -> int:
 
 def cmd_score(args) -> int:
     """``forecast score``: the record's scores as platforms compute them, beside others."""
-    from forecast.scoring import (
-        comparison_forecast,
-        crowd_path,
-        load_resolution,
-        read_crowd,
-        score,
-    )
+    from forecast.crowd import crowd_path, read_crowd
+    from forecast.scoring import comparison_forecast, load_resolution, score
 
     config = load_question(args.question)
     res = load_resolution(config)  # unresolved: said before anything slow
@@ -1106,7 +1101,7 @@ def cmd_score(args) -> int:
 
 def cmd_crowd(args) -> int:
     """``forecast crowd import``: check a crowd's timeline and keep a copy with the question."""
-    from forecast.scoring import import_crowd
+    from forecast.crowd import import_crowd
 
     path, table = import_crowd(args.question, args.file, outcome=args.outcome)
     counts = table.groupby("outcome", sort=False).size()

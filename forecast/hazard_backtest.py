@@ -24,8 +24,9 @@ import numpy as np
 
 from forecast.hazard import STATIC, TIME_VARYING, HazardFit, Profile, build_model, survival
 from forecast.psis import psislw
-from forecast.reference import brier_score, calibration_table, diagnose, log_score
+from forecast.reference import diagnose
 from forecast.reference_data import known_at
+from forecast.skill import brier_score, calibration_table, log_score
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -152,7 +153,7 @@ def score_by_origin(pointwise: pd.DataFrame) -> pd.DataFrame:
 
 def calibration_by_origin(pointwise: pd.DataFrame, *, bins: int = 5, mass: float = 0.9
                           ) -> pd.DataFrame:
-    """:func:`forecast.reference.calibration_table` of the hazard model, per origin."""
+    """:func:`forecast.skill.calibration_table` of the hazard model, per origin."""
     import pandas as pd
 
     tables = []

@@ -45,7 +45,7 @@ def reference_key(cases: pd.DataFrame, settings: ReferenceSettings) -> str:
         {
             "cases": cases.attrs.get("sha256") or _frame_hash(cases),
             "settings": settings.model_dump(mode="json"),
-            "versions": _versions(("reference", "reference_data")),
+            "versions": _versions(("reference", "reference_cases", "skill", "reference_data")),
         },
         sort_keys=True,
     ).encode()
@@ -218,7 +218,7 @@ def cached_hazard_backtest(out: str | Path, fit, *, refit: bool = True):
     key = hashlib.sha256(json.dumps({
         "hazard": fit.tree.attrs.get("forecast_reference_key", ""),
         "old": reference_key(old_fit.cases, old_fit.settings), "refit": refit,
-        "source": _versions(("hazard_backtest", "psis"))},
+        "source": _versions(("hazard_backtest", "skill", "psis"))},
         sort_keys=True).encode()).hexdigest()
     path = Path(out) / FOLDER / f"backtest-{key[:16]}.csv"
     settings = fit.settings

@@ -28,7 +28,8 @@ TRACKED_PACKAGES = ("forecast", "pymc", "pytensor", "nutpie", "arviz-base", "pre
 #: This package's modules whose code shapes stored draws (the model, its priors, the
 #: evidence, the sampler, the reference-class fit). The version number alone would not
 #: see an edit to them, so their source is hashed into the cache keys as well.
-FIT_MODULES = ("config", "elicit", "ledger", "model", "sampling", "reference")
+FIT_MODULES = ("config", "elicit", "ledger", "model", "sampling", "reference",
+               "reference_cases", "skill")
 
 
 def package_versions() -> dict[str, str]:

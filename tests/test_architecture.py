@@ -12,16 +12,20 @@ LAYERS = [
     {"errors"},
     {"config", "fmt", "files"},
     {"elicit", "ledger", "exact", "psis", "scaffold"},
-    {"model", "store", "reference", "reference_data"},
+    {"model", "store", "reference", "reference_cases", "reference_data", "skill"},
     {"sampling", "reference_priors", "reference_store", "hazard", "hazard_backtest",
      "reference_predict", "history_view"},
     {"engine"},
-    {"news", "record", "tables", "analysis", "attribution", "scoring", "display", "findings",
-     "information", "whatif"},
+    {"news", "record", "tables", "analysis", "attribution", "scoring", "crowd", "display",
+     "findings", "information", "whatif"},
     {"charts"},
     {"export", "report"},
     {"cli", "__main__"},
 ]
+#: The submodules of ``forecast/analysis/`` (a package, in LAYERS by its top name), lower
+#: first: each may import only those before it, never the package itself (``__init__``).
+ANALYSIS = ["_common", "prior_spec", "prior_shifts", "interventions", "prior_sources", "voi",
+            "waterfall", "tornado", "psense", "densities", "__init__"]
 
 
 def _modules():
@@ -57,6 +61,21 @@ def test_imports_flow_one_way():
         own = _layer(rel.parts[0])
         for target in _imported(path):
             assert _layer(target) <= own, f"forecast/{rel} imports forecast.{target}"
+
+
+def test_the_analysis_package_is_mapped_and_flows_one_way():
+    folder = PACKAGE / "analysis"
+    assert sorted(p.stem for p in folder.glob("*.py")) == sorted(ANALYSIS)
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    for rank, name in enumerate(ANALYSIS):
+        if name != "__init__":
+            assert f"forecast/analysis/{name}.py" in text, f"{name} is missing from ARCHITECTURE.md"
+        for target in _imported(folder / f"{name}.py"):
+            if target.split(".")[0] != "analysis":
+                continue
+            sub = target.removeprefix("analysis.")
+            assert sub != "analysis", f"forecast/analysis/{name} imports the package itself"
+            assert ANALYSIS.index(sub) < rank, f"forecast/analysis/{name} imports {target}"
 
 
 def _imported(path) -> list[str]:

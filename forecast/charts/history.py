@@ -27,7 +27,7 @@ from forecast.charts.theme import (
 RECONSTRUCTION = "reconstruction: today's model on the items dated by each day"
 #: The record's legend entry (:mod:`forecast.record`): what was issued, immutable.
 RECORD_LABEL = "issued forecasts (the record)"
-#: The crowd's legend entry (:func:`forecast.scoring.read_crowd`): an imported timeline.
+#: The crowd's legend entry (:func:`forecast.crowd.read_crowd`): an imported timeline.
 CROWD_LABEL = "crowd (imported timeline)"
 #: A ledger whose newest entry is older than this, before the as-of date, says so.
 STALE_DAYS = 60
@@ -90,7 +90,7 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
         :data:`STALE_DAYS` days before ``as_of``, the chart says "no news recorded
         since" that date (gid ``no-news``).
     crowd
-        Optionally :func:`forecast.scoring.read_crowd`'s table (``when`` or ``date``,
+        Optionally :func:`forecast.crowd.read_crowd`'s table (``when`` or ``date``,
         ``outcome``, ``probability``), drawn as a dashed step per drawn outcome (gid
         ``crowd-line``). By default the question's imported ``crowd.csv`` when
         ``config`` is given and it exists; False for none.
@@ -124,7 +124,7 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
     if not issued.empty:
         end = max(end, issued["when"].max())
     if crowd is None and config is not None:
-        from forecast.scoring import load_crowd
+        from forecast.crowd import load_crowd
 
         crowd = load_crowd(config)
     others = _crowd_points(crowd if crowd is not False else None)

@@ -15,7 +15,7 @@ def plot_reliability(calibration: pd.DataFrame, *, ax=None, title: str | None = 
                      footer_text: str | None = None, base_rate: float | None = None,
                      mass: float = 0.9, label: str = "leave-one-out forecasts, by bin"
                      ) -> Figure:
-    """Reliability diagram of :func:`forecast.reference.calibration_table`.
+    """Reliability diagram of :func:`forecast.skill.calibration_table`.
 
     Each bin's observed frequency is plotted against its mean predicted
     probability, the marker's area grows with the bin's count (written beside
@@ -172,7 +172,7 @@ def plot_backtest_reliability(calibration: pd.DataFrame, *, axes=None,
     ----------
     calibration
         :func:`forecast.hazard_backtest.calibration_by_origin`: an ``origin`` column and
-        the :func:`forecast.reference.calibration_table` columns.
+        the :func:`forecast.skill.calibration_table` columns.
     axes
         One Axes per origin to draw on (a new figure when None).
     scores

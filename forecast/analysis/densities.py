@@ -1,0 +1,71 @@
+"""Each prior in force as a density on a grid, for the priors chart."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecast.config import QuestionConfig
+from forecast.elicit import (
+    is_mixture,
+    prior_interval,
+    prior_logpdf,
+    prior_origins,
+    prior_quantiles,
+    resolved_priors,
+)
+
+
+def prior_densities(config: QuestionConfig, points: int = 241) -> pd.DataFrame:
+    """Each prior in force (after ``prior_source``) as a density on a grid, for the priors chart.
+
+    Probabilities (evidence states and baselines) on ``[0, 1]``; effects as the
+    density of the log odds ratio, reported against the odds ratio.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``parameter, kind, label, origin, x, density, density_elicited,
+        density_reference, lower, upper, mass``: ``origin`` says where the prior in force
+        comes from (:func:`forecast.elicit.prior_origins`); ``lower, upper`` are its
+        interval (:func:`forecast.elicit.prior_interval`: the elicited one where the
+        prior is elicited, else its central ``credible_mass`` interval); for a linear
+        pool ``density_elicited`` and ``density_reference`` are its two weighted
+        components, which add up to ``density`` (NaN for any other prior).
+    """
+    priors = resolved_priors(config)
+    origins = prior_origins(config)
+    rows = []
+
+    def add(parameter, kind, label, origin, slot, j, x, t, bounds):
+        prior = priors[slot]
+        dens = np.exp(prior_logpdf(prior, t[:, None]))[:, j]
+        parts = [np.full(t.size, np.nan)] * 2
+        if is_mixture(prior):
+            kw = prior["kwargs"]
+            if any(kw["elicited"][n][j] != kw["reference"][n][j] for n in kw["elicited"]):
+                parts = [np.exp(np.log(w[j]) + prior_logpdf(
+                    {"dist": family, "kwargs": {n: [c[n][j]] for n in c}}, t[:, None])[:, 0])
+                    for w, c, family in zip((1 - np.asarray(kw["weight"]), kw["weight"]),
+                                            (kw["elicited"], kw["reference"]),
+                                            (prior["family"],) * 2, strict=True)]
+        lo, hi, m = bounds
+        rows.extend({"parameter": parameter, "kind": kind, "label": label, "origin": origin,
+                     "x": xi, "density": di, "density_elicited": ei, "density_reference": ri,
+                     "lower": lo, "upper": hi, "mass": m}
+                    for xi, di, ei, ri in zip(x, dens, *parts, strict=True))
+
+    x = np.linspace(0.0005, 0.9995, points)
+    for j, o in enumerate(config.question.outcomes):
+        add(f"p_base[{o.id}]", "baseline P(keep)", o.name, origins["p_base"][j], "p_base", j,
+            x, x, prior_interval(config, "p_base", j, o.baseline.elicited))
+    for k, v in enumerate(config.evidence.variables):
+        add(f"p_state[{v.id}]", "P(state true)", v.label, "elicited", "p_state", k, x, x,
+            prior_interval(config, "p_state", k, v.prior.elicited))
+    for k, v in enumerate(config.evidence.variables):
+        lo, hi = prior_quantiles(priors["effect_mu"], k, [0.0005, 0.9995])
+        t = np.linspace(lo, hi, points)
+        add(f"effect[{v.id}]", "odds ratio on keeping", v.label, origins["effect_mu"][k],
+            "effect_mu", k, np.exp(t), t,
+            prior_interval(config, "effect_mu", k, v.effect.elicited))
+    return pd.DataFrame(rows)
