@@ -421,13 +421,7 @@ def cmd_update(args) -> int:
     khat = f" (Pareto k-hat {after.khat:.2f})" if after.khat is not None else ""
     print(f"path: {after.path}{khat}")
     print(_entered_text(config, result))
-    labels = {o.id: o.name for o in config.question.outcomes} | {
-        "all": config.wording.all, "any": config.wording.any}
-    for r in result.contribution_rows():
-        print(f"  {labels[r['outcome']]:24} {_pct(r['before'])} -> {_pct(r['after'])}   "
-              f"{r['change_pp']:+5.1f} pp   {r['change_logodds']:+.3f} log-odds")
-    for note in after.notes:
-        print(f"note: {note}")
+    _print_moves(config, result, after)
     return code
 
 
@@ -500,13 +494,7 @@ def cmd_retract(args) -> int:
     print(f"reason: {r.reason} (source: {r.source})")
     print(f"the item stays in the ledger; forecasts as of {r.date} or later no longer count "
           f"it (path: {after.path})")
-    labels = {o.id: o.name for o in config.question.outcomes} | {
-        "all": config.wording.all, "any": config.wording.any}
-    for row in result.contribution_rows():
-        print(f"  {labels[row['outcome']]:24} {_pct(row['before'])} -> {_pct(row['after'])}   "
-              f"{row['change_pp']:+5.1f} pp   {row['change_logodds']:+.3f} log-odds")
-    for note in after.notes:
-        print(f"note: {note}")
+    _print_moves(config, result, after)
     return code
 
 
@@ -716,6 +704,17 @@ def cmd_diff(args) -> int:
             print(f"note: today's ledger gives the {side!r} forecast {found} items; it recorded "
                   f"{said} (an entry without a recorded stamp, or a hand edit)")
     return 0
+
+
+def _print_moves(config, result, after) -> None:
+    """Each outcome before -> after an update or a retraction, then the forecast's notes."""
+    labels = {o.id: o.name for o in config.question.outcomes} | {
+        "all": config.wording.all, "any": config.wording.any}
+    for row in result.contribution_rows():
+        print(f"  {labels[row['outcome']]:24} {_pct(row['before'])} -> {_pct(row['after'])}   "
+              f"{row['change_pp']:+5.1f} pp   {row['change_logodds']:+.3f} log-odds")
+    for note in after.notes:
+        print(f"note: {note}")
 
 
 def _seed(text: str) -> int:
