@@ -77,6 +77,8 @@ def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out"
         leave-one-out calibration): ``True`` uses the fit stored under
         ``forecast_out/reference_class/`` or fits and stores it (about 15 s, once per
         set of inputs); ``False`` leaves it out; an :class:`OutsideView` is used as given.
+        ``True`` is not computed for a question the event-history view covers (its
+        survival, coefficients and calibration charts replace the old model's).
     hazard_fit
         The event-history fit (:mod:`forecast.hazard`) for the survival chart and the
         hazard coefficients: ``True`` uses the one stored under
@@ -113,7 +115,10 @@ def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out"
     if config.linked is not None:
         b.tables["prior_sources"] = analysis.compare_prior_sources(
             config, items, as_of=fc.as_of, out=forecast_out)
-    if outside is True:
+    uses_hazard = hazard_fit is not False and config.reference_case is not None
+    if outside is True and not uses_hazard:
+        # the old model's view (with its leave-one-out backtest) only where the event-history
+        # view does not replace it: computing it there would be thrown away
         from forecast.reference_store import cached_reference_fit
 
         outside = outside_view(cached_reference_fit(forecast_out)[0])
@@ -122,7 +127,7 @@ def build_briefing(question_dir: str | Path, *, forecast_out: str | Path = "out"
         b.tables["outside_view_coefficients"] = outside.coefficients
         b.tables["outside_view_calibration"] = outside.calibration
         b.tables["outside_view_scores"] = outside.scores
-    if hazard_fit is not False and config.reference_case is not None:
+    if uses_hazard:
         if hazard_fit is True:
             from forecast.reference_store import cached_hazard_fit
 
