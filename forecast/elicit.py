@@ -1,13 +1,12 @@
-"""Turn elicited intervals into priors, in the shape of pymc-extras' ``Prior.to_dict()``.
+"""Turn the question's elicited intervals into its priors (:class:`forecast.prior.Priors`).
 
 One job: each ``elicited: {lower, upper, mass}`` becomes the maximum-entropy
-distribution of the right family with that mass in that interval, found by
-PreliZ (``pz.maxent``): a Beta for a probability, a Normal on the log scale for
-an odds ratio. Priors given directly as ``dist`` pass through unchanged.
-
-PreliZ is imported lazily and its fits are cached on disk (see :func:`_maxent`): it costs
-seconds, and a forecast from the exact engine otherwise needs a fraction of one.
-:func:`prior_draws` gives independent draws of the parameters from these priors.
+distribution of the right family with that mass in that interval (:func:`constrain`:
+pymc-extras' ``Prior.constrain``, PreliZ's maxent fit, cached on disk): a Beta for a
+probability, a Normal on the log scale for an odds ratio. Priors given directly as
+``dist`` pass through unchanged. Under ``prior_source`` (``model.yaml``) the base
+rates and linked effects come from the reference class, or pool it with the
+analysts' (log-linear or linear pool).
 """
 
 from __future__ import annotations
@@ -19,12 +18,10 @@ import warnings
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from forecast.config import (
     DIST_PARAMS,
+    DistSpec,
     EffectPrior,
     Interval,
     ProbabilityPrior,
@@ -32,10 +29,7 @@ from forecast.config import (
 )
 from forecast.errors import DegenerateIntervalWarning
 from forecast.files import atomic_write, read_text
-
-#: An interval whose odds (probability) or value (odds ratio) span less than this factor
-#: is a fixed number in disguise; see :class:`DegenerateIntervalWarning`.
-DEGENERATE_FACTOR = 1.05
+from forecast.prior import Dist, LinearPool, Priors, SlotPrior
 
 
 def _cache_file() -> Path | None:
@@ -49,11 +43,19 @@ def _cache_file() -> Path | None:
         return None
 
 
+def constrain(family: str, lower: float, upper: float, mass: float) -> Dist:
+    """The maximum-entropy ``family`` prior with ``mass`` in ``[lower, upper]``.
+
+    pymc-extras' ``Prior(family).constrain(lower, upper, mass)`` (PreliZ's ``maxent``),
+    cached on disk: importing PreliZ and PyMC costs seconds, most of an exact forecast's
+    time, and a fit depends only on these four numbers and PreliZ's version, which
+    names the cache file.
+    """
+    return Dist(family, _constrained(family, float(lower), float(upper), float(mass)))
+
+
 @lru_cache(maxsize=512)
-def _maxent(family: str, lower: float, upper: float, mass: float) -> dict[str, float]:
-    """PreliZ's maxent fit, cached on disk: importing PreliZ alone costs about 2 s, which
-    would be most of an exact forecast's time; a fit depends only on these four numbers
-    and PreliZ's version, which names the cache file."""
+def _constrained(family: str, lower: float, upper: float, mass: float) -> dict[str, float]:
     key = f"{family}|{lower!r}|{upper!r}|{mass!r}"
     path = _cache_file()
     stored: dict = {}
@@ -64,7 +66,7 @@ def _maxent(family: str, lower: float, upper: float, mass: float) -> dict[str, f
             stored = {}
         if isinstance(stored, dict) and isinstance(stored.get(key), dict):
             return {k: float(v) for k, v in stored[key].items()}
-    params = _fit_maxent(family, lower, upper, mass)
+    params = _fit(family, lower, upper, mass)
     if path is not None:
         try:
             stored = stored if isinstance(stored, dict) else {}
@@ -74,17 +76,21 @@ def _maxent(family: str, lower: float, upper: float, mass: float) -> dict[str, f
     return params
 
 
-def _fit_maxent(family: str, lower: float, upper: float, mass: float) -> dict[str, float]:
-    import preliz as pz
+def _fit(family: str, lower: float, upper: float, mass: float) -> dict[str, float]:
+    from pymc_extras.prior import Prior
 
-    dist = getattr(pz, family)()
-    pz.maxent(dist, lower, upper, mass, plot=False)  # mutates ``dist``
-    params = {name: float(value) for name, value in zip(dist.param_names, dist.params, strict=True)}
+    fitted = Prior(family).constrain(lower, upper, mass)
+    params = {name: float(fitted.parameters[name]) for name in DIST_PARAMS[family]}
     if not all(math.isfinite(x) and (name == "mu" or x > 0) for name, x in params.items()):
         raise ValueError(
             f"PreliZ could not fit a {family} with {mass:.0%} in [{lower}, {upper}]: {params}"
         )
     return params
+
+
+#: An interval whose odds (probability) or value (odds ratio) span less than this factor
+#: is a fixed number in disguise; see :class:`DegenerateIntervalWarning`.
+DEGENERATE_FACTOR = 1.05
 
 
 def _log_width(e: Interval, probability: bool) -> float:
@@ -130,151 +136,48 @@ def check_intervals(config: QuestionConfig) -> int:
                for where, e, p in elicited_intervals(config))
 
 
-def probability_prior(prior: ProbabilityPrior, *, where: str | None = None) -> dict[str, Any]:
-    """A Beta prior dict for a probability (``where`` names it in a warning)."""
+def _given(spec: DistSpec) -> Dist:
+    return Dist(spec.dist, dict(spec.kwargs))
+
+
+def probability_prior(prior: ProbabilityPrior, *, where: str | None = None) -> Dist:
+    """A probability's Beta prior (``where`` names it in a warning)."""
     if prior.dist is not None:
-        return {"dist": "Beta", "kwargs": dict(prior.dist.kwargs)}
+        return _given(prior.dist)
     e = prior.elicited
     warn_if_degenerate(e, probability=True, where=where)
-    return {"dist": "Beta", "kwargs": _maxent("Beta", e.lower, e.upper, e.mass)}
+    return constrain("Beta", e.lower, e.upper, e.mass)
 
 
-def effect_prior(prior: EffectPrior, *, where: str | None = None) -> dict[str, Any]:
-    """A Normal prior dict on the log odds ratio (``where`` names it in a warning)."""
+def effect_prior(prior: EffectPrior, *, where: str | None = None) -> Dist:
+    """An effect's Normal prior on the log odds ratio (``where`` names it in a warning)."""
     if prior.dist is not None:
-        return {"dist": "Normal", "kwargs": dict(prior.dist.kwargs)}
+        return _given(prior.dist)
     e = prior.elicited
     warn_if_degenerate(e, probability=False, where=where)
-    return {
-        "dist": "Normal",
-        "kwargs": _maxent("Normal", math.log(e.lower), math.log(e.upper), e.mass),
-    }
+    return constrain("Normal", math.log(e.lower), math.log(e.upper), e.mass)
 
 
-def pool_beta(elicited: dict[str, float], reference: dict[str, float], w: float
-              ) -> dict[str, float]:
-    """Log-linear pool ``f_e**(1-w) * f_r**w`` of two Betas: again a Beta.
+def log_linear_pool(elicited: Dist, reference: Dist, w: float) -> Dist:
+    """The log-linear pool ``f_e**(1-w) * f_r**w`` (renormalised) of two Betas or two Normals.
 
-    With weights summing to one the exponents of ``p`` and ``1-p`` combine
-    linearly, so ``alpha = (1-w) alpha_e + w alpha_r`` (and the same for beta).
+    Of two Betas again a Beta: with weights summing to one the exponents of ``p`` and
+    ``1-p`` combine linearly, so ``alpha = (1-w) alpha_e + w alpha_r`` (the same for
+    beta). Of two Normals again a Normal, precision-weighted with the precisions mixed by
+    ``1-w, w`` (Genest & Zidek 1986 on pooling rules).
     """
-    return {k: (1 - w) * elicited[k] + w * reference[k] for k in ("alpha", "beta")}
-
-
-def pool_normal(elicited: dict[str, float], reference: dict[str, float], w: float
-                ) -> dict[str, float]:
-    """Log-linear pool of two Normals: precision-weighted, precisions mixed by ``1-w, w``."""
-    te, tr = elicited["sigma"] ** -2, reference["sigma"] ** -2
+    e, r = elicited.parameters, reference.parameters
+    if elicited.family == "Beta":
+        return Dist("Beta", {k: (1 - w) * e[k] + w * r[k] for k in ("alpha", "beta")},
+                    elicited.dims)
+    te, tr = e["sigma"] ** -2, r["sigma"] ** -2
     tau = (1 - w) * te + w * tr
-    return {"mu": ((1 - w) * te * elicited["mu"] + w * tr * reference["mu"]) / tau,
-            "sigma": tau**-0.5}
+    return Dist("Normal", {"mu": ((1 - w) * te * e["mu"] + w * tr * r["mu"]) / tau,
+                           "sigma": tau**-0.5}, elicited.dims)
 
 
 #: How each pooling rule is named in tables and charts.
 POOL_LABELS = {"log_linear": "log-linear pool", "linear": "linear pool (mixture)"}
-
-
-def mixture(family_name: str, elicited: list[dict[str, float]],
-            reference: list[dict[str, float]], w: float, dims: tuple[str, ...]
-            ) -> dict[str, Any]:
-    """The linear pool ``(1-w) f_e + w f_r`` of one slot, entry by entry, as a prior dict.
-
-    ``{"dist": "Mixture", "family": family_name, "kwargs": {"weight": [w, ...],
-    "elicited": {...}, "reference": {...}}, "dims": dims}``, each component's kwargs
-    lists in the order of ``dims`` and ``weight`` the reference component's probability
-    per entry. An entry the reference class does not inform has two equal components,
-    so its mixture is its elicited prior exactly.
-    """
-    names = DIST_PARAMS[family_name]
-    return {
-        "dist": "Mixture",
-        "family": family_name,
-        "kwargs": {
-            "weight": [float(w)] * len(elicited),
-            "elicited": {k: [float(e[k]) for e in elicited] for k in names},
-            "reference": {k: [float(r[k]) for r in reference] for k in names},
-        },
-        "dims": dims,
-    }
-
-
-def is_mixture(prior: dict[str, Any]) -> bool:
-    """Whether a prior dict (one slot of :func:`resolved_priors`) is a linear pool."""
-    return prior.get("dist") == "Mixture"
-
-
-def components(prior: dict[str, Any]) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
-    """A slot's prior as ``[(weight per entry, kwargs arrays), ...]``: one component with
-    weight 1 for a plain prior, the elicited then the reference component for a mixture."""
-    kw = prior["kwargs"]
-    if not is_mixture(prior):
-        arrays = {k: np.asarray(v, dtype=float) for k, v in kw.items()}
-        return [(np.ones(np.shape(next(iter(arrays.values())))), arrays)]
-    w = np.asarray(kw["weight"], dtype=float)
-    return [(1.0 - w, {k: np.asarray(v, dtype=float) for k, v in kw["elicited"].items()}),
-            (w, {k: np.asarray(v, dtype=float) for k, v in kw["reference"].items()})]
-
-
-def family(prior: dict[str, Any]) -> str:
-    """``Beta`` or ``Normal``: the family of a slot's prior (of its components if a mixture)."""
-    return prior["family"] if is_mixture(prior) else prior["dist"]
-
-
-def _scipy(family_name: str, kw: dict[str, np.ndarray]):
-    from scipy import stats
-
-    if family_name == "Beta":
-        return stats.beta(kw["alpha"], kw["beta"])
-    return stats.norm(kw["mu"], kw["sigma"])
-
-
-def prior_logpdf(prior: dict[str, Any], x: np.ndarray) -> np.ndarray:
-    """Log density of a slot's prior at ``x`` (entries on the last axis), mixtures included."""
-    fam = family(prior)
-    out = None
-    for w, kw in components(prior):
-        with np.errstate(divide="ignore"):
-            term = np.log(w) + _scipy(fam, kw).logpdf(x)
-        out = term if out is None else np.logaddexp(out, term)
-    return out
-
-
-def prior_cdf(prior: dict[str, Any], x: np.ndarray) -> np.ndarray:
-    """The cumulative distribution of a slot's prior at ``x`` (entries on the last axis)."""
-    fam = family(prior)
-    return sum(w * _scipy(fam, kw).cdf(x) for w, kw in components(prior))
-
-
-def prior_quantiles(prior: dict[str, Any], index: int, q: list[float]) -> list[float]:
-    """Quantiles of entry ``index`` of a slot's prior (a mixture's by root finding)."""
-    from scipy import optimize
-
-    fam = family(prior)
-    parts = [(float(w[index]), {k: float(v[index]) for k, v in kw.items()})
-             for w, kw in components(prior)]
-    parts = [(w, kw) for w, kw in parts if w > 0]
-    if len(parts) == 1:
-        return [float(v) for v in _scipy(fam, parts[0][1]).ppf(q)]
-    out = []
-    for qi in q:
-        ends = [_scipy(fam, kw).ppf(qi) for _, kw in parts]
-        lo, hi = min(ends), max(ends)  # a mixture's quantile lies between its components'
-        if hi - lo < 1e-12:
-            out.append(float(lo))
-            continue
-        def gap(t: float, qi: float = qi) -> float:
-            return sum(w * _scipy(fam, kw).cdf(t) for w, kw in parts) - qi
-
-        out.append(float(optimize.brentq(gap, lo, hi, xtol=1e-12)))
-    return out
-
-
-def prior_mean(prior: dict[str, Any], index: int) -> float:
-    """The mean of entry ``index`` of a slot's prior (a mixture's: the weighted means)."""
-    fam = family(prior)
-    return float(sum(w[index] * (kw["alpha"][index] / (kw["alpha"][index] + kw["beta"][index])
-                                 if fam == "Beta" else kw["mu"][index])
-                     for w, kw in components(prior)))
 
 
 def prior_interval(config: QuestionConfig, slot: str, index: int, elicited: Interval | None
@@ -287,14 +190,13 @@ def prior_interval(config: QuestionConfig, slot: str, index: int, elicited: Inte
     effect the ends are odds ratios. The interval of a bimodal linear pool may hold
     its trough: it is where the mass is, not where the density is high.
     """
-    priors = resolved_priors(config)
     origin = "elicited"
     if slot in ("p_base", "effect_mu"):
         origin = prior_origins(config)[slot][index]
     if origin == "elicited" and elicited is not None:
         return elicited.lower, elicited.upper, elicited.mass
     mass = config.model.credible_mass
-    lo, hi = prior_quantiles(priors[slot], index, [(1 - mass) / 2, (1 + mass) / 2])
+    lo, hi = resolved_priors(config)[slot].quantiles(index, [(1 - mass) / 2, (1 + mass) / 2])
     if slot == "effect_mu":
         lo, hi = math.exp(lo), math.exp(hi)
     return lo, hi, mass
@@ -320,129 +222,53 @@ def prior_origins(config: QuestionConfig) -> dict[str, list[str]]:
     }
 
 
-def _linked(config: QuestionConfig, slot: str, elicited: list[dict], reference) -> list[dict]:
-    """Apply ``prior_source`` to one slot's elicited priors (``reference``: per-entry or None),
-    the log-linear rule for ``both`` (the linear rule is :func:`mixture`)."""
-    source, w = config.prior_source, config.model.prior_pool.weight
-    pool = pool_beta if slot == "p_base" else pool_normal
-    out = []
-    for mine, theirs in zip(elicited, reference, strict=True):
-        if source == "elicited" or theirs is None:
-            out.append(mine)
-        elif source == "reference_class":
-            out.append(dict(theirs))
-        else:
-            out.append(pool(mine, theirs, w))
-    return out
+def _in_force(config: QuestionConfig, elicited: list[Dist], reference: list[Dist | None],
+              dims: tuple[str, ...]) -> SlotPrior:
+    """One slot's prior under ``prior_source``: the elicited entries, the reference class's
+    (where it informs an entry), or their pool by ``prior_pool.method``."""
+    source, pool = config.prior_source, config.model.prior_pool
+    theirs = [e if r is None else r for e, r in zip(elicited, reference, strict=True)]
+    mine, ref = Dist.stack(elicited, dims), Dist.stack(theirs, dims)
+    if source == "elicited":
+        return mine
+    if source == "reference_class":
+        return ref
+    if pool.method == "linear":
+        return LinearPool(mine, ref, [pool.weight] * len(elicited))
+    pooled = [e if r is None else log_linear_pool(e, r, pool.weight)
+              for e, r in zip(elicited, reference, strict=True)]
+    return Dist.stack(pooled, dims)
 
 
-def resolved_priors(config: QuestionConfig) -> dict[str, Any]:
-    """Every prior of the question as ``Prior.to_dict()``-shaped dicts with dims.
+def resolved_priors(config: QuestionConfig) -> Priors:
+    """Every prior of the question, after ``prior_source``.
 
     Under ``prior_source: reference_class`` the base rates and the effects of the
     variables linked to a reference-class feature come from
     ``reference_priors.yaml``; under ``both`` they pool that and the elicited prior
     by ``prior_pool.method`` of ``model.yaml``: ``log_linear``, again a Beta and a
-    Normal (:func:`pool_beta`, :func:`pool_normal`); ``linear``, the mixture
-    ``(1-w) f_e + w f_r`` of each base rate and each effect (:func:`mixture`; the
-    slots ``p_base`` and ``effect_mu`` are then ``"dist": "Mixture"``).
-
-    Returns
-    -------
-    dict
-        ``{"p_state": {...}, "p_base": {...}, "effect_mu": {...}, "effect_sd": {...}}``
-        where vector parameters are lists in the order of the ``dims`` coordinate.
+    Normal (:func:`log_linear_pool`); ``linear``, the mixture ``(1-w) f_e + w f_r`` of
+    each base rate and each effect (:class:`forecast.prior.LinearPool`). An entry the
+    reference class does not inform keeps its elicited prior under every source.
     """
     where = config.directory / "evidence.yaml"
+    question = config.directory / "question.yaml"
     state = [probability_prior(v.prior, where=f"{where}: variables[{v.id}].prior.elicited")
-             ["kwargs"] for v in config.evidence.variables]
-    base = [probability_prior(o.baseline, where=f"{config.directory / 'question.yaml'}: "
-                              f"outcomes[{o.id}].baseline.elicited")["kwargs"]
+             for v in config.evidence.variables]
+    base = [probability_prior(o.baseline, where=f"{question}: outcomes[{o.id}].baseline.elicited")
             for o in config.question.outcomes]
     effect = [effect_prior(v.effect, where=f"{where}: variables[{v.id}].effect.elicited")
-              ["kwargs"] for v in config.evidence.variables]
-    linked = config.linked if config.prior_source != "elicited" else None
-    pooling = config.model.effect_pooling.dist
-    if linked is not None and config.prior_source == "both" and (
-            config.model.prior_pool.method == "linear"):
-        w = config.model.prior_pool.weight
-        ref_base = [dict(linked.baseline.dist.kwargs)] * len(base)
-        ref_effect = [dict(linked.effects[v].dist.kwargs) if v in linked.effects else e
-                      for v, e in zip(config.variables, effect, strict=True)]
-        return {
-            "p_state": {
-                "dist": "Beta",
-                "kwargs": {k: [s[k] for s in state] for k in ("alpha", "beta")},
-                "dims": ("evidence",),
-            },
-            "p_base": mixture("Beta", base, ref_base, w, ("base",)),
-            "effect_mu": mixture("Normal", effect, ref_effect, w, ("evidence",)),
-            "effect_sd": {"dist": pooling.dist, "kwargs": dict(pooling.kwargs)},
-        }
-    if linked is not None:
-        base = _linked(config, "p_base", base,
-                       [linked.baseline.dist.kwargs] * len(base))
-        effect = _linked(config, "effect_mu", effect,
-                         [linked.effects[v].dist.kwargs if v in linked.effects else None
-                          for v in config.variables])
-    return {
-        "p_state": {
-            "dist": "Beta",
-            "kwargs": {k: [s[k] for s in state] for k in ("alpha", "beta")},
-            "dims": ("evidence",),
-        },
-        "p_base": {
-            "dist": "Beta",
-            "kwargs": {k: [s[k] for s in base] for k in ("alpha", "beta")},
-            "dims": ("base",),
-        },
-        "effect_mu": {
-            "dist": "Normal",
-            "kwargs": {k: [s[k] for s in effect] for k in ("mu", "sigma")},
-            "dims": ("evidence",),
-        },
-        "effect_sd": {"dist": pooling.dist, "kwargs": dict(pooling.kwargs)},
-    }
-
-
-def prior_draws(config: QuestionConfig, n: int, seed: int,
-                priors: dict | None = None) -> dict[str, np.ndarray]:
-    """Independent draws of the parameters from the prior (no news), by NumPy.
-
-    The exact engine's proposal and the prior predictive; the PyMC model
-    (:mod:`forecast.model`) states the same distribution, and a test checks the
-    two against ``pm.sample_prior_predictive``. ``priors`` (the shape of
-    :func:`resolved_priors`) replaces the question's own priors, e.g. a prior
-    pushed to the end of its interval by the sensitivity analysis.
-
-    A linear pool (``"dist": "Mixture"``) is drawn as its definition reads: per draw and
-    entry, the reference component with probability ``w``, else the elicited one, then
-    a draw from the component picked (both are drawn, one kept, so the choice and the
-    value use separate streams).
-    """
-    priors = resolved_priors(config) if priors is None else priors
-    rng = np.random.default_rng(seed)
-    ps = priors["p_state"]["kwargs"]
-    k, b = len(config.variables), len(config.bases)
-    p_state = rng.beta(ps["alpha"], ps["beta"], size=(n, k))
-    p_base = _draw_slot(rng, priors["p_base"], (n, b))
-    effect_mu = _draw_slot(rng, priors["effect_mu"], (n, k))
-    effect_sd = np.abs(rng.normal(0.0, priors["effect_sd"]["kwargs"]["sigma"], size=(n, 1, 1)))
-    beta = effect_mu[:, None, :] + effect_sd * rng.normal(size=(n, b, k))
-    return {"p_state": p_state, "p_base": p_base, "beta": beta}
-
-
-def _draw_slot(rng: np.random.Generator, prior: dict[str, Any], size: tuple[int, int]
-               ) -> np.ndarray:
-    """Draws of one slot's prior (a Beta, a Normal, or a mixture of two of them)."""
-    def draw(kw: dict) -> np.ndarray:
-        if family(prior) == "Beta":
-            return rng.beta(kw["alpha"], kw["beta"], size=size)
-        return rng.normal(kw["mu"], kw["sigma"], size=size)
-
-    if not is_mixture(prior):
-        return draw(prior["kwargs"])
-    kw = prior["kwargs"]
-    mine, theirs = draw(kw["elicited"]), draw(kw["reference"])
-    pick = rng.random(size) < np.asarray(kw["weight"], dtype=float)
-    return np.where(pick, theirs, mine)
+              for v in config.evidence.variables]
+    ref_base: list[Dist | None] = [None] * len(base)
+    ref_effect: list[Dist | None] = [None] * len(effect)
+    if config.prior_source != "elicited":
+        linked = config.linked
+        ref_base = [_given(linked.baseline.dist)] * len(base)
+        ref_effect = [_given(linked.effects[v].dist) if v in linked.effects else None
+                      for v in config.variables]
+    return Priors(
+        p_state=Dist.stack(state, ("evidence",)),
+        p_base=_in_force(config, base, ref_base, ("base",)),
+        effect_mu=_in_force(config, effect, ref_effect, ("evidence",)),
+        effect_sd=_given(config.model.effect_pooling.dist),
+    )

@@ -20,7 +20,7 @@ from forecast.attribution import shapley
 from forecast.charts.theme import FORMATS, footer_text, save
 from forecast.config import QuestionConfig, load_question
 from forecast.engine import Forecast, compute, prior_forecast
-from forecast.files import atomic_write
+from forecast.files import atomic_write, read_bytes
 from forecast.findings import Findings, key_judgements
 from forecast.ledger import NewsItem, load_ledger
 from forecast.news import history
@@ -262,7 +262,7 @@ def write_charts(figures: Mapping[str, Figure], out_dir: str | Path,
     rows = []
     for name, fig in figures.items():
         for path in save(fig, out_dir, name, formats=tuple(formats), dpi=dpi):
-            data = path.read_bytes()
+            data = read_bytes(path, limit=None)
             rows.append({"chart": name, "format": path.suffix[1:], "path": path.name,
                          "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
     index = pd.DataFrame(rows, columns=["chart", "format", "path", "bytes", "sha256"])

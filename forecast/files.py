@@ -62,15 +62,19 @@ def read_bytes(path: str | os.PathLike[str], *, limit: int | None = MAX_FILE_BYT
     return raw
 
 
+def sha256(path: str | os.PathLike[str]) -> str:
+    """The hex SHA-256 of a file's bytes (read by :func:`read_bytes`, no size limit): the
+    content hash the provenance of fits, links and charts records."""
+    import hashlib
+
+    return hashlib.sha256(read_bytes(path, limit=None)).hexdigest()
+
+
 def read_text(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> tuple[str, bytes]:
-    """Read a text input file, refusing what is missing, too large or not UTF-8.
+    """The text of an input file and its raw bytes (which the callers hash).
 
-    Returns the text and the raw bytes (which the callers hash).
-
-    Raises
-    ------
-    ConfigError
-        Naming the file and what is wrong with it.
+    What :func:`read_bytes` refuses, and text that is not UTF-8, raise its
+    :class:`ConfigError`, naming the file (and the first bad byte).
     """
     raw = read_bytes(path)
     try:

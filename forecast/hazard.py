@@ -29,135 +29,52 @@ training cases at risk at that origin with the same start features
 (:func:`blank_probability`), so the prediction is exactly that mixture of the
 predictions with the feature set to 0 and to 1. A feature can be *forced* (the
 question's evidence variables decide it) from a given year.
+
+The settings (``hazard.yaml``) are :mod:`forecast.hazard_settings`, whose names are
+importable from here too.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from scipy.special import expit
 
-from forecast.config import ConfigError, DistSpec, Sampler, Text, read_yaml
-from forecast.reference import ReferenceGate, diagnose, report_gate
-from forecast.reference_data import STATIC, TIME_VARYING, case_years, default_path
+from forecast.hazard_settings import (  # noqa: F401  (importable from here too)
+    FEATURES,
+    HazardBacktestSettings,
+    HazardPriors,
+    HazardSettings,
+    OnsetPrior,
+    load_settings,
+)
+from forecast.reference_data import STATIC, TIME_VARYING, case_years
+from forecast.reference_gate import diagnose, report_gate
 
 if TYPE_CHECKING:
+    import datetime as dt
     from pathlib import Path
 
     import pandas as pd
 
-FEATURES: tuple[str, ...] = (*STATIC, *TIME_VARYING)
+    from forecast.reference_settings import OutsideViewPrior
+
 _N_TV = len(TIME_VARYING)
 #: bits[s, j]: whether time-varying feature j is on in state s.
 BITS = ((np.arange(2**_N_TV)[:, None] >> np.arange(_N_TV)[None, :]) & 1).astype(float)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class PriorSpec(_Strict):
-    """A prior in pymc-extras ``Prior.to_dict()`` shape, with its rationale."""
-
-    dist: DistSpec
-    rationale: Text
-
-
-class HazardPriors(_Strict):
-    baseline: PriorSpec
-    patron_sd: PriorSpec
-    shock_sd: PriorSpec
-    coefficients: dict[str, PriorSpec]
-
-    @field_validator("coefficients")
-    @classmethod
-    def _each(cls, v: dict[str, PriorSpec]) -> dict[str, PriorSpec]:
-        if set(v) != set(FEATURES):
-            raise ValueError(f"give a prior for exactly the features {list(FEATURES)} "
-                             f"(missing {sorted(set(FEATURES) - set(v))}, unknown "
-                             f"{sorted(set(v) - set(FEATURES))})")
-        return v
-
-
-class OnsetPrior(_Strict):
-    alpha: float = Field(gt=0)
-    beta: float = Field(gt=0)
-    rationale: Text
-
-
-class HazardBacktestSettings(_Strict):
-    origins: list[int] = Field(min_length=1)
-    window_years: int = Field(ge=1, le=20)
-    khat_max: float = Field(gt=0, le=1.0)
-    calibration_bins: int = Field(ge=2, le=20)
-    #: Chains and draws of each exact refit without a shock (tuning as the main fit).
-    refit_chains: int = Field(ge=1, le=16)
-    refit_draws: int = Field(ge=100, le=100_000)
-    rationale: Text
-
-
-class HazardSettings(_Strict):
-    """``priors/reference_class/hazard.yaml``, validated."""
-
-    schema_version: Literal[1]
-    outcome: Literal["presence", "facility"]
-    outcome_rationale: Text
-    max_years: int = Field(ge=2, le=30)
-    #: Episode years after which a new baseline band starts: [1, 2, 3] -> years 1, 2, 3, 4+.
-    duration_breaks: list[int]
-    patron_groups: dict[str, str]
-    patron_rationale: Text
-    priors: HazardPriors
-    onset_prior: OnsetPrior
-    credible_mass: float = Field(gt=0.5, lt=1.0)
-    sampler: Sampler
-    gate: ReferenceGate
-    backtest: HazardBacktestSettings
-
-    @field_validator("duration_breaks")
-    @classmethod
-    def _increasing(cls, v: list[int]) -> list[int]:
-        if v != sorted(set(v)) or any(b < 1 for b in v):
-            raise ValueError("duration_breaks must be strictly increasing years >= 1")
-        return v
-
-    def band(self, year: int | np.ndarray) -> np.ndarray:
-        """The baseline band of episode year(s) ``year`` (1-based)."""
-        return np.searchsorted(np.asarray(self.duration_breaks), np.asarray(year), side="left")
-
-    def group(self, patron: str) -> str:
-        """The patron's pooling group (e.g. the Soviet Union and Russia as one)."""
-        return self.patron_groups.get(patron, patron)
-
-
-def load_settings(path: str | Path | None = None) -> HazardSettings:
-    """Read and validate ``hazard.yaml`` (errors name the file and field)."""
-    from pathlib import Path
-
-    from pydantic import ValidationError
-
-    from forecast.config import format_validation_error
-
-    path = Path(path) if path is not None else default_path("hazard.yaml")
-    data, _ = read_yaml(path)
-    try:
-        return HazardSettings.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(path, exc)) from None
-
-
-def _prior(spec: PriorSpec, name: str, **kw):
+def _prior(spec: OutsideViewPrior, name: str, **kw):
     from pymc_extras.prior import Prior
 
     d = spec.dist.model_dump()
     return Prior(d["dist"], **d["kwargs"], **kw).create_variable(name)
 
 
-def build_model(data: pd.DataFrame, settings: HazardSettings, *, weighted: bool = False):
+def build_hazard_model(data: pd.DataFrame, settings: HazardSettings, *, weighted: bool = False):
     """The PyMC model of :mod:`forecast.hazard` on case-year rows ``data``.
 
     With ``weighted=True`` the likelihood is a Potential weighted by the data
@@ -207,6 +124,18 @@ class HazardFit:
     cases: pd.DataFrame  # from load_reference
     data: pd.DataFrame  # case-years
     settings: HazardSettings
+    #: The ``out`` folder the fit is stored under (:mod:`forecast.reference_store`), if any.
+    stored_under: Path | None = None
+    _onset_counts: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def known_at(self) -> dt.date | None:
+        """The date the class was truncated at (:func:`forecast.reference_data.class_as_of`);
+        None: the class as entered, with everything known since."""
+        import datetime as dt
+
+        text = self.cases.attrs.get("known_at")
+        return dt.date.fromisoformat(text) if text else None
 
     @property
     def converged(self) -> bool:
@@ -230,8 +159,10 @@ class HazardFit:
         """(n, 5) draws of each time-varying feature's yearly onset probability,
         from the case-years of every shock but those in ``without``."""
         alpha, beta = self.settings.onset_prior.alpha, self.settings.onset_prior.beta
-        data = self.data[~self.data["shock"].isin(without)] if without else self.data
-        counts = onset_counts(data)
+        if without not in self._onset_counts:  # counted once: survival asks on every call
+            data = self.data[~self.data["shock"].isin(without)] if without else self.data
+            self._onset_counts[without] = onset_counts(data)
+        counts = self._onset_counts[without]
         return np.stack([rng.beta(alpha + counts[f][0], beta + counts[f][1] - counts[f][0], n)
                          for f in TIME_VARYING], axis=1)
 
@@ -275,7 +206,7 @@ def fit_hazard(cases: pd.DataFrame, settings: HazardSettings, *, progressbar: bo
     import pymc as pm
 
     data = case_years(cases, outcome=settings.outcome, max_years=settings.max_years)
-    model = build_model(data, settings)
+    model = build_hazard_model(data, settings)
     s = settings.sampler
     tree = pm.sample(draws=s.draws, tune=s.tune, chains=s.chains, target_accept=s.target_accept,
                      random_seed=s.seed, progressbar=progressbar, nuts_sampler="nutpie",

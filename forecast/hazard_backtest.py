@@ -22,11 +22,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from forecast.hazard import STATIC, TIME_VARYING, HazardFit, Profile, build_model, survival
+from forecast.hazard import (
+    STATIC,
+    TIME_VARYING,
+    HazardFit,
+    Profile,
+    build_hazard_model,
+    survival,
+)
 from forecast.psis import psislw
-from forecast.reference import diagnose
 from forecast.reference_data import known_at
-from forecast.skill import brier_score, calibration_table, log_score
+from forecast.reference_gate import diagnose
+from forecast.skill import brier_score, calibration_table, laplace_rate, log_score
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -86,7 +93,7 @@ def backtest(fit: HazardFit, *, old_model: dict[str, float] | None = None,
         From :func:`forecast.hazard.fit_hazard`.
     old_model
         Case id -> the old episode-coded model's leave-one-out P(retained 5 years)
-        (from :func:`forecast.reference.backtest`); scored on the same cases where given.
+        (from :func:`forecast.reference_backtest.backtest`); scored on the same cases where given.
     refit
         Refit exactly, without the shock, where the Pareto k is above the threshold;
         False keeps the PSIS value and marks it (for quick looks and tests).
@@ -123,7 +130,7 @@ def backtest(fit: HazardFit, *, old_model: dict[str, float] | None = None,
             others = eligible[eligible["shock"] != r.shock]["kept"]
             rows.append({"origin": origin, "case_id": r.case_id, "shock": r.shock,
                          "y": int(r.kept), "p_hazard": p_hat,
-                         "p_base_rate": float((others.sum() + 1) / (len(others) + 2)),
+                         "p_base_rate": float(laplace_rate(others.sum(), len(others))),
                          "p_old_model": (old_model or {}).get(r.case_id, np.nan),
                          "pareto_k": khat.get(r.shock, np.nan), "method": method})
     pointwise = pd.DataFrame(rows)
@@ -171,7 +178,8 @@ def _refit_without(fit: HazardFit, shocks: list[str]) -> tuple[dict[str, HazardF
     import nutpie
 
     s = fit.settings.sampler
-    compiled = nutpie.compile_pymc_model(build_model(fit.data, fit.settings, weighted=True))
+    compiled = nutpie.compile_pymc_model(build_hazard_model(fit.data, fit.settings,
+                                                            weighted=True))
     out, records = {}, []
     for i, shock in enumerate(shocks):
         w = (fit.data["shock"] != shock).to_numpy(dtype=float)

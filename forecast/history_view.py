@@ -23,7 +23,7 @@ import numpy as np
 from forecast.config import QuestionConfig, horizon_years
 from forecast.hazard import TIME_VARYING, HazardFit, Profile, survival
 from forecast.reference_data import month_index, month_of
-from forecast.reference_priors import case_coding
+from forecast.reference_priors import as_of_creation, case_coding
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,6 +56,11 @@ def survival_table(config: QuestionConfig, fit: HazardFit, *, today: dt.date | N
                    step: float = 0.25) -> pd.DataFrame:
     """P(kept) by years since the start, per source, with intervals.
 
+    No hindsight: the curve "as of the start" comes from the fit of the reference class
+    as known at the question's creation (:func:`forecast.reference_priors.as_of_creation`,
+    the fit the linked priors use), the curve as of today from ``fit`` (the class as
+    entered), which may know what happened since.
+
     Parameters
     ----------
     points
@@ -80,7 +85,7 @@ def survival_table(config: QuestionConfig, fit: HazardFit, *, today: dt.date | N
     static = {f: c.value for f, c in coding.start.items()}
     rows = []
 
-    def add(source: str, origin: float, known: dict[str, int]) -> None:
+    def add(source: str, origin: float, known: dict[str, int], fit: HazardFit) -> None:
         grid = np.unique(np.r_[np.arange(origin, top + 1e-9, step), h])
         s = survival(fit, Profile(coding.patron, static, known), origin=origin, horizons=grid)
         for j, year in enumerate(grid):
@@ -89,11 +94,11 @@ def survival_table(config: QuestionConfig, fit: HazardFit, *, today: dt.date | N
                          "date": start + dt.timedelta(days=365.25 * year), "p": p,
                          "lower": lo, "upper": hi})
 
-    add("history, as of the start", 0, {f: 0 for f in TIME_VARYING})
+    add("history, as of the start", 0, {f: 0 for f in TIME_VARYING}, as_of_creation(config, fit))
     origin, known = as_of_origin(config, today)
     if origin > 0:
         on = ", ".join(f.replace("_", " ") for f, v in known.items() if v) or "no feature"
-        add(f"history, as of {coding.checked_through} (kept so far; {on})", origin, known)
+        add(f"history, as of {coding.checked_through} (kept so far; {on})", origin, known, fit)
     for label, (p, lo, hi) in (points or {}).items():
         rows.append({"source": label, "kind": "point", "origin": 0, "year": h,
                      "date": config.question.horizon, "p": p, "lower": lo, "upper": hi})

@@ -22,13 +22,11 @@ News enters through two data containers, ``state_loglr`` (K) and
 
 from __future__ import annotations
 
-import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from pymc_extras.prior import Prior
 
 from forecast.config import QuestionConfig
-from forecast.elicit import is_mixture, resolved_priors
+from forecast.elicit import resolved_priors
 from forecast.exact import state_matrix
 from forecast.ledger import Evidence
 
@@ -60,10 +58,12 @@ def build_model(config: QuestionConfig, evidence: Evidence) -> pm.Model:
         state_loglr = pm.Data("state_loglr", evidence.state_loglr, dims="evidence")
         outcome_loglr = pm.Data("outcome_loglr", evidence.outcome_loglr, dims="base")
 
-        p_state = Prior.from_dict(priors["p_state"]).create_variable("p_state")
-        p_base = _slot("p_base", priors["p_base"])
-        effect_mu = _slot("effect_mu", priors["effect_mu"])
-        effect_sd = Prior.from_dict(priors["effect_sd"]).create_variable("effect_sd")
+        # Each slot creates its own variable: a pymc-extras Prior, or for a linear pool a
+        # pm.Mixture of its two components (forecast.prior).
+        p_state = priors.p_state.create_variable("p_state")
+        p_base = priors.p_base.create_variable("p_base")
+        effect_mu = priors.effect_mu.create_variable("effect_mu")
+        effect_sd = priors.effect_sd.create_variable("effect_sd")
         effect_z = pm.Normal("effect_z", 0.0, 1.0, dims=("base", "evidence"))
         beta = pm.Deterministic(
             "beta", effect_mu[None, :] + effect_sd * effect_z, dims=("base", "evidence")
@@ -96,21 +96,6 @@ def build_model(config: QuestionConfig, evidence: Evidence) -> pm.Model:
         pm.Deterministic("p_any", pt.dot(weight, 1.0 - none))
         pm.Deterministic("p_state_post", pt.dot(weight, s), dims="evidence")
     return model
-
-
-def _slot(name: str, prior: dict):
-    """One slot's prior as a model variable: a pymc-extras ``Prior``, or for a linear pool
-    (:func:`forecast.elicit.mixture`) a ``pm.Mixture`` of its elicited and reference
-    components with weights ``1 - w, w`` per entry (the latent source marginalised)."""
-    if not is_mixture(prior):
-        return Prior.from_dict(prior).create_variable(name)
-    kw = prior["kwargs"]
-    dist = {"Beta": pm.Beta, "Normal": pm.Normal}[prior["family"]]
-    w = np.asarray(kw["weight"], dtype=float)
-    parts = [dist.dist(**{k: np.asarray(v, dtype=float) for k, v in kw[c].items()})
-             for c in ("elicited", "reference")]
-    return pm.Mixture(name, w=np.stack([1.0 - w, w], axis=-1), comp_dists=parts,
-                      dims=tuple(prior["dims"]))
 
 
 def _coupled_outcomes(eta, v, coupling: float):

@@ -5,22 +5,21 @@ One job: the analyst-facing news workflow on top of :mod:`forecast.ledger`
 computes the forecast before it, appends it atomically, and computes the
 forecast after it, by the fast path whenever the reweighting can be trusted. A
 retraction does the same for a later entry that withdraws an earlier item: the
-forecast after it is the forecast without the item's term.
+forecast after it is the forecast without the item's term (what each did:
+:mod:`forecast.news_result`). Who moved the forecast
+between two issued forecasts is :mod:`forecast.diff_credit` (``diff_attribution`` is
+importable from here too).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
-from forecast import fmt
 from forecast.config import QuestionConfig, load_question
 from forecast.engine import Forecast, compute, reweight
 from forecast.ledger import (
-    LedgerError,
     NewsItem,
     Retraction,
     append_item,
@@ -28,98 +27,48 @@ from forecast.ledger import (
     check_item,
     check_retraction,
     evidence_from,
-    item_credibility,
-    item_loglr,
     items_as_of,
-    ledger_at,
     load_ledger,
     parse_item,
     parse_retraction,
     read_ledger,
 )
+from forecast.news_result import RetractionResult, UpdateResult
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
-@dataclass(repr=False)
-class UpdateResult:
-    """The forecast before and after one news item, and the item's own contribution."""
+class Options(TypedDict, total=False):
+    """How :func:`update`, :func:`retract` and :func:`history` compute their forecasts.
 
-    item: NewsItem
-    before: Forecast
-    after: Forecast
-    ledger: list[NewsItem] = field(default_factory=list)  # the ledger after the item
+    ``out`` is where fits are stored (default ``"out"``); ``today`` the date entries may
+    not be after and the forecasts are as of (default: the system date); ``seed`` the
+    random seed (default: ``model.yaml``'s); ``progressbar`` whether NUTS shows one
+    (default False); ``engine`` ``exact`` or ``nuts`` (default: ``engine.default`` of
+    ``model.yaml``).
+    """
 
-    def __repr__(self) -> str:
-        moves = "; ".join(
-            f"{r['outcome']} {fmt.pct(r['before'])} -> {fmt.pct(r['after'])} "
-            f"({fmt.pp(r['change_pp'])})" for r in self.contribution_rows())
-        return f"<UpdateResult {self.item.id} ({self.after.path}): {moves}>"
-
-    def _repr_html_(self) -> str:
-        from html import escape
-
-        names = {o.id: o.name for o in self.after.config.question.outcomes}
-        names.update(all=self.after.config.wording.all, any=self.after.config.wording.any)
-        rows = "".join(
-            f"<tr><td>{escape(names[r['outcome']])}</td><td>{fmt.pct(r['before'])}</td>"
-            f"<td>{fmt.pct(r['after'])}</td><td>{fmt.pp(r['change_pp'])}</td>"
-            f"<td>{fmt.interval(r['after_lower'], r['after_upper'])}</td></tr>"
-            for r in self.contribution_rows())
-        item = self.item
-        return (f"<p><b>{escape(item.headline)}</b> ({item.date}, {escape(item.source)}, "
-                f"{item.reliability}, bears on {escape(item.bears_on)}) · path: "
-                f"{escape(self.after.path)}</p><table><tr><th></th><th>before</th>"
-                f"<th>after</th><th>change</th><th>interval after</th></tr>{rows}</table>")
-
-    def contributions(self) -> pd.DataFrame:
-        """Per base and joint outcome: before, after, change in points and in log-odds."""
-        import pandas as pd
-
-        return pd.DataFrame(self.contribution_rows())
-
-    def contribution_rows(self) -> list[dict[str, Any]]:
-        """The rows of :meth:`contributions` (no pandas: the CLI's fast path uses these)."""
-        rows = []
-        b, a = self.before.probabilities(), self.after.probabilities()
-        for key in self.after.config.headline_outcomes:
-            rows.append(
-                {
-                    "outcome": key,
-                    "before": b[key].mean,
-                    "after": a[key].mean,
-                    "change_pp": 100 * (a[key].mean - b[key].mean),
-                    "change_logodds": _logit(a[key].mean) - _logit(b[key].mean),
-                    "after_lower": a[key].lower,
-                    "after_upper": a[key].upper,
-                }
-            )
-        return rows
-
-    def to_dict(self) -> dict[str, Any]:
-        """``forecast run`` keys for the new forecast, plus ``before`` and ``item``."""
-        out = self.after.to_dict()
-        out["before"] = self.before.to_dict()
-        cfg = self.after.config
-        item = self.item.model_dump(mode="json", exclude_none=True)
-        item["credibility"] = item_credibility(cfg, self.item.reliability)
-        item["effective_log_lr"] = self.after.evidence.entered.get(self.item.id, 0.0)
-        item["alone_log_lr"] = item_loglr(cfg, self.item)
-        item["counted"] = self.item.id in self.after.evidence.counted
-        item["contribution"] = {
-            row["outcome"]: {"pp": row["change_pp"], "logodds": row["change_logodds"]}
-            for row in self.contribution_rows()
-        }
-        out["item"] = item
-        return out
+    out: str | Path
+    today: dt.date | None
+    seed: int | None
+    progressbar: bool
+    engine: str | None
 
 
-def _logit(p: float) -> float:
-    """The package's one own logit, kept because ``forecast update`` is a fast path: importing
-    ``scipy.special`` (used everywhere else) would add about 0.13 s to it."""
-    p = min(max(p, 1e-12), 1 - 1e-12)
-    return math.log(p / (1 - p))
+_DEFAULTS: Options = {"out": "out", "today": None, "seed": None, "progressbar": False,
+                      "engine": None}
+
+
+def _options(options: Options) -> tuple[dt.date | None, dict[str, Any]]:
+    """The ``today`` of ``options`` and the keywords they give :func:`compute`, the
+    defaults filled in; a name that is not an option is refused."""
+    unknown = sorted(set(options) - set(_DEFAULTS))
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) {', '.join(unknown)}; the options "
+                        f"are {', '.join(_DEFAULTS)}")
+    how = {**_DEFAULTS, **options}
+    return how.pop("today"), how
 
 
 def _config(question: str | Path | QuestionConfig) -> QuestionConfig:
@@ -132,15 +81,13 @@ def scratch_copy(config: QuestionConfig, directory: str | Path) -> QuestionConfi
     The copy has the same inputs, so stored fits of the original are reused; sampler
     overrides (:meth:`QuestionConfig.with_sampler`) carry over.
     """
-    import shutil
-
     from forecast.config import LEDGER_FILE, OPTIONAL_FILES, QUESTION_FILES
+    from forecast.files import atomic_dir, read_bytes
 
-    target = Path(directory) / config.id
-    target.mkdir(parents=True, exist_ok=False)
-    for name in (*QUESTION_FILES, *OPTIONAL_FILES, LEDGER_FILE):
-        if (config.directory / name).exists():
-            shutil.copy2(config.directory / name, target / name)
+    names = [n for n in (*QUESTION_FILES, *OPTIONAL_FILES, LEDGER_FILE)
+             if (config.directory / n).exists()]
+    target = atomic_dir(Path(directory) / config.id,
+                        {n: read_bytes(config.directory / n, limit=None) for n in names})
     copy = load_question(target).with_sampler(**config.model.sampler.model_dump())
     return copy.with_prior_source(config.prior_source)
 
@@ -149,12 +96,8 @@ def update(
     question: str | Path | QuestionConfig,
     item: NewsItem | dict[str, Any],
     *,
-    out: str | Path = "out",
-    today: dt.date | None = None,
-    seed: int | None = None,
-    progressbar: bool = False,
     where: str = "item",
-    engine: str | None = None,
+    **options: Unpack[Options],
 ) -> UpdateResult:
     """Record a news item and return the forecast before and after it.
 
@@ -164,14 +107,10 @@ def update(
         A question directory (or its loaded config).
     item
         A :class:`~forecast.ledger.NewsItem` or a mapping of its fields.
-    out
-        Where fits are stored.
-    today
-        The date the item may not be after (default: the system date).
     where
         How errors name the item (e.g. the file it was read from).
-    engine
-        ``exact`` or ``nuts`` (default: ``engine.default`` of ``model.yaml``).
+    **options
+        ``out``, ``today``, ``seed``, ``progressbar``, ``engine`` (:class:`Options`).
 
     Raises
     ------
@@ -180,65 +119,41 @@ def update(
         ratio <= 0, malformed code): nothing is written.
     """
     config = _config(question)
-    today = today or dt.date.today()
     if not isinstance(item, NewsItem):
         item = parse_item(item, where=where)
-    existing, raw = read_ledger(config, today=today)
-    check_item(config, item, existing, today=today, where=where)
-    before = compute(config, existing, out=out, as_of=today, seed=seed, progressbar=progressbar,
-                     engine=engine)
-    ledger = append_item(config, item, today=today, known=(existing, raw))
-    reuse = [before.fit]  # the fit just used is the natural base for the fast path
-    after = compute(config, ledger, out=out, as_of=today, seed=seed, reweight_from=reuse,
-                    progressbar=progressbar, engine=engine)
+
+    def check(existing: list[NewsItem], today: dt.date) -> NewsItem:
+        check_item(config, item, existing, today=today, where=where)
+        return item
+
+    _, before, after, ledger = _record(config, item, check, append_item, *_options(options))
     return UpdateResult(item=ledger[-1], before=before, after=after, ledger=ledger)
 
 
-@dataclass(repr=False)
-class RetractionResult(UpdateResult):
-    """The forecast before and after a retraction; ``item`` is the item it withdrew."""
+def _record(config: QuestionConfig, entry: NewsItem | Retraction, check, append,
+            today: dt.date | None, how: dict[str, Any]
+            ) -> tuple[NewsItem, Forecast, Forecast, list[NewsItem]]:
+    """Check an entry, compute the forecast before it, append it, and compute the one after.
 
-    retraction: Retraction | None = None
-
-    def __repr__(self) -> str:
-        moves = "; ".join(
-            f"{r['outcome']} {fmt.pct(r['before'])} -> {fmt.pct(r['after'])} "
-            f"({fmt.pp(r['change_pp'])})" for r in self.contribution_rows())
-        return (f"<RetractionResult {self.retraction.id} retracts {self.item.id} "
-                f"({self.after.path}): {moves}>")
-
-    def _repr_html_(self) -> str:
-        from html import escape
-
-        r = self.retraction
-        head = (f"<p><b>Retracted</b> {escape(self.item.id)} ({escape(self.item.headline)}) "
-                f"as of {r.date}: {escape(r.reason)} ({escape(r.source)})</p>")
-        return head + super()._repr_html_().split("</p>", 1)[1]
-
-    def to_dict(self) -> dict[str, Any]:
-        """``forecast run`` keys for the new forecast, plus ``before``, ``retraction`` and
-        ``item`` (the item withdrawn, as entered)."""
-        out = self.after.to_dict()
-        out["before"] = self.before.to_dict()
-        out["retraction"] = self.retraction.model_dump(mode="json", exclude_none=True)
-        out["item"] = self.item.model_dump(mode="json", exclude_none=True)
-        out["item"]["contribution"] = {
-            row["outcome"]: {"pp": row["change_pp"], "logodds": row["change_logodds"]}
-            for row in self.contribution_rows()
-        }
-        return out
+    Returns what ``check`` returns (the item the entry is or retracts), the two forecasts
+    and the ledger after the entry. The forecast after reweights the fit just used
+    whenever it can be trusted (the fast path).
+    """
+    today = today or dt.date.today()
+    existing, raw = read_ledger(config, today=today)
+    found = check(existing, today)
+    before = compute(config, existing, as_of=today, **how)
+    ledger = append(config, entry, today=today, known=(existing, raw))
+    after = compute(config, ledger, as_of=today, reweight_from=[before.fit], **how)
+    return found, before, after, ledger
 
 
 def retract(
     question: str | Path | QuestionConfig,
     retraction: Retraction | dict[str, Any],
     *,
-    out: str | Path = "out",
-    today: dt.date | None = None,
-    seed: int | None = None,
-    progressbar: bool = False,
     where: str = "retraction",
-    engine: str | None = None,
+    **options: Unpack[Options],
 ) -> RetractionResult:
     """Record a retraction of an earlier item and return the forecast before and after it.
 
@@ -247,6 +162,7 @@ def retract(
     stay in the record as they were. The forecast after is computed by the same fast
     path as an update: the exact engine weights the draws it already has without the
     item's term, NUTS reweights the fit just used while its k-hat can be trusted.
+    ``where`` and ``options`` are as for :func:`update`.
 
     Raises
     ------
@@ -255,29 +171,21 @@ def retract(
         retracted twice, a date after today or before the item's): nothing is written.
     """
     config = _config(question)
-    today = today or dt.date.today()
     if not isinstance(retraction, Retraction):
         retraction = parse_retraction(retraction, where=where)
-    existing, raw = read_ledger(config, today=today)
-    target = check_retraction(retraction, existing, today=today, where=where)
-    before = compute(config, existing, out=out, as_of=today, seed=seed, progressbar=progressbar,
-                     engine=engine)
-    ledger = append_retraction(config, retraction, today=today, known=(existing, raw))
-    after = compute(config, ledger, out=out, as_of=today, seed=seed, reweight_from=[before.fit],
-                    progressbar=progressbar, engine=engine)
+
+    def check(existing: list[NewsItem], today: dt.date) -> NewsItem:
+        return check_retraction(retraction, existing, today=today, where=where)
+
+    target, before, after, ledger = _record(config, retraction, check, append_retraction,
+                                            *_options(options))
     withdrawn = next(i for i in ledger if i.id == target.id)
     return RetractionResult(item=withdrawn, before=before, after=after, ledger=ledger,
                             retraction=withdrawn.retraction)
 
 
 def history(
-    question: str | Path | QuestionConfig,
-    *,
-    out: str | Path = "out",
-    seed: int | None = None,
-    today: dt.date | None = None,
-    progressbar: bool = False,
-    engine: str | None = None,
+    question: str | Path | QuestionConfig, **options: Unpack[Options]
 ) -> pd.DataFrame:
     """The reconstruction: the forecast after each ledger date, from the items counting then.
 
@@ -288,7 +196,9 @@ def history(
     exactly to the items counting then, so the history is the same on every run
     with the same seed whatever else is in the cache; a date whose weights are
     not trusted is computed on its own items. A retraction's date is a step of its
-    own: from it the retracted item no longer counts.
+    own: from it the retracted item no longer counts. ``options`` are as for
+    :func:`update` (:class:`Options`); ``today`` None reads the whole ledger, as of the
+    system date.
 
     Returns
     -------
@@ -301,9 +211,9 @@ def history(
     import pandas as pd
 
     config = _config(question)
+    today, how = _options(options)
     items = load_ledger(config, today=today)
-    full = compute(config, items, out=out, as_of=today, seed=seed, allow_reweight=False,
-                   progressbar=progressbar, engine=engine)
+    full = compute(config, items, as_of=today, allow_reweight=False, **how)
     withdrawn = [i for i in items if i.retraction is not None]
     dates: list[dt.date | None] = [None, *sorted({i.date for i in items}
                                                  | {i.retraction.date for i in withdrawn})]
@@ -321,8 +231,7 @@ def history(
             if full.engine == "exact":
                 fc.path = "exact"  # the same prior draws, weighted to these items
             if fc.khat > config.model.fast_path.khat_max:
-                fc = compute(config, known, out=out, as_of=as_of, seed=seed,
-                             allow_reweight=False, progressbar=progressbar, engine=engine)
+                fc = compute(config, known, as_of=as_of, allow_reweight=False, **how)
         for outcome, est in fc.probabilities().items():
             if outcome not in config.headline_outcomes:
                 continue
@@ -345,110 +254,11 @@ def history(
     return pd.DataFrame(rows)
 
 
-def diff_attribution(
-    config: QuestionConfig,
-    items: list[NewsItem],
-    old: dict[str, Any],
-    new: dict[str, Any],
-    *,
-    out: str | Path = "out",
-    seed: int | None = None,
-    engine: str | None = None,
-) -> dict[str, Any]:
-    """Who moved the forecast between two issued forecasts (record entries): Shapley credit.
+def __getattr__(name: str) -> Any:
+    """``diff_attribution``, imported only when asked for: it needs pandas, which
+    ``forecast update`` (a fast path) never loads."""
+    if name == "diff_attribution":
+        from forecast.diff_credit import diff_attribution
 
-    The ledger as each forecast saw it is rebuilt from today's ledger ``items`` by the
-    entries' ``recorded`` stamps (:func:`forecast.ledger.ledger_at`) and their as-of
-    dates. The players are the news that changed between them: the items counting in
-    the later forecast and not in the earlier, grouped as
-    :func:`forecast.attribution.shapley` groups them (a thread, else the variable or
-    base), and each item withdrawn (retracted) between them. The value of a set of
-    players is P(keep) under **today's** priors and model given the earlier forecast's
-    items changed by those players, every set weighted exactly on the draws of one
-    forecast; each player's Shapley value is its average marginal move over every
-    order (Shapley, 1953), and within a group the credit is split by each item's share
-    of the group's entered log ratio. The credits add up exactly to ``news_pp``, the
-    move the news made under today's model; ``other_pp`` is the rest of the issued
-    change (changed priors, code or package versions, and Monte Carlo error), which
-    news credit cannot split.
-
-    Returns
-    -------
-    dict
-        ``players`` (one per group or withdrawn item: ``player``, ``items``,
-        ``pp`` per outcome), ``items`` (one per item: ``id``, ``change``
-        (``arrived`` or ``retracted``), ``player``, ``pp`` per outcome), ``news_pp``,
-        ``issued_pp`` and ``other_pp`` per outcome, ``seen`` (how many items today's
-        ledger says each forecast counted, beside what each recorded) and ``model``
-        (what the credits are computed under).
-    """
-    import itertools
-
-    from forecast.attribution import MAX_GROUPS, group_of, shapley_values
-    from forecast.engine import reweight
-    from forecast.record import JOINT, _issued
-
-    before = items_as_of(ledger_at(items, _issued(old)), dt.date.fromisoformat(old["as_of"]))
-    later = ledger_at(items, _issued(new))
-    as_of = dt.date.fromisoformat(new["as_of"])
-    after = items_as_of(later, as_of)
-    was, now = {i.id: i for i in before}, {i.id: i for i in after}
-    arrived = [now[k] for k in sorted(set(now) - set(was))]
-    gone = [was[k] for k in sorted(set(was) - set(now))]
-    players: dict[str, list[NewsItem]] = {}
-    for item in arrived:
-        players.setdefault(group_of(item), []).append(item)
-    for item in gone:
-        players[f"retraction:{item.id}"] = [item]
-    names = sorted(players)
-    if len(names) > MAX_GROUPS:
-        raise LedgerError(f"{len(names)} groups of news changed between the two forecasts: "
-                          f"Shapley credit enumerates 2**{len(names)} sets (at most "
-                          f"{MAX_GROUPS}); diff forecasts closer in time")
-    fc = compute(config, later, out=out, as_of=as_of, seed=seed, engine=engine)
-    keys = {b: b for b in config.bases} | {JOINT[k]: k for k in ("both", "either")}
-    shown = [k for k in config.headline_outcomes if k in keys]
-
-    def value(subset: frozenset) -> dict[str, float]:
-        chosen = [players[names[j]] for j in subset]
-        add = {i.id for group in chosen for i in group if i.id in now}
-        drop = {i.id for group in chosen for i in group if i.id not in now}
-        known = [i for i in before if i.id not in drop] + [now[k] for k in sorted(add)]
-        probs = reweight(config, fc.fit, evidence_from(config, known), as_of).probabilities()
-        return {k: probs[k].mean for k in shown}
-
-    g = len(names)
-    values = {frozenset(s): value(frozenset(s)) for r in range(g + 1)
-              for s in itertools.combinations(range(g), r)}
-    credit = shapley_values(values, names, shown)
-    entered = evidence_from(config, after).entered
-    rows = []
-    for name in names:
-        members = players[name]
-        size = {i.id: abs(entered.get(i.id, 0.0)) for i in members}
-        total = sum(size.values())
-        for item in members:
-            share = size[item.id] / total if total > 0 else 1.0 / len(members)
-            rows.append({"id": item.id, "change": "arrived" if item.id in now else "retracted",
-                         "player": name, "date": item.date.isoformat(),
-                         "headline": item.headline, "bears_on": item.bears_on,
-                         "pp": {k: 100 * credit[name][k] * share for k in shown}})
-    full, empty = values[frozenset(range(g))], values[frozenset()]
-    recorded = {k: (new[group][key]["p"] - old[group][key]["p"])
-                for k, (group, key) in {**{b: ("bases", b) for b in config.bases},
-                                        "all": ("joint", "both"),
-                                        "any": ("joint", "either")}.items()
-                if key in old[group] and key in new[group] and k in shown}
-    news = {k: 100 * (full[k] - empty[k]) for k in shown}
-    return {
-        "model": (f"today's priors and model ({fc.engine} engine, as of {as_of}); the "
-                  "credits add up to news_pp"),
-        "players": [{"player": name, "items": [i.id for i in players[name]],
-                     "pp": {k: 100 * credit[name][k] for k in shown}} for name in names],
-        "items": rows,
-        "news_pp": news,
-        "issued_pp": {k: 100 * v for k, v in recorded.items()},
-        "other_pp": {k: 100 * v - news[k] for k, v in recorded.items()},
-        "seen": {"from": [len(before), old["ledger"]["items"]],
-                 "to": [len(after), new["ledger"]["items"]]},
-    }
+        return diff_attribution
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Any
 
 from forecast.config import QuestionConfig, load_question
 from forecast.errors import RecordError
-from forecast.files import atomic_write
+from forecast.files import read_bytes
 from forecast.ledger import (
     NewsItem,
     items_as_of,
     ledger_path,
-    locked,
+    locked_append,
     read_ledger,
     retracted_as_of,
 )
@@ -199,7 +199,7 @@ def read_record(question: str | Path | QuestionConfig) -> list[dict[str, Any]]:
     path = record_path(_config(question))
     if not path.exists():
         return []
-    return parse_record(path.read_bytes(), path)
+    return parse_record(read_bytes(path, limit=None), path)
 
 
 def dumps(entry: dict[str, Any]) -> bytes:
@@ -223,12 +223,13 @@ def append_entry(config: QuestionConfig, entry: dict[str, Any], *,
         If the existing record fails to parse; nothing is written.
     """
     path = record_path(config)
-    with locked(path):
-        raw = path.read_bytes() if path.exists() else b""
+
+    def extend(raw: bytes) -> tuple[bytes, dict[str, Any]]:
         parse_record(raw, path)
         stamped = {**entry, "issued": issued or _utc_now()}
-        atomic_write(path, raw + dumps(stamped))
-    return stamped
+        return raw + dumps(stamped), stamped
+
+    return locked_append(path, extend)
 
 
 def issue(fc: Forecast, items: list[NewsItem] | None = None,

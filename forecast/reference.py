@@ -1,51 +1,29 @@
-"""The outside view: a historical reference class of foreign bases, fitted and backtested.
+"""The old outside view: a logistic model of the episode-coded reference class.
 
-One job: from the cases in ``priors/reference_class/cases.csv`` (did a patron keep
-its bases in a host country for five years after a shock?), fit a Bayesian
-logistic regression with a partially pooled intercept, check it by honest
-leave-one-out cross-validation against the base rate and a 50% forecast, and
-give the history-based probability for new cases, the Syria question among them.
+One job: from the cases coded over each episode (``retained_5y`` and seven 0/1
+features; :mod:`forecast.reference_cases`), fit a Bayesian logistic regression with
+a partially pooled intercept and give its probability for new cases. It is kept
+only as a comparison (its features were coded with hindsight); the outside view
+that informs the question is the event-history model, :mod:`forecast.hazard`.
 
-The model and its priors are data, in ``priors/reference_class/model.yaml``
-(validated by :class:`ReferenceSettings`); each question's coding as a case is
-data too, in its own ``reference_case.yaml``. The cases CSV's reader is
-:mod:`forecast.reference_cases` and the scoring rules :mod:`forecast.skill`; both are
-re-exported here.
+Its settings are :mod:`forecast.reference_settings` (``model.yaml``), its
+convergence gate :mod:`forecast.reference_gate`, its leave-one-out backtest and
+briefing tables :mod:`forecast.reference_backtest`; their names are importable
+from here too.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import sys
-import warnings
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
 from scipy.special import expit
 
-from forecast.config import (
-    ConfigError,
-    DistSpec,
-    Sampler,
-    Text,
-    format_validation_error,
-    read_yaml,
-    repo_path,
-)
-from forecast.errors import ConvergenceWarning
-
-# The cases CSV and the scoring rules live in their own modules; imported from here too.
+# The cases CSV, the settings, the gate and the scoring rules live in their own modules;
+# their names are imported from here too.
 from forecast.reference_cases import (  # noqa: F401
     COLUMNS,
     FEATURES,
@@ -63,6 +41,17 @@ from forecast.reference_cases import (  # noqa: F401
     load_cases,
     patron_table,
 )
+from forecast.reference_data import REFERENCE_DIR, default_path  # noqa: F401
+from forecast.reference_gate import diagnose, report_gate
+from forecast.reference_settings import (  # noqa: F401
+    BacktestSettings,
+    Hierarchy,
+    OutsideViewPrior,
+    ReferenceGate,
+    ReferencePriors,
+    ReferenceSettings,
+    load_settings,
+)
 from forecast.skill import (  # noqa: F401
     brier_score,
     calibration_table,
@@ -74,139 +63,17 @@ from forecast.skill import (  # noqa: F401
 if TYPE_CHECKING:
     import pandas as pd
 
-REFERENCE_DIR = Path("priors") / "reference_class"
+#: Names of :mod:`forecast.reference_backtest`, importable from here (loaded on first use:
+#: that module imports this one).
+_BACKTEST = ("Backtest", "backtest", "OutsideView", "outside_view")
 
 
-def default_path(name: str) -> Path:
-    """``priors/reference_class/<name>`` under the working directory, else under the repository."""
-    return repo_path(REFERENCE_DIR / name)
+def __getattr__(name: str):
+    if name in _BACKTEST:
+        from forecast import reference_backtest
 
-
-# --------------------------------------------------------------------------------------
-# The settings (priors/reference_class/model.yaml)
-# --------------------------------------------------------------------------------------
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class PriorSpec(_Strict):
-    """A prior in pymc-extras ``Prior.to_dict()`` shape, with its one-line rationale."""
-
-    dist: DistSpec
-    rationale: Text
-
-
-def _family(spec: PriorSpec, family: str) -> PriorSpec:
-    if spec.dist.dist != family:
-        raise ValueError(f"needs a {family} prior (got {spec.dist.dist})")
-    return spec
-
-
-class ReferencePriors(_Strict):
-    """The reference model's priors: intercept, group scale, one per feature."""
-
-    intercept: PriorSpec
-    group_sd: PriorSpec
-    coefficients: dict[str, PriorSpec]
-
-    @field_validator("intercept")
-    @classmethod
-    def _normal(cls, v: PriorSpec) -> PriorSpec:
-        return _family(v, "Normal")
-
-    @field_validator("group_sd")
-    @classmethod
-    def _half(cls, v: PriorSpec) -> PriorSpec:
-        return _family(v, "HalfNormal")
-
-    @field_validator("coefficients")
-    @classmethod
-    def _each(cls, v: dict[str, PriorSpec]) -> dict[str, PriorSpec]:
-        missing, unknown = sorted(set(FEATURES) - set(v)), sorted(set(v) - set(FEATURES))
-        if missing or unknown:
-            raise ValueError(f"give a prior for exactly the features {list(FEATURES)} "
-                             f"(missing {missing}, unknown {unknown})")
-        for spec in v.values():
-            _family(spec, "Normal")
-        return v
-
-
-class Hierarchy(_Strict):
-    """Which intercept is partially pooled: by patron, or by era of the case's start."""
-
-    group: Literal["patron", "era"]
-    #: Start years at which a new era begins (used when ``group: era``).
-    era_breaks: list[int] = Field(default_factory=list)
-    rationale: Text
-
-    @model_validator(mode="after")
-    def _check(self) -> Hierarchy:
-        if self.era_breaks != sorted(set(self.era_breaks)):
-            raise ValueError("era_breaks must be strictly increasing")
-        if any(not FIRST_YEAR < y <= LAST_YEAR for y in self.era_breaks):
-            raise ValueError(f"era_breaks must lie in {FIRST_YEAR + 1}..{LAST_YEAR}")
-        if self.group == "era" and not self.era_breaks:
-            raise ValueError("group: era needs at least one year in era_breaks")
-        return self
-
-
-class ReferenceGate(_Strict):
-    """The convergence gate of the reference-class fit."""
-
-    r_hat_max: float = Field(gt=1.0, le=1.1)
-    divergences_max: int = Field(ge=0)
-    ess_bulk_min: float = Field(ge=50)
-
-
-class BacktestSettings(_Strict):
-    #: PSIS-LOO is trusted for a case while its Pareto k stays at or below this.
-    """Leave-one-out settings: the Pareto k threshold and calibration bins."""
-
-    khat_max: float = Field(gt=0, le=1.0)
-    calibration_bins: int = Field(ge=2, le=20)
-
-
-class ReferenceSettings(_Strict):
-    """``priors/reference_class/model.yaml``, validated."""
-
-    schema_version: Literal[1]
-    hierarchy: Hierarchy
-    priors: ReferencePriors
-    credible_mass: float = Field(gt=0.5, lt=1.0)
-    sampler: Sampler
-    gate: ReferenceGate
-    backtest: BacktestSettings
-
-    def with_sampler(self, **changes: int | float | None) -> ReferenceSettings:
-        """A copy with some sampler settings changed (``draws``, ``seed``, ...), validated."""
-        sampler = self.sampler.changed(**changes)
-        return self if sampler == self.sampler else self.model_copy(update={"sampler": sampler})
-
-
-def load_settings(path: str | Path | None = None) -> ReferenceSettings:
-    """Read and validate ``priors/reference_class/model.yaml`` (or another file).
-
-    Raises
-    ------
-    ConfigError
-        Naming the file and the field of every problem.
-    """
-    path = Path(path) if path is not None else default_path("model.yaml")
-    data, _ = read_yaml(path)
-    if not isinstance(data, dict):
-        kind = "empty" if data is None else type(data).__name__
-        raise ConfigError([f"{path}: (top level): expected a mapping of fields, got {kind}"])
-    try:
-        return ReferenceSettings.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(path, exc)) from None
-
-
-# --------------------------------------------------------------------------------------
-# The fit
-# --------------------------------------------------------------------------------------
+        return getattr(reference_backtest, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def group_labels(cases: pd.DataFrame, hierarchy: Hierarchy) -> list[str]:
@@ -296,7 +163,8 @@ def design(cases: pd.DataFrame) -> np.ndarray:
     return cases[list(FEATURES)].to_numpy(dtype=float)
 
 
-def build_model(cases: pd.DataFrame, settings: ReferenceSettings, *, weighted: bool = False):
+def build_logistic_model(cases: pd.DataFrame, settings: ReferenceSettings, *,
+                         weighted: bool = False):
     """The PyMC logistic regression with a partially pooled intercept.
 
     ::
@@ -368,12 +236,12 @@ def fit_reference(cases: pd.DataFrame, settings: ReferenceSettings, *,
         ``tree`` is the DataTree with groups ``posterior``, ``sample_stats``,
         ``observed_data`` and ``log_likelihood`` (pointwise, dim ``case``);
         ``diagnostics`` holds R-hat, ESS, divergences, ``passed`` and ``failures``.
-        A failed gate is also printed to stderr and warned (:class:`ConvergenceWarning`).
+        A failed gate is also warned (:class:`forecast.errors.ConvergenceWarning`).
     """
     import pymc as pm
 
     s = settings.sampler
-    model = build_model(cases, settings)
+    model = build_logistic_model(cases, settings)
     tree = pm.sample(
         draws=s.draws, tune=s.tune, chains=s.chains, target_accept=s.target_accept,
         random_seed=s.seed, progressbar=progressbar, nuts_sampler="nutpie", model=model,
@@ -386,55 +254,6 @@ def fit_reference(cases: pd.DataFrame, settings: ReferenceSettings, *,
                        group_labels(cases, settings.hierarchy))
     report_gate(diagnostics, "the reference-class fit")
     return fit
-
-
-def report_gate(diagnostics: dict, what: str) -> None:
-    """Print and warn (:class:`ConvergenceWarning`) when a fit failed its gate."""
-    if diagnostics["passed"]:
-        return
-    message = f"{what} FAILED the convergence gate: " + "; ".join(diagnostics["failures"])
-    print(f"WARNING: {message}", file=sys.stderr)
-    warnings.warn(message, ConvergenceWarning, stacklevel=3)
-
-
-def diagnose(tree, gate: ReferenceGate,
-             names: tuple[str, ...] = ("alpha", "sigma_group", "z_group", "beta")) -> dict:
-    """R-hat, bulk ESS and divergences of the sampled parameters ``names``, against the gate."""
-    from arviz_stats.base import array_stats
-
-    post = tree["posterior"]
-    per_var = {}
-    for name in names:
-        values = np.asarray(post[name].values, dtype=float)
-        values = np.moveaxis(values.reshape(*values.shape[:2], -1), -1, 0)
-        per_var[name] = {
-            "r_hat_max": float(np.nanmax(array_stats.rhat(values))),
-            "ess_bulk_min": float(np.nanmin(array_stats.ess(values, method="bulk"))),
-        }
-    divergences = int(np.asarray(tree["sample_stats"]["diverging"].values).sum())
-    out = {
-        "r_hat_max": max(v["r_hat_max"] for v in per_var.values()),
-        "ess_bulk_min": min(v["ess_bulk_min"] for v in per_var.values()),
-        "divergences": divergences,
-        "chains": int(post.sizes["chain"]),
-        "draws": int(post.sizes["draw"]),
-        "per_variable": per_var,
-    }
-    failures = []
-    if not out["r_hat_max"] <= gate.r_hat_max:
-        failures.append(f"R-hat {out['r_hat_max']:.4f} > {gate.r_hat_max}")
-    if divergences > gate.divergences_max:
-        failures.append(f"{divergences} divergent transitions > {gate.divergences_max}")
-    if not out["ess_bulk_min"] >= gate.ess_bulk_min:
-        failures.append(f"bulk ESS {out['ess_bulk_min']:.0f} < {gate.ess_bulk_min:.0f}")
-    out["passed"] = not failures
-    out["failures"] = failures
-    return out
-
-
-# --------------------------------------------------------------------------------------
-# Prediction
-# --------------------------------------------------------------------------------------
 
 
 def _intercept_draws(fit: ReferenceFit, labels: list[str], rng: np.random.Generator
@@ -506,174 +325,3 @@ def predict(fit: ReferenceFit, cases_df: pd.DataFrame, *, seed: int | None = Non
         "upper": np.quantile(p, 1 - tail, axis=0),
         "mass": fit.settings.credible_mass,
     })
-
-
-# --------------------------------------------------------------------------------------
-# Backtest: leave-one-out
-# --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Backtest:
-    """Leave-one-out predictions, scores and calibration of a reference-class fit."""
-
-    pointwise: pd.DataFrame
-    scores: pd.DataFrame
-    calibration: pd.DataFrame
-    elpd_loo: float
-    elpd_se: float
-    refits: list[dict] = field(default_factory=list)
-
-    def summary(self) -> dict:
-        """Flat JSON-ready numbers (what ``forecast reference backtest`` prints)."""
-        s = self.scores.set_index("forecaster")
-        out: dict[str, Any] = {"n_cases": int(s["n_cases"].iloc[0])}
-        for name in s.index:
-            out[f"brier_{name}"] = float(s.loc[name, "brier"])
-            out[f"log_score_{name}"] = float(s.loc[name, "log_score"])
-        out["elpd_loo"] = self.elpd_loo
-        out["elpd_loo_se"] = self.elpd_se
-        out["max_pareto_k"] = float(self.pointwise["pareto_k"].max())
-        out["n_exact_refits"] = len(self.refits)
-        out["refits_converged"] = all(r["passed"] for r in self.refits)
-        return out
-
-
-def backtest(fit: ReferenceFit, *, khat_max: float | None = None, progressbar: bool = False
-             ) -> Backtest:
-    """Leave-one-out cross-validation of the fit, scored against the base rate and 50%.
-
-    Each case's LOO predictive probability comes from PSIS-LOO (``arviz_stats.loo``
-    with pointwise results): the importance-weighted mean of its per-draw
-    probability. Cases whose Pareto k exceeds ``khat_max`` (default
-    ``backtest.khat_max`` of ``model.yaml``, 0.7) are refitted exactly without
-    them. The base rate is computed leave-one-out too (:func:`loo_base_rate`).
-
-    Returns
-    -------
-    Backtest
-        ``pointwise`` (case_id, group, y, p_loo, p_base_rate, p_in_sample, pareto_k,
-        method), ``scores`` (forecaster, brier, log_score, n_cases), ``calibration``
-        (see :func:`calibration_table`) and the PSIS elpd.
-    """
-    import pandas as pd
-    from arviz_stats import loo
-
-    khat_max = fit.settings.backtest.khat_max if khat_max is None else khat_max
-    cases = fit.cases
-    y = cases[OUTCOME].to_numpy(dtype=float)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*Pareto k.*")
-        warnings.filterwarnings("ignore", message=".*pareto_k.*")
-        result = loo(fit.tree, pointwise=True, var_name=OUTCOME)
-    k = np.asarray(result.pareto_k.transpose("case").values, dtype=float)
-    lw = result.log_weights.transpose("chain", "draw", "case").values
-    lw = lw.reshape(-1, lw.shape[-1])
-    lw = lw - np.logaddexp.reduce(lw, axis=0, keepdims=True)
-    p_draws = expit(_in_sample_eta(fit))  # (S, n)
-    p_loo = np.sum(np.exp(lw) * p_draws, axis=0)
-    method = np.array(["psis"] * len(y), dtype=object)
-    refits = []
-    high = [i for i in range(len(y)) if not k[i] <= khat_max]
-    if high:
-        exact, refits = _exact_loo(fit, high, progressbar=progressbar)
-        for i, p in exact.items():
-            p_loo[i] = p
-            method[i] = "refit"
-    p_loo = np.clip(p_loo, 1e-12, 1 - 1e-12)
-    base = loo_base_rate(y)
-    pointwise = pd.DataFrame({
-        "case_id": list(cases["case_id"]),
-        "group": fit.groups,
-        "y": y.astype(int),
-        "p_loo": p_loo,
-        "p_base_rate": base,
-        "p_in_sample": p_draws.mean(axis=0),
-        "pareto_k": k,
-        "method": method,
-    })
-    scores = score_table(y, {"model": p_loo, "base_rate": base, "fifty": np.full(y.size, 0.5)})
-    calibration = calibration_table(p_loo, y, bins=fit.settings.backtest.calibration_bins,
-                                    mass=fit.settings.credible_mass)
-    return Backtest(pointwise, scores, calibration, float(result.elpd), float(result.se), refits)
-
-
-def _in_sample_eta(fit: ReferenceFit) -> np.ndarray:
-    d = fit.draws()
-    levels = list(fit.tree["posterior"]["alpha_group"].coords["group"].values)
-    idx = np.array([levels.index(g) for g in fit.groups])
-    return d["alpha_group"][:, idx] + d["beta"] @ design(fit.cases).T
-
-
-def _exact_loo(fit: ReferenceFit, indices: list[int], *, progressbar: bool
-               ) -> tuple[dict[int, float], list[dict]]:
-    """Refit without each case in ``indices`` (one compiled model, the weight data changed)."""
-    import nutpie
-
-    s = fit.settings.sampler
-    model = build_model(fit.cases, fit.settings, weighted=True)
-    compiled = nutpie.compile_pymc_model(model)
-    levels = list(fit.tree["posterior"]["alpha_group"].coords["group"].values)
-    x = design(fit.cases)
-    out: dict[int, float] = {}
-    records = []
-    for i in indices:
-        w = np.ones(len(fit.cases))
-        w[i] = 0.0
-        tree = nutpie.sample(compiled.with_data(weight=w), draws=s.draws, tune=s.tune,
-                             chains=s.chains, seed=s.seed + 1 + i, progress_bar=progressbar,
-                             target_accept=s.target_accept)
-        diag = diagnose(tree, fit.settings.gate)
-        post = tree["posterior"]
-        a = np.asarray(post["alpha_group"].values, dtype=float).reshape(-1, len(levels))
-        b = np.asarray(post["beta"].values, dtype=float).reshape(-1, len(FEATURES))
-        eta = a[:, levels.index(fit.groups[i])] + b @ x[i]
-        out[i] = float(expit(eta).mean())
-        records.append({"case_id": fit.cases["case_id"].iloc[i], "p_loo": out[i],
-                        "r_hat_max": diag["r_hat_max"], "divergences": diag["divergences"],
-                        "passed": diag["passed"], "failures": diag["failures"]})
-        report_gate(diag, f"the exact LOO refit without {fit.cases['case_id'].iloc[i]!r}")
-    return out, records
-
-
-
-@dataclass
-class OutsideView:
-    """The outside view in tables, for a briefing: coefficients, backtest, calibration."""
-
-    coefficients: pd.DataFrame  # :meth:`ReferenceFit.coefficients`
-    scores: pd.DataFrame  # forecaster (model, base_rate, fifty), brier, log_score, n_cases
-    calibration: pd.DataFrame  # :func:`calibration_table` of the leave-one-out forecasts
-    base_rate: float
-    n_cases: int
-    diagnostics: dict
-    mass: float
-    cases_sha256: str = ""
-
-    @property
-    def converged(self) -> bool:
-        """Whether the reference fit passed its convergence gate."""
-        return bool(self.diagnostics.get("passed", False))
-
-    def footer(self, title: str | None = None) -> str:
-        """Provenance for an outside-view chart: the question it serves, the cases, the fit."""
-        head = f"Outside view for: {title} | " if title else ""
-        gate = "converged" if self.converged else "NOT CONVERGED"
-        return (f"{head}reference class {self.n_cases} cases (cases.csv "
-                f"{self.cases_sha256[:8] or 'in memory'}) | fit {gate}")
-
-
-def outside_view(fit: ReferenceFit, bt: Backtest | None = None) -> OutsideView:
-    """Summarise a reference fit and its leave-one-out backtest for charts and reports."""
-    bt = bt if bt is not None else backtest(fit)
-    y = fit.cases[OUTCOME].to_numpy(dtype=float)
-    return OutsideView(
-        coefficients=fit.coefficients(),
-        scores=bt.scores,
-        calibration=bt.calibration,
-        base_rate=float(y.mean()),
-        n_cases=int(y.size),
-        diagnostics=dict(fit.diagnostics),
-        mass=fit.settings.credible_mass,
-        cases_sha256=str(fit.cases.attrs.get("sha256", "")),
-    )

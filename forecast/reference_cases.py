@@ -3,7 +3,9 @@
 One job: the schema of ``cases.csv`` as the old episode-coded model
 (:mod:`forecast.reference`) reads it (one row per episode, seven 0/1 features coded
 over the episode, ``retained_5y``), its validating reader (every problem named by
-file, line, case and column) and the per-patron summary tables.
+file, line, case and column), the per-patron summary tables, and
+:func:`episode_coded`, the same coding derived from the dated class
+(:mod:`forecast.reference_data`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import numpy as np
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -27,6 +30,8 @@ from forecast.files import read_csv
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from forecast.reference_data import OutcomeKind
 
 #: The seven binary features of a case, in model order.
 FEATURES: tuple[str, ...] = REFERENCE_FEATURES
@@ -235,3 +240,33 @@ def _records(reader: csv.DictReader):
             continue
         yield start, record
         start = reader.line_num + 1
+
+
+def episode_coded(cases: pd.DataFrame, *, outcome: OutcomeKind = "presence",
+                  window_years: int = 5) -> pd.DataFrame:
+    """The old episode-level coding, derived from the dates: a feature is 1 if it held
+    at any time before the loss or the end of the window (hindsight), and
+    ``retained_5y`` is 1 if not lost by ``start + window_years``.
+
+    Cases censored before the window closes have no outcome and are left out. The
+    frame has the columns of the old ``cases.csv`` so the old logistic model can be
+    fitted on it for comparison.
+    """
+    from forecast.reference_data import _features_by, known_at, loss_month
+
+    loss = loss_month(cases, outcome)
+    close = cases["start"].to_numpy(dtype=float) + 12 * window_years
+    stop = np.where(np.isnan(loss), close, np.fmin(loss, close))
+    kept = known_at(cases, 0, outcome=outcome, window_years=window_years)["kept"]
+    frame = cases[["case_id", "patron", "host", "bases"]].copy()
+    frame["start_year"] = cases["start"] // 12
+    for f, column in _features_by(cases, stop).items():
+        frame[f] = column
+    frame["retained_5y"] = kept
+    frame["notes"], frame["source"] = cases["notes"], cases["source"]
+    frame = frame[frame["retained_5y"].notna()].copy()
+    frame["retained_5y"] = frame["retained_5y"].astype(int)
+    frame["start_year"] = frame["start_year"].astype(int)
+    frame = frame[list(COLUMNS)].reset_index(drop=True)
+    frame.attrs = dict(cases.attrs)
+    return frame

@@ -11,9 +11,12 @@ turn them into what the models need:
   patron left during it (the discrete-time hazard data);
 * :func:`known_at` - each case's features as known at an origin, a number of
   years into its episode, and whether it was still at risk then;
-* :func:`episode_coded` - the old episode-level coding (features over the
-  first five years, ``retained_5y``), derived from the same dates, for the old
-  logistic model that is kept only as a comparison.
+* :func:`class_as_of` - the whole class as it was known on a date (cases begun
+  and events dated before it; episodes still running then censored there), so
+  that a fit, a prior or a score as of that date uses nothing learnt later.
+
+The old episode-level coding is :func:`forecast.reference_cases.episode_coded`
+and the Kaplan-Meier rate :func:`forecast.skill.kaplan_meier`.
 
 Dates are months (``YYYY-MM``). Nothing is ever back-filled from the outcome:
 an event without a date is kept in the file, reported by :func:`undated`, and
@@ -272,7 +275,8 @@ def loss_month(cases: pd.DataFrame, outcome: OutcomeKind) -> np.ndarray:
     return np.fmin(exit_, facility)  # fmin ignores NaN: the earlier known loss
 
 
-def _end_month(cases: pd.DataFrame, outcome: OutcomeKind) -> np.ndarray:
+def end_month(cases: pd.DataFrame, outcome: OutcomeKind) -> np.ndarray:
+    """Month each case leaves the data: its loss, else its censoring month."""
     loss = loss_month(cases, outcome)
     return np.where(np.isnan(loss), cases["censored"].to_numpy(dtype=float), loss)
 
@@ -297,7 +301,7 @@ def case_years(cases: pd.DataFrame, *, outcome: OutcomeKind = "facility",
     import pandas as pd
 
     loss = loss_month(cases, outcome)
-    end = _end_month(cases, outcome)
+    end = end_month(cases, outcome)
     rows = []
     for i, case in enumerate(cases.itertuples(index=False)):
         months = end[i] - case.start
@@ -332,69 +336,51 @@ def known_at(cases: pd.DataFrame, origin_years: int, *, outcome: OutcomeKind = "
     import pandas as pd
 
     loss = loss_month(cases, outcome)
-    end = _end_month(cases, outcome)
+    end = end_month(cases, outcome)
     origin = cases["start"].to_numpy(dtype=float) + 12 * origin_years
     close = cases["start"].to_numpy(dtype=float) + 12 * window_years
     at_risk = (np.isnan(loss) | (loss >= origin)) & (end >= origin)
     kept = np.where(~np.isnan(loss) & (loss < close), 0.0,
                     np.where(end >= close, 1.0, np.nan))
     frame = {"case_id": cases["case_id"], "patron": cases["patron"], "shock": cases["shock"],
-             "at_risk": at_risk}
-    for f in STATIC:
-        frame[f] = cases[f].astype(int)
-    for f in TIME_VARYING:
-        onset = cases[f].to_numpy(dtype=float)
-        frame[f] = (~np.isnan(onset) & (onset <= origin)).astype(int)
-    frame["kept"] = kept
+             "at_risk": at_risk, **_features_by(cases, origin), "kept": kept}
     return pd.DataFrame(frame)
 
 
-def episode_coded(cases: pd.DataFrame, *, outcome: OutcomeKind = "presence",
-                  window_years: int = 5) -> pd.DataFrame:
-    """The old episode-level coding, derived from the dates: a feature is 1 if it held
-    at any time before the loss or the end of the window (hindsight), and
-    ``retained_5y`` is 1 if not lost by ``start + window_years``.
-
-    Cases censored before the window closes have no outcome and are left out. The
-    frame has the columns of the old ``cases.csv`` so the old logistic model can be
-    fitted on it for comparison.
-    """
-    from forecast.reference import COLUMNS
-
-    loss = loss_month(cases, outcome)
-    close = cases["start"].to_numpy(dtype=float) + 12 * window_years
-    stop = np.where(np.isnan(loss), close, np.fmin(loss, close))
-    kept = known_at(cases, 0, outcome=outcome, window_years=window_years)["kept"]
-    frame = cases[["case_id", "patron", "host", "bases"]].copy()
-    frame["start_year"] = cases["start"] // 12
-    for f in STATIC:
-        frame[f] = cases[f].astype(int)
+def _features_by(cases: pd.DataFrame, month: np.ndarray) -> dict[str, Any]:
+    """Each feature of each case, 0/1: the start features, and each time-varying one
+    whose onset is at or before that case's ``month``."""
+    out: dict[str, Any] = {f: cases[f].astype(int) for f in STATIC}
     for f in TIME_VARYING:
         onset = cases[f].to_numpy(dtype=float)
-        frame[f] = (~np.isnan(onset) & (onset <= stop)).astype(int)
-    frame["retained_5y"] = kept
-    frame["notes"], frame["source"] = cases["notes"], cases["source"]
-    frame = frame[frame["retained_5y"].notna()].copy()
-    frame["retained_5y"] = frame["retained_5y"].astype(int)
-    frame["start_year"] = frame["start_year"].astype(int)
-    frame = frame[list(COLUMNS)].reset_index(drop=True)
-    frame.attrs = dict(cases.attrs)
-    return frame
+        out[f] = (~np.isnan(onset) & (onset <= month)).astype(int)
+    return out
 
 
-def kaplan_meier(cases: pd.DataFrame, years: float, *, outcome: OutcomeKind = "facility"
-                 ) -> float:
-    """The Kaplan-Meier estimate of P(not lost within ``years`` of the start).
+def class_as_of(cases: pd.DataFrame, events: pd.DataFrame, date: dt.date
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The reference class as it was known on ``date`` (no hindsight).
 
-    The product over loss times ``t <= years`` of ``1 - d_t / n_t`` (Kaplan & Meier 1958,
-    *JASA* 53), in months; censored cases count as at risk up to their censoring
-    month. No horizon conversion is needed: the curve is read at the horizon.
+    Dates are months, so only what is dated in a month before ``date``'s month counts
+    as known (an event in that month may have come after the date). Cases starting in
+    or after that month are dropped; events dated in it or after are dropped (a
+    time-varying onset, an exit or a loss of the facility then is not yet known); an
+    episode still running then, or censored later, is censored at the month before.
+    :func:`case_years`, :func:`known_at` and :func:`forecast.skill.kaplan_meier` of the
+    result end there. ``attrs`` keep the files' hash and add ``known_at`` (ISO date).
     """
-    loss = loss_month(cases, outcome) - cases["start"].to_numpy(dtype=float)
-    end = _end_month(cases, outcome) - cases["start"].to_numpy(dtype=float)
-    lost = ~np.isnan(loss)
-    s = 1.0
-    for t in np.unique(end[lost & (end <= 12 * years)]):
-        at_risk = np.sum(end >= t)
-        s *= 1.0 - np.sum(lost & (end == t)) / at_risk
-    return float(s)
+    cut = month_of(date)
+    kept = cases[cases["start"] < cut].copy()
+    for column in (*TIME_VARYING, "exit", "facility_exit", "censored"):
+        values = kept[column].to_numpy(dtype=float)
+        kept[column] = np.where(values < cut, values, np.nan)  # NaN < cut is False too
+    running = np.isnan(kept["exit"].to_numpy(dtype=float))
+    censored = kept["censored"].to_numpy(dtype=float)
+    kept["censored"] = np.where(running & np.isnan(censored), cut - 1.0, censored)
+    ids = set(kept["case_id"])
+    dated = events["month"].to_numpy(dtype=float)
+    known = events[events["case_id"].isin(ids) & ~(dated >= cut)].copy()  # undated stay
+    kept, known = kept.reset_index(drop=True), known.reset_index(drop=True)
+    for frame in (kept, known):
+        frame.attrs = {**cases.attrs, "known_at": date.isoformat()}
+    return kept, known

@@ -10,9 +10,12 @@ The link, for each posterior draw of the hazard fit:
 
 1. **As of the question's creation.** The question's priors state what was known
    when it was created (its ``evidence.yaml`` says so); later events enter
-   through the news ledger, once. So the case is forecast from origin 0 with its
-   start features (``reference_case.yaml: start``) and no time-varying feature
-   on: the events dated since are *not* used here (they are in the ledger).
+   through the news ledger, once. So the hazard model is fitted on the reference
+   class *as known at the creation date* (:func:`link_fit`,
+   :func:`forecast.reference_data.class_as_of`: no exit, onset or case from
+   later), and the case is forecast from origin 0 with its start features
+   (``reference_case.yaml: start``) and no time-varying feature on: the case's
+   own events dated since are *not* used here (they are in the ledger).
 2. **Horizon.** P(kept) is computed to the question's own horizon
    (:func:`forecast.hazard.survival`), year by year, with no constant-hazard
    conversion of a five-year rate.
@@ -35,7 +38,6 @@ new basing agreement, integration of armed groups) keep their elicited effects.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 from pathlib import Path
 
@@ -51,7 +53,7 @@ from forecast.config import (
     horizon_years,
     read_linked,
 )
-from forecast.files import atomic_write
+from forecast.files import atomic_write, sha256
 from forecast.hazard import TIME_VARYING, HazardFit, Profile, survival
 from forecast.reference_data import REFERENCE_DIR, default_path
 
@@ -59,8 +61,11 @@ from forecast.reference_data import REFERENCE_DIR, default_path
 _EPS = 1e-12
 
 METHOD = (
-    "Posterior draws of the reference class's discrete-time hazard model (forecast/hazard.py) "
-    "for the question coded as a case (reference_case.yaml) as of its creation; P(kept) to "
+    "Posterior draws of the discrete-time hazard model (forecast/hazard.py) fitted on the "
+    "reference class as known on {known_at} (the question's creation: cases begun and events "
+    "dated in the months before it; later exits, onsets and cases left out, episodes still "
+    "running censored there), for the question coded as a case (reference_case.yaml) as of "
+    "its creation; P(kept) to "
     "the question's horizon year by year; the base rate holds every linked feature at its "
     "variable's false value and lets the unlinked ones switch on at their historical onset "
     "rates; each linked effect is the log odds ratio of the variable true (its switch in a "
@@ -116,9 +121,54 @@ def linked_survival(config: QuestionConfig, fit: HazardFit, *, horizons=None,
     return out
 
 
+def link_fit(config: QuestionConfig, out: str | Path = "out", *, refit: bool = False
+             ) -> tuple[HazardFit, str]:
+    """The hazard fit of the reference class as known at the question's ``created`` date,
+    stored under ``out`` like the full fit (its key holds the date); ``"cached"`` or
+    ``"fit"`` says how it was had."""
+    from forecast.reference_store import cached_hazard_fit
+
+    return cached_hazard_fit(out, known_at=config.question.created, refit=refit)
+
+
+def as_of_creation(config: QuestionConfig, fit: HazardFit) -> HazardFit:
+    """``fit`` if it is of the class as known at the question's creation, else that fit
+    (from the store ``fit`` came from, with its settings; fitted there if not stored).
+
+    Raises
+    ------
+    ConfigError
+        If ``fit`` is of another date and was not stored (nothing to refit from), or
+        the fit as of the creation failed its convergence gate.
+    """
+    from forecast.reference_store import cached_hazard_fit
+
+    created = config.question.created
+    if fit.known_at == created:
+        return fit
+    if fit.stored_under is None:
+        raise ConfigError([
+            f"{LINK_FILE}: the hazard fit is of the class as known at "
+            f"{fit.known_at or 'its entry (2026)'}, not at the question's creation {created}; "
+            "fit it with forecast.reference_priors.link_fit (the link must not use what was "
+            "learnt after the creation)"])
+    as_of, _ = cached_hazard_fit(fit.stored_under, directory=fit.cases.attrs.get("path"),
+                                 settings=fit.settings, known_at=created)
+    if not as_of.converged:
+        raise ConfigError([f"{LINK_FILE}: the hazard fit of the class as known at {created} "
+                           "FAILED its convergence gate (" + "; ".join(
+                               as_of.diagnostics["failures"]) + "); nothing derived"])
+    return as_of
+
+
 def derive(config: QuestionConfig, fit: HazardFit, *, seed: int | None = None,
            today: dt.date | None = None) -> LinkedPriors:
-    """Priors for the question's base rates and linked effects, from the hazard fit.
+    """Priors for the question's base rates and linked effects, from the hazard fit of
+    the class as known at the question's creation.
+
+    A ``fit`` of another date (the class as entered, from
+    :func:`forecast.reference_store.cached_hazard_fit`) is replaced by that one
+    (:func:`as_of_creation`), so that nothing learnt after the creation enters.
 
     Returns
     -------
@@ -126,6 +176,7 @@ def derive(config: QuestionConfig, fit: HazardFit, *, seed: int | None = None,
         The content of ``reference_priors.yaml``, validated.
     """
     coding = case_coding(config)
+    fit = as_of_creation(config, fit)
     years = horizon_years(config.question)
     draws = linked_survival(config, fit, seed=seed)
     mass = fit.settings.credible_mass
@@ -166,7 +217,7 @@ def derive(config: QuestionConfig, fit: HazardFit, *, seed: int | None = None,
         "schema_version": 2,
         "question": config.id,
         "generated": (today or dt.date.today()),
-        "method": METHOD,
+        "method": METHOD.format(known_at=fit.known_at.isoformat()),
         "reference": {
             "directory": REFERENCE_DIR.as_posix(),
             "cases_sha256": _sha256(directory / "cases.csv"),
@@ -176,6 +227,7 @@ def derive(config: QuestionConfig, fit: HazardFit, *, seed: int | None = None,
             "n_cases": int(fit.cases.shape[0]),
             "draws": int(base_draws.shape[0]),
             "seed": int(fit.settings.sampler.seed if seed is None else seed),
+            "known_at": fit.known_at,
         },
         "window_years": float(years),
         "horizon_years": float(years),
@@ -199,7 +251,7 @@ def attach(config: QuestionConfig, linked: LinkedPriors) -> QuestionConfig:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return sha256(path)
 
 
 def to_yaml(linked: LinkedPriors) -> str:

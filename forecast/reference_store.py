@@ -7,25 +7,23 @@ validated settings (priors, hierarchy, sampler and seed, gate) and the package
 versions; the attributes hold that key, the hashes and the diagnostics. Loading
 checks the key and refuses a stale or unreadable file
 (:class:`forecast.store.StaleFitError`); :func:`cached_reference_fit` then
-refits and replaces it.
+refits and replaces it. The event-history fit (:func:`cached_hazard_fit`) is stored
+as ``hazard-<key>.nc`` the same way, its key also holding the date the class was
+truncated at (a fit of the class as known at a question's creation is not the fit
+of the class as entered).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from forecast.reference import (
-    ReferenceFit,
-    ReferenceSettings,
-    fit_reference,
-    group_labels,
-    load_cases,
-    load_settings,
-    report_gate,
-)
+from forecast.reference import ReferenceFit, fit_reference, group_labels, load_cases
+from forecast.reference_gate import report_gate
+from forecast.reference_settings import ReferenceSettings, load_settings
 from forecast.store import StaleFitError, open_tree, package_versions, source_hash, write_tree
 
 if TYPE_CHECKING:
@@ -45,7 +43,8 @@ def reference_key(cases: pd.DataFrame, settings: ReferenceSettings) -> str:
         {
             "cases": cases.attrs.get("sha256") or _frame_hash(cases),
             "settings": settings.model_dump(mode="json"),
-            "versions": _versions(("reference", "reference_cases", "skill", "reference_data")),
+            "versions": _versions(("reference", "reference_settings", "reference_cases", "skill",
+                                  "reference_data")),
         },
         sort_keys=True,
     ).encode()
@@ -132,14 +131,15 @@ def cached_reference_fit(out: str | Path = "out", *, cases_csv: str | Path | Non
     -------
     (ReferenceFit, str)
         The fit and how it was had: ``"cached"`` or ``"fit"``. A fit that fails its
-        convergence gate is returned (and reported loudly by
+        convergence gate is returned (and warned by
         :func:`forecast.reference.fit_reference`); it is stored too, so that its
         failure is reported again, not hidden, by whoever loads it.
     """
     if cases_csv is not None:
         cases = load_cases(cases_csv)
     else:  # the shipped class, coded over each episode from its dated events (hindsight)
-        from forecast.reference_data import episode_coded, load_reference
+        from forecast.reference_cases import episode_coded
+        from forecast.reference_data import load_reference
 
         cases = episode_coded(load_reference(directory)[0])
     settings = load_settings(settings_path)
@@ -156,24 +156,39 @@ def cached_reference_fit(out: str | Path = "out", *, cases_csv: str | Path | Non
 
 
 def cached_hazard_fit(out: str | Path = "out", *, directory: str | Path | None = None,
-                      settings_path: str | Path | None = None, refit: bool = False):
+                      settings_path: str | Path | None = None, settings=None,
+                      known_at: dt.date | None = None, refit: bool = False):
     """The event-history fit (:mod:`forecast.hazard`) of the dated reference class,
     stored under ``out/reference_class/hazard-<key>.nc`` and reused while its inputs
-    (``cases.csv``, ``events.csv``, ``hazard.yaml``, package versions) are unchanged.
+    (``cases.csv``, ``events.csv``, ``hazard.yaml``, the truncation date, package
+    versions) are unchanged.
+
+    Parameters
+    ----------
+    settings
+        Validated settings (:class:`forecast.hazard.HazardSettings`) instead of reading
+        ``settings_path``.
+    known_at
+        Fit the class as it was known on this date
+        (:func:`forecast.reference_data.class_as_of`), e.g. a question's creation;
+        None: the class as entered, with everything known since.
 
     Returns
     -------
     (forecast.hazard.HazardFit, str)
-        The fit and ``"cached"`` or ``"fit"``.
+        The fit (its ``stored_under`` is ``out``) and ``"cached"`` or ``"fit"``.
     """
     from forecast import hazard
-    from forecast.reference_data import case_years, load_reference
+    from forecast.reference_data import case_years, class_as_of, load_reference
 
-    cases, _ = load_reference(directory)
-    settings = hazard.load_settings(settings_path)
+    cases, events = load_reference(directory)
+    if known_at is not None:
+        cases, events = class_as_of(cases, events, known_at)
+    settings = settings if settings is not None else hazard.load_settings(settings_path)
     blob = json.dumps({"kind": "hazard", "cases": cases.attrs["sha256"],
+                       "known_at": None if known_at is None else known_at.isoformat(),
                        "settings": settings.model_dump(mode="json"),
-                       "versions": _versions(("hazard", "reference_data"))},
+                       "versions": _versions(("hazard", "hazard_settings", "reference_data"))},
                       sort_keys=True).encode()
     key = hashlib.sha256(blob).hexdigest()
     path = Path(out) / FOLDER / f"hazard-{key[:16]}.nc"
@@ -185,10 +200,11 @@ def cached_hazard_fit(out: str | Path = "out", *, directory: str | Path | None =
             diagnostics = json.loads(tree.attrs["forecast_diagnostics"])
             report_gate(diagnostics, f"the stored hazard fit {path.name}")
             data = case_years(cases, outcome=settings.outcome, max_years=settings.max_years)
-            return hazard.HazardFit(tree, diagnostics, cases, data, settings), "cached"
+            return hazard.HazardFit(tree, diagnostics, cases, data, settings, Path(out)), "cached"
         except (StaleFitError, KeyError, OSError, ValueError):
             pass  # unreadable or stale: refitted and replaced below
     fit = hazard.fit_hazard(cases, settings)
+    fit.stored_under = Path(out)
     tree = fit.tree
     tree.attrs.update({"forecast_reference_key": key,
                        "forecast_reference_sha256": cases.attrs["sha256"],
@@ -212,7 +228,7 @@ def cached_hazard_backtest(out: str | Path, fit, *, refit: bool = True):
 
     from forecast import hazard_backtest
     from forecast.files import atomic_write
-    from forecast.reference import backtest as old_backtest
+    from forecast.reference_backtest import backtest as old_backtest
 
     old_fit, _ = cached_reference_fit(out)
     key = hashlib.sha256(json.dumps({

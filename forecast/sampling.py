@@ -8,10 +8,9 @@ A failed gate is returned, never hidden; the caller reports it loudly.
 
 from __future__ import annotations
 
-import numpy as np
-
 from forecast.config import QuestionConfig
 from forecast.exact import quantity_name
+from forecast.gate import divergences, failures, variable_diagnostics
 from forecast.ledger import Evidence
 from forecast.model import HEADLINE_VARS, build_model
 
@@ -74,60 +73,37 @@ def sample(config: QuestionConfig, evidence: Evidence, *, seed: int, progressbar
 
 
 def diagnose(tree, config: QuestionConfig) -> dict:
-    """Convergence diagnostics and the gate of ``model.yaml``.
+    """Convergence diagnostics and the gate of ``model.yaml`` (:mod:`forecast.gate`).
 
     Returns
     -------
     dict
-        ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min`` over every sampled and
-        headline quantity, ``divergences``, ``mcse_max`` of the headline means,
-        ``per_variable`` details, ``passed`` and the list of ``failures``.
+        ``r_hat_max`` over every sampled and derived quantity; ``ess_bulk_min``,
+        ``ess_tail_min`` and ``mcse_max`` over the headline means; ``divergences``;
+        ``per_variable`` details, ``ess_mean`` per headline quantity, ``passed`` and the
+        list of ``failures``.
     """
-    from arviz_stats.base import array_stats
-
     post = tree["posterior"]
-    gate = config.model.gate
     per_var: dict[str, dict[str, float]] = {}
     ess_mean: dict[str, float] = {}
     for name, da in post.data_vars.items():
-        values = np.asarray(da.values, dtype=float).reshape(*da.shape[:2], -1)
-        values = np.moveaxis(values, -1, 0)  # (n_elements, chain, draw)
-        rhat = array_stats.rhat(values)
-        bulk = array_stats.ess(values, method="bulk")
-        tail = array_stats.ess(values, method="tail", prob=(0.05, 0.95))
-        entry = {
-            "r_hat_max": float(np.nanmax(rhat)),
-            "ess_bulk_min": float(np.nanmin(bulk)),
-            "ess_tail_min": float(np.nanmin(tail)),
-        }
-        if name in HEADLINE_VARS or name == "p_state_post":
-            entry["mcse_max"] = float(np.nanmax(array_stats.mcse(values, method="mean")))
+        headline = name in HEADLINE_VARS or name == "p_state_post"
+        entry = variable_diagnostics(da.values, mcse=headline)
+        if headline:
             labels = [str(c) for c in da.coords[da.dims[2]].values] if da.ndim > 2 else [""]
-            for label, ess in zip(labels, array_stats.ess(values, method="mean"), strict=True):
-                ess_mean[quantity_name(name, label)] = float(ess)
+            for label, ess in zip(labels, entry.pop("ess_mean"), strict=True):
+                ess_mean[quantity_name(name, label)] = ess
         per_var[name] = entry
-    divergences = int(np.asarray(tree["sample_stats"]["diverging"].values).sum())
     headline = [per_var[name] for name in HEADLINE_VARS]
     result = {
         "r_hat_max": max(v["r_hat_max"] for v in per_var.values()),
         "ess_bulk_min": min(v["ess_bulk_min"] for v in headline),
         "ess_tail_min": min(v["ess_tail_min"] for v in headline),
-        "divergences": divergences,
+        "divergences": divergences(tree),
         "mcse_max": max(v["mcse_max"] for v in headline),
         "per_variable": per_var,
         "ess_mean": ess_mean,
     }
-    failures = []
-    if result["r_hat_max"] > gate.r_hat_max:
-        failures.append(f"R-hat {result['r_hat_max']:.4f} > {gate.r_hat_max}")
-    if result["ess_bulk_min"] < gate.ess_bulk_min:
-        failures.append(f"bulk ESS {result['ess_bulk_min']:.0f} < {gate.ess_bulk_min:.0f}")
-    if result["ess_tail_min"] < gate.ess_tail_min:
-        failures.append(f"tail ESS {result['ess_tail_min']:.0f} < {gate.ess_tail_min:.0f}")
-    if divergences > gate.divergences_max:
-        failures.append(f"{divergences} divergent transitions > {gate.divergences_max}")
-    if result["mcse_max"] > gate.mcse_max:
-        failures.append(f"MCSE {result['mcse_max']:.4f} > {gate.mcse_max}")
-    result["passed"] = not failures
-    result["failures"] = failures
+    result["failures"] = failures(result, config.model.gate)
+    result["passed"] = not result["failures"]
     return result

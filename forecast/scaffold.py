@@ -14,13 +14,8 @@ import datetime as dt
 from importlib.resources import files
 from pathlib import Path
 
-from forecast.config import (
-    LEDGER_FILE,
-    QUESTION_FILES,
-    ConfigError,
-    check_snake_case,
-    load_question,
-)
+from forecast.config import LEDGER_FILE, QUESTION_FILES, check_snake_case, load_question
+from forecast.errors import ConfigError
 from forecast.files import atomic_dir
 
 TEMPLATE_FILES = (*QUESTION_FILES, LEDGER_FILE)

@@ -1,34 +1,25 @@
 """Score the record of issued forecasts once a question resolves, as platforms do.
 
-One job: record a question's resolution atomically in ``priors/<q>/resolution.yaml``
-(once, validated) and score the record
-(:mod:`forecast.record`) time-averaged over the question's open period: Brier on
-[0, 1], Good Judgment Open's two-category Brier on [0, 2], the log score and
-Metaculus's baseline score, per base and for the joint outcomes, beside the crowd,
-the reference class converted to the question's horizon and a 50% forecast, with a
-peer score (Metaculus) of the record against the crowd. The reconstruction
-(:func:`forecast.news.history`) can be scored too, as ``hindsight``. The crowd's
-timeline is read by :mod:`forecast.crowd`, whose names are re-exported here.
+One job: score the record of issued forecasts (:mod:`forecast.record`) against the
+question's resolution (:mod:`forecast.resolution`), time-averaged over the question's
+open period: Brier on [0, 1], Good Judgment Open's two-category Brier on [0, 2], the
+log score and Metaculus's baseline score, per base and for the joint outcomes, beside
+the crowd, the reference class as known at the question's creation (read at its
+horizon) and a 50% forecast, with a peer score (Metaculus) of the record against the
+crowd. The reconstruction (:func:`forecast.news.history`) can be scored too, as
+``hindsight``. The crowd's timeline (:mod:`forecast.crowd`) and the resolution's names
+are re-exported here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from forecast.config import (
-    Identifier,
-    QuestionConfig,
-    format_validation_error,
-    horizon_years,
-    load_question,
-    read_yaml,
-)
+from forecast.config import QuestionConfig, horizon_years
 
 # The crowd's timeline lives in forecast.crowd; its names are imported from here too.
 from forecast.crowd import (  # noqa: F401
@@ -48,190 +39,52 @@ from forecast.crowd import (  # noqa: F401
     read_crowd,
     record_timeline,
 )
-from forecast.errors import ResolutionError
-from forecast.files import atomic_write
 from forecast.record import read_record
-from forecast.reference_cases import OUTCOME, WINDOW_YEARS, load_cases
+
+# The resolution record lives in forecast.resolution; its names are imported from here too.
+from forecast.resolution import (  # noqa: F401
+    RESOLUTION_FILE,
+    Resolution,
+    ResolutionError,
+    as_date,
+    load_resolution,
+    question_config,
+    resolve,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-RESOLUTION_FILE = "resolution.yaml"
 #: Joint outcomes of ``forecast.news.history`` and how they follow from the bases.
 JOINT = {"all": all, "any": any}
 
 
-class Resolution(BaseModel):
-    """The content of ``resolution.yaml``."""
+def comparison_forecast(config: QuestionConfig, p: float | None = None, *,
+                        directory: str | Path | None = None) -> dict[str, float]:
+    """The comparison forecaster: the reference class's rate at the question's horizon.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    schema_version: Literal[1]
-    question: Identifier
-    date: dt.date
-    outcomes: dict[Identifier, Literal[0, 1]]
-    recorded: dt.date
-
-    @model_validator(mode="after")
-    def _some(self) -> Resolution:
-        if not self.outcomes:
-            raise ValueError("outcomes: give at least one base")
-        return self
-
-
-def _config(question_dir: str | Path | QuestionConfig) -> QuestionConfig:
-    if isinstance(question_dir, QuestionConfig):
-        return question_dir
-    return load_question(question_dir)
-
-
-def _as_date(value: dt.date | str, where: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ResolutionError([f"{where}: date: not an ISO date YYYY-MM-DD (got {value!r})"]
-                              ) from None
-
-
-def resolve(question_dir: str | Path | QuestionConfig, outcomes: dict[str, int],
-            date: dt.date | str, *, today: dt.date | None = None) -> Path:
-    """Record how a question resolved, once, in ``<question_dir>/resolution.yaml``.
-
-    Parameters
-    ----------
-    question_dir
-        The question directory (or its loaded config).
-    outcomes
-        ``{base: 0 or 1}`` for every base of the question.
-    date
-        The resolution date; not before the question's ``created`` date.
-    today
-        The recording date written to the file (default: the system date).
-
-    Returns
-    -------
-    pathlib.Path
-        The file written.
-
-    Raises
-    ------
-    ResolutionError
-        For an unknown or missing base, a value other than 0/1, a date before
-        ``created``, or an existing resolution. Nothing is written on error.
-    """
-    config = _config(question_dir)
-    path = config.directory / RESOLUTION_FILE
-    where = str(path)
-    date = _as_date(date, where)
-    problems = []
-    if path.exists():
-        raise ResolutionError([f"{where}: the question is already resolved; a resolution is "
-                               "recorded once (remove the file by hand to correct it)"])
-    unknown = sorted(set(outcomes) - set(config.bases))
-    missing = [b for b in config.bases if b not in outcomes]
-    if unknown:
-        problems.append(f"{where}: outcomes: unknown bases {unknown}; allowed: {config.bases}")
-    if missing:
-        problems.append(f"{where}: outcomes: missing bases {missing}; resolve every base at once")
-    for base, value in outcomes.items():
-        is_int = isinstance(value, int | np.integer) and not isinstance(value, bool)
-        if not is_int or value not in (0, 1):
-            problems.append(f"{where}: outcomes.{base}: must be 0 or 1 (got {value!r})")
-    if date < config.question.created:
-        problems.append(f"{where}: date: {date} is before the question was created "
-                        f"({config.question.created})")
-    if problems:
-        raise ResolutionError(problems)
-    try:
-        record = Resolution(schema_version=1, question=config.id, date=date,
-                            outcomes={b: int(outcomes[b]) for b in config.bases},
-                            recorded=today or dt.date.today())
-    except ValidationError as exc:
-        raise ResolutionError(format_validation_error(path, exc)) from None
-    text = ("# How the question resolved; recorded once by `forecast resolve`.\n"
-            + yaml.safe_dump(record.model_dump(mode="json"), sort_keys=False))
-    _write_once(path, text)
-    return path
-
-
-def _write_once(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, refusing to replace an existing file."""
-    try:  # fails if another resolution got there first
-        atomic_write(path, text, exclusive=True)
-    except FileExistsError:
-        raise ResolutionError([f"{path}: the question is already resolved"]) from None
-
-
-def load_resolution(question_dir: str | Path | QuestionConfig) -> Resolution:
-    """Read and validate a question's ``resolution.yaml``.
-
-    Raises
-    ------
-    ResolutionError
-        If the question is unresolved or the file is invalid.
-    """
-    config = _config(question_dir)
-    path = config.directory / RESOLUTION_FILE
-    if not path.exists():
-        raise ResolutionError([f"{path}: the question is not resolved yet (run forecast resolve)"])
-    data, _ = read_yaml(path)
-    try:
-        res = Resolution.model_validate(data)
-    except ValidationError as exc:
-        raise ResolutionError(format_validation_error(path, exc)) from None
-    if res.question != config.id or set(res.outcomes) != set(config.bases):
-        raise ResolutionError([f"{path}: does not match question {config.id!r} and its bases "
-                               f"{config.bases}"])
-    return res
-
-
-def reference_base_rate(cases_csv: str | Path | None = None) -> float:
-    """The reference class's five-year rate of retention.
-
-    For an old-format cases CSV (one ``retained_5y`` per case), Laplace's rule
-    ``(k + 1) / (n + 2)``; without one, the shipped dated class's Kaplan-Meier rate at
-    five years (:func:`forecast.reference_data.kaplan_meier`), which counts the cases
-    still running for the years they were seen.
-    """
-    if cases_csv is None:
-        from forecast.reference_data import kaplan_meier, load_reference
-
-        return kaplan_meier(load_reference()[0], float(WINDOW_YEARS))
-    cases = load_cases(cases_csv)
-    y = cases[OUTCOME].to_numpy(dtype=float)
-    return float((y.sum() + 1) / (y.size + 2))
-
-
-def comparison_forecast(config: QuestionConfig, rate: float | None = None) -> dict[str, float]:
-    """The comparison forecaster: the reference rate at the question's horizon, coherent.
-
-    The one place where the reference class's rate over its window (five years) becomes
-    a forecast for this question, so that a hazard model of the reference class can
-    replace it: each base is kept with ``P_h = rate ** (h / 5)`` (a constant hazard, as
-    ``forecast reference link`` converts it), ``h`` the years from the question's
-    ``created`` date to its horizon. The joint outcomes follow from the question's
-    ``outcome_dependence`` lambda, as the model joins the bases (:mod:`forecast.exact`):
-    independent with probability ``1 - lambda``, one draw deciding all with probability
-    ``lambda``, so that ``P(all) <= P(each base) <= P(any)``.
+    Each base is kept with ``p``, by default the Kaplan-Meier rate
+    (:func:`forecast.skill.kaplan_meier`) of the dated class (``directory``, default the
+    shipped one) *as known at the question's creation*
+    (:func:`forecast.reference_data.class_as_of`), read off the curve at the years from
+    ``created`` to the horizon, and kept within [0.01, 0.99]. The joint outcomes follow
+    from the question's ``outcome_dependence`` lambda, as the model joins the bases
+    (:mod:`forecast.exact`): independent with probability ``1 - lambda``, one draw
+    deciding all with probability ``lambda``, so that ``P(all) <= P(each) <= P(any)``.
 
     Returns
     -------
     dict
-        ``{base: P_h, ..., "all": P(all kept), "any": P(at least one kept)}``.
+        ``{base: p, ..., "all": P(all kept), "any": P(at least one kept)}``.
     """
-    if rate is None:  # read the dated class's survival curve at the horizon itself
-        from forecast.reference_data import kaplan_meier, load_reference
+    if p is None:
+        from forecast.reference_data import class_as_of, load_reference
+        from forecast.skill import kaplan_meier
 
-        p = min(max(kaplan_meier(load_reference()[0], horizon_years(config.question)),
-                    0.01), 0.99)
-    elif not 0.0 < rate < 1.0:
-        raise ValueError(f"the reference rate must be in (0, 1) (got {rate})")
-    else:
-        p = rate ** (horizon_years(config.question) / WINDOW_YEARS)
+        known, _ = class_as_of(*load_reference(directory), config.question.created)
+        p = min(max(kaplan_meier(known, horizon_years(config.question)), 0.01), 0.99)
+    elif not 0.0 < p < 1.0:
+        raise ValueError(f"the comparison probability must be in (0, 1) (got {p})")
     lam = float(config.model.outcome_dependence.value)
     n = len(config.bases)
     every = (1.0 - lam) * p ** n + lam * p
@@ -253,7 +106,7 @@ def _missing(value) -> bool:
 
 
 def _row_date(value, start: dt.date) -> dt.date:
-    return start if _missing(value) else _as_date(value, "history")
+    return start if _missing(value) else as_date(value, "history")
 
 
 def _days(start: dt.date, end: dt.date) -> int:
@@ -289,7 +142,7 @@ def daily_forecasts(history_df: pd.DataFrame, outcome: str, start: dt.date, end:
     rows = history_df[history_df["outcome"] == outcome]
     if rows.empty:
         raise ValueError(f"the history has no rows for outcome {outcome!r}")
-    dated = [None if _missing(d) else _as_date(d, "history") for d in rows["date"]]
+    dated = [None if _missing(d) else as_date(d, "history") for d in rows["date"]]
     first = min([start, *(d for d in dated if d is not None)])
     out = standing([first if d is None else d for d in dated],
                    [float(v) for v in rows["p"]], start, end)
@@ -374,8 +227,8 @@ _AUTO = object()
 
 
 def score(question_dir: str | Path | QuestionConfig, history_df: pd.DataFrame | None = None, *,
-          record: list[dict] | None = None, crowd=_AUTO, base_rate: float | None = None,
-          cases_csv: str | Path | None = None) -> pd.DataFrame:
+          record: list[dict] | None = None, crowd=_AUTO, reference: float | None = None
+          ) -> pd.DataFrame:
     """Score the record of issued forecasts as forecasting platforms do, beside others.
 
     The open period runs from the question's ``created`` date to its resolution date
@@ -401,10 +254,10 @@ def score(question_dir: str | Path | QuestionConfig, history_df: pd.DataFrame | 
         A crowd timeline (:func:`read_crowd`); by default the question's imported
         ``crowd.csv`` if any; None or False for none. It is scored as the forecaster
         ``crowd``, and the record (and hindsight) get a ``peer`` score against it.
-    base_rate
-        The reference class's rate over its five-year window (default
-        :func:`reference_base_rate`), made the forecaster ``reference`` by
-        :func:`comparison_forecast`.
+    reference
+        The comparison forecaster's P(kept) per base at the horizon (default: the
+        Kaplan-Meier rate of the class as known at ``created``); the forecaster
+        ``reference`` of :func:`comparison_forecast`.
 
     Returns
     -------
@@ -420,7 +273,7 @@ def score(question_dir: str | Path | QuestionConfig, history_df: pd.DataFrame | 
     """
     import pandas as pd
 
-    config = _config(question_dir)
+    config = question_config(question_dir)
     res = load_resolution(config)
     if record is None:
         record = read_record(config)
@@ -428,9 +281,7 @@ def score(question_dir: str | Path | QuestionConfig, history_df: pd.DataFrame | 
         crowd = load_crowd(config)
     if crowd is False:
         crowd = None
-    if base_rate is None and cases_csv is not None:
-        base_rate = reference_base_rate(cases_csv)
-    comparison = comparison_forecast(config, base_rate)
+    comparison = comparison_forecast(config, reference)
     start, end = config.question.created, res.date
     n_days = _days(start, end)
     resolved = {b: int(v) for b, v in res.outcomes.items()}

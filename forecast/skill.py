@@ -1,9 +1,11 @@
 """Proper scoring rules and calibration tables for probabilities of 0/1 outcomes.
 
-One job: the Brier and log scores, the leave-one-out base rate (Laplace's rule on the
-other cases), a table of each forecaster's scores and an equal-width calibration table
-with Jeffreys intervals; shared by the old model's backtest (:mod:`forecast.reference`)
-and the hazard model's (:mod:`forecast.hazard_backtest`).
+One job: the Brier and log scores, a table of each forecaster's scores, an equal-width
+calibration table with Jeffreys intervals, and the class's base rates, computed here
+only: Laplace's rule (:func:`laplace_rate`, and leave-one-out, :func:`loo_base_rate`)
+and the Kaplan-Meier rate of the dated class (:func:`kaplan_meier`). Shared by both
+backtests (:mod:`forecast.reference_backtest`, :mod:`forecast.hazard_backtest`) and
+the score's comparison forecaster (:mod:`forecast.scoring`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from forecast.reference_data import end_month, loss_month
+
 if TYPE_CHECKING:
     import pandas as pd
+
+    from forecast.reference_data import OutcomeKind
 
 
 def brier_score(p, y) -> float:
@@ -29,15 +35,17 @@ def log_score(p, y) -> float:
         return float(np.mean(np.where(y == 1, np.log(p), np.log1p(-p))))
 
 
+def laplace_rate(kept, n):
+    """Laplace's rule ``(k + 1) / (n + 2)``: the posterior mean of a rate under a
+    uniform Beta(1, 1) prior after ``k`` of ``n`` kept; never exactly 0 or 1."""
+    return (np.asarray(kept, dtype=float) + 1.0) / (np.asarray(n, dtype=float) + 2.0)
+
+
 def loo_base_rate(y) -> np.ndarray:
-    """Leave-one-out base rate: for case i, ``(k_-i + 1) / (n - 1 + 2)``.
-
-    The rate of the *other* cases, with a uniform Beta(1, 1) prior (Laplace's rule),
-    so that case i never informs its own forecast and no forecast is exactly 0 or 1.
-    """
+    """Leave-one-out base rate: for case i, :func:`laplace_rate` of the *other* cases,
+    so that case i never informs its own forecast."""
     y = np.asarray(y, dtype=float)
-    return (y.sum() - y + 1.0) / (y.size - 1 + 2.0)
-
+    return laplace_rate(y.sum() - y, y.size - 1)
 
 
 def score_table(y, forecasts: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -85,3 +93,21 @@ def calibration_table(p, y, *, bins: int = 5, mass: float = 0.9) -> pd.DataFrame
             "observed_upper": float(hi),
         })
     return pd.DataFrame(rows)
+
+
+def kaplan_meier(cases: pd.DataFrame, years: float, *, outcome: OutcomeKind = "facility"
+                 ) -> float:
+    """The Kaplan-Meier estimate of P(not lost within ``years`` of the start).
+
+    The product over loss times ``t <= years`` of ``1 - d_t / n_t`` (Kaplan & Meier 1958,
+    *JASA* 53), in months; censored cases count as at risk up to their censoring
+    month. No horizon conversion is needed: the curve is read at the horizon.
+    """
+    loss = loss_month(cases, outcome) - cases["start"].to_numpy(dtype=float)
+    end = end_month(cases, outcome) - cases["start"].to_numpy(dtype=float)
+    lost = ~np.isnan(loss)
+    s = 1.0
+    for t in np.unique(end[lost & (end <= 12 * years)]):
+        at_risk = np.sum(end >= t)
+        s *= 1.0 - np.sum(lost & (end == t)) / at_risk
+    return float(s)

@@ -28,8 +28,8 @@ TRACKED_PACKAGES = ("forecast", "pymc", "pytensor", "nutpie", "arviz-base", "pre
 #: This package's modules whose code shapes stored draws (the model, its priors, the
 #: evidence, the sampler, the reference-class fit). The version number alone would not
 #: see an edit to them, so their source is hashed into the cache keys as well.
-FIT_MODULES = ("config", "elicit", "ledger", "model", "sampling", "reference",
-               "reference_cases", "skill")
+FIT_MODULES = ("config/priors", "config/settings", "prior", "elicit", "ledger/weighing",
+               "ledger/evidence", "model", "sampling", "reference", "reference_cases", "skill")
 
 
 def package_versions() -> dict[str, str]:
@@ -122,9 +122,10 @@ def fit_path(out: Path, config: QuestionConfig, key: str) -> Path:
 
 @dataclass(frozen=True)
 class StoredFit:
-    """What the fast path needs from a stored posterior."""
+    """What the fast path needs from a stored posterior (``file``: the netCDF it was read from,
+    or ``<prior draws>`` for draws never stored)."""
 
-    path: Path
+    file: Path
     key: str
     input_hash: str
     params: Params
@@ -245,7 +246,7 @@ def load_fit(path: Path, *, expected_key: str | None = None,
         params = Params(**{name: _flat(a) for name, a in arrays.items()},
                         coupling=float(attrs["forecast_outcome_dependence"]))
         stored = StoredFit(
-            path=Path(path),
+            file=Path(path),
             key=key,
             input_hash=input_hash,
             params=params,

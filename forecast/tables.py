@@ -104,41 +104,33 @@ def prior_table(config) -> pd.DataFrame:
         are odds ratios and ``prior_mean`` is the odds ratio at the prior median;
         ``origin`` is ``elicited``, ``reference class`` or ``pooled (<rule>)``.
     """
-    from forecast.elicit import (
-        POOL_LABELS,
-        components,
-        is_mixture,
-        prior_interval,
-        prior_mean,
-        prior_origins,
-        prior_quantiles,
-        resolved_priors,
-    )
+    from forecast.elicit import POOL_LABELS, prior_interval, prior_origins, resolved_priors
+    from forecast.prior import LinearPool
 
     priors = resolved_priors(config)
     origins = prior_origins(config)
     pool = config.model.prior_pool
     rows = []
 
-    def kwargs_text(prior, j) -> str:
-        parts = [", ".join(f"{k}={v[j]:.3g}" for k, v in kw.items())
-                 for _, kw in components(prior)]
-        if not is_mixture(prior):
+    def kwargs_text(prior) -> str:
+        """A scalar prior's parameters; a pool's as ``1-w x (...) + w x (...)``."""
+        parts = [", ".join(f"{k}={float(v):.3g}" for k, v in c.parameters.items())
+                 for _, c in prior.components()]
+        if not isinstance(prior, LinearPool):
             return parts[0]
-        w = prior["kwargs"]["weight"][j]
+        w = float(prior.weight)
         return f"{1 - w:.2g} x ({parts[0]}) + {w:.2g} x ({parts[1]})"
 
     def add(parameter, kind, label, spec, slot, j, origin, linked=None):
-        prior = priors[slot]
+        prior = priors[slot].entry(j)
         lower, upper, mass = prior_interval(config, slot, j, spec.elicited)
         if origin == "elicited" and spec.elicited is None:
             lower = upper = mass = np.nan  # given as a distribution: nothing was elicited
         if slot == "effect_mu":
-            centre = float(np.exp(prior_quantiles(prior, j, [0.5])[0]))
+            centre = float(np.exp(prior.quantiles(0, [0.5])[0]))
         else:
-            centre = prior_mean(prior, j)
-        family = prior["family"] if is_mixture(prior) else prior["dist"]
-        mixed = is_mixture(prior) and origin != "elicited"
+            centre = prior.mean()
+        mixed = isinstance(prior, LinearPool) and origin != "elicited"
         rationale, source = spec.rationale, spec.source
         if origin == "reference class":
             rationale, source = linked.rationale, "reference class (reference_priors.yaml)"
@@ -156,10 +148,8 @@ def prior_table(config) -> pd.DataFrame:
             "lower": lower,
             "upper": upper,
             "mass": mass,
-            "dist": f"Mixture of 2 {family}" if mixed else family,
-            "kwargs": (kwargs_text(prior, j) if mixed
-                       else ", ".join(f"{k}={v[j]:.3g}"
-                                      for k, v in components(prior)[0][1].items())),
+            "dist": f"Mixture of 2 {prior.family}" if mixed else prior.family,
+            "kwargs": kwargs_text(prior if mixed else prior.components()[0][1]),
             "prior_mean": centre,
             "rationale": rationale,
             "source": source,

@@ -40,7 +40,7 @@ posterior = compute(config, items, out=out_dir, allow_reweight=False)
 prior = prior_forecast(config, seed=seed)
 n_draws = posterior.fit.shape[0] * posterior.fit.shape[1]
 print(f"seed {seed}; {n_draws:,} draws behind the forecast (path: {posterior.path}"
-      + (f", stored fit {posterior.fit.path.name})" if posterior.fit.path.is_file() else ")")
+      + (f", stored fit {posterior.fit.file.name})" if posterior.fit.file.is_file() else ")")
       + f"; {len(items)} news items")
 
 # %% [markdown]
@@ -165,7 +165,7 @@ Markdown(
 # %%
 diagnostics = posterior.fit.diagnostics
 gate = config.model.gate
-sampled_here = posterior.fit.path.is_file()  # a stored NUTS fit, with chains to diagnose
+sampled_here = posterior.fit.file.is_file()  # a stored NUTS fit, with chains to diagnose
 mcse_max = diagnostics.get("mcse_max", max(e.mcse for e in posterior.probabilities().values()))
 
 
@@ -243,7 +243,7 @@ nuts_checks = pd.DataFrame(sampler_checks(nuts_diagnostics)).assign(
 show(nuts_checks, columns=["check", "value", "threshold", "result"],
      names={"check": "Check", "value": "NUTS fit", "threshold": "Gate (model.yaml)",
             "result": "Result"},
-     caption=f"NUTS ({sampled.path}, {sampled.fit.path.name}): gate "
+     caption=f"NUTS ({sampled.path}, {sampled.fit.file.name}): gate "
              f"{'PASSED' if nuts_diagnostics['passed'] else 'FAILED'}")
 
 # %%
@@ -263,6 +263,24 @@ show(per_variable, names={"variable": "Quantity"},
 
 # %%
 charts.plot_diagnostics(per_variable, gate=gate)
+
+# %% [markdown]
+# Those numbers summarise the chains; the rank plots look at the chains themselves. Each
+# chain's draws of a headline probability are ranked among all chains' draws: if every
+# chain samples the same posterior, each chain's ranks are uniform and its line (its
+# ranks' ECDF minus the uniform CDF) stays near the zero line. ArviZ's multi-chain test
+# gives each panel a p-value; a panel says DISAGREE, in red, when it falls below 0.01.
+# Lines wandering apart, one chain far above the rest, mean the chains found different
+# answers, whatever R-hat says.
+
+# %%
+from forecast.store import open_tree
+from forecast.tables import outcome_labels
+
+names = outcome_labels(sampled)
+charts.plot_ranks(open_tree(sampled.fit.file),
+                  labels={o: names[o] for o in config.headline_outcomes},
+                  footer_text=charts.theme.footer_text(sampled))
 
 # %%
 worst = per_variable.sort_values("ess_bulk_min").iloc[0]

@@ -194,7 +194,7 @@ Markdown(
 # %%
 # Power scaling reweights posterior draws of a sampled fit: the exact engine's weighted prior
 # draws have none, so the stored NUTS fit of the same news is used (sampled once if absent).
-fitted = forecast if forecast.fit.path.is_file() else compute(
+fitted = forecast if forecast.fit.file.is_file() else compute(
     config, items, out=out_dir, seed=seed, engine="nuts", allow_reweight=False)
 psense_table = analysis.power_scaling(fitted)
 wide_psense = psense_table.pivot(index=["component", "label"], columns="outcome",

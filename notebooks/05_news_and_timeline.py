@@ -22,23 +22,22 @@
 
 # %% tags=["parameters"]
 question_dir = "../priors/russia_syria_bases"
-out_dir = "../out"
-seed = 20261125
+out_dir = "../out"  # the results root, where stored fits are found and reused
 draws = 1500
+seed = 20261125
 
 # %%
-# Seed: the forecast's draws (the exact engine's prior draws, or NUTS's chains, stored and
-# reused) come from `seed`, passed to every computation below.
+# Seed: every computation below (the forecast, the example update, the timeline) is given
+# `seed`; the forecast's draws (the exact engine's prior draws, or NUTS's chains) are
+# stored and reused. This notebook starts from the news, so the forecast comes later.
 from forecast.config import load_question
-from forecast.engine import compute
 from forecast.ledger import load_ledger
 
 config = load_question(question_dir).with_sampler(draws=draws, seed=seed)
 items = load_ledger(config)
-forecast = compute(config, items, out=out_dir, seed=seed, allow_reweight=False)
-n_draws = forecast.fit.shape[0] * forecast.fit.shape[1]
-print(f"seed {seed}; {n_draws:,} draws behind the forecast (path: {forecast.path}); "
-      f"{len(items)} news items")
+dates = sorted(i.date for i in items)
+print(f"seed {seed}; {len(items)} news items in the ledger of {config.id}"
+      + (f", dated {dates[0]} to {dates[-1]}" if dates else ""))
 
 # %% [markdown]
 # ## The ledger
@@ -77,9 +76,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from forecast.engine import compute
 from forecast.news import scratch_copy, update
 from forecast.store import fits_dir
 
+# The forecast of the real ledger: its stored fit, if it has one, seeds the scratch copy.
+forecast = compute(config, items, out=out_dir, seed=seed, allow_reweight=False)
+n_draws = forecast.fit.shape[0] * forecast.fit.shape[1]
+print(f"{n_draws:,} draws behind the forecast of the real ledger (path: {forecast.path})")
 example = {
     "id": "example-talks-resume",
     "date": str(max([i.date for i in items], default=config.question.created)),
@@ -93,9 +97,9 @@ example = {
 with tempfile.TemporaryDirectory() as tmp:
     scratch = scratch_copy(config, Path(tmp) / "question")
     scratch_out = Path(tmp) / "out"
-    if forecast.fit.path.is_file():  # a stored NUTS fit: the scratch copy reuses it
+    if forecast.fit.file.is_file():  # a stored NUTS fit: the scratch copy reuses it
         fits_dir(scratch_out, scratch).mkdir(parents=True)
-        shutil.copy2(forecast.fit.path, fits_dir(scratch_out, scratch))
+        shutil.copy2(forecast.fit.file, fits_dir(scratch_out, scratch))
     result = update(scratch, example, out=scratch_out, seed=seed)
     example_moves = result.contributions()
     example_paths = (result.before.path, result.after.path, result.after.khat)

@@ -42,6 +42,31 @@ NEWS = [
 ]
 
 
+class HalfWriter:
+    """A file object that writes half of the first thing it is given, then calls ``die``.
+
+    The fault tests wrap the atomic writer's file in it (``die`` raises, or hangs a child
+    process until it is killed) to show a write cut off part-way leaves the old file intact.
+    """
+
+    def __init__(self, fh, die):
+        self.fh, self.die = fh, die
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()
+
+    def write(self, data):
+        self.fh.write(data[: len(data) // 2])
+        self.fh.flush()
+        self.die()
+
+    def __getattr__(self, name):
+        return getattr(self.fh, name)
+
+
 def make_question(tmp: Path, *, sampler: dict | None = None, news: list | None = None) -> Path:
     """Copy the default question into ``tmp`` with other sampler settings and ledger."""
     target = tmp / "question"

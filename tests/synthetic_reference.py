@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -76,18 +77,27 @@ def write_synthetic(directory: Path, *, n: int = 60, seed: int = 1, observed_to:
     return directory
 
 
+#: The shipped question's creation date (``priors/russia_syria_bases/question.yaml``).
+CREATED = dt.date(2024, 12, 9)
+
+
 def synthetic_hazard_fit(directory: Path, *, beta=(0.0, 0.0, 1.5, 0.8, 0.7, -0.6, -0.4),
-                         n_draws: int = 4000, seed: int = 7):
+                         n_draws: int = 4000, seed: int = 7, known_at: dt.date | None = CREATED,
+                         write: bool = True):
     """A :class:`forecast.hazard.HazardFit` whose posterior draws are known (no MCMC):
     coefficients ``beta`` (in :data:`forecast.hazard.FEATURES` order) with sd 0.3, on the
-    synthetic class written to ``directory`` (for its onset rates and blank probabilities)."""
+    synthetic class in ``directory`` (written there unless ``write`` is False) as known at
+    ``known_at`` (None: everything; for its onset rates and blank probabilities)."""
     import xarray as xr
 
     from forecast import hazard
-    from forecast.reference_data import case_years, load_reference
+    from forecast.reference_data import case_years, class_as_of, load_reference
 
-    write_synthetic(directory)
-    cases, _ = load_reference(directory)
+    if write:
+        write_synthetic(directory)
+    cases, events = load_reference(directory)
+    if known_at is not None:
+        cases, events = class_as_of(cases, events, known_at)
     settings = hazard.load_settings()
     data = case_years(cases, outcome=settings.outcome, max_years=settings.max_years)
     rng = np.random.default_rng(seed)

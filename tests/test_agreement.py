@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast.elicit import prior_draws
+from forecast.elicit import resolved_priors
 from forecast.engine import params_prior, reweight
 from forecast.exact import enumerate_states
 
@@ -19,7 +19,7 @@ N_PRIOR = 200_000
 
 @pytest.fixture(scope="module")
 def prior_mc(config):
-    return params_prior(prior_draws(config, N_PRIOR, seed=7),
+    return params_prior(resolved_priors(config).draw(N_PRIOR, seed=7),
                         config.model.outcome_dependence.value)
 
 
@@ -233,7 +233,7 @@ def test_prior_draws_are_the_pymc_models_prior(config):
         warnings.filterwarnings("ignore", message="The effect of Potentials")
         prior = pm.sample_prior_predictive(draws=4000, random_seed=11, var_names=[
             "p_state", "p_base", "beta"])
-    ours = prior_draws(config, 4000, seed=12)
+    ours = resolved_priors(config).draw(4000, seed=12)
     group = prior["prior"]
     for name in ("p_state", "p_base", "beta"):
         theirs = group[name].values.reshape(4000, -1)

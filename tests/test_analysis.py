@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import NEWS, SEED, TODAY, make_question
+from conftest import SEED, TODAY
 
 
 def store_fit_from_prior(config, items, out: Path, *, seed: int = 7, pool: int = 40_000) -> Path:
@@ -39,12 +39,11 @@ def store_fit_from_prior(config, items, out: Path, *, seed: int = 7, pool: int =
     rng = np.random.default_rng(seed)
     pr = resolved_priors(config)
     k, b = len(config.variables), len(config.bases)
-    ps, pb, mu = pr["p_state"]["kwargs"], pr["p_base"]["kwargs"], pr["effect_mu"]["kwargs"]
     draws = {
-        "p_state": rng.beta(ps["alpha"], ps["beta"], size=(pool, k)),
-        "p_base": rng.beta(pb["alpha"], pb["beta"], size=(pool, b)),
-        "effect_mu": rng.normal(mu["mu"], mu["sigma"], size=(pool, k)),
-        "effect_sd": np.abs(rng.normal(0, pr["effect_sd"]["kwargs"]["sigma"], size=pool)),
+        "p_state": pr.p_state.draw(rng, (pool, k)),
+        "p_base": pr.p_base.draw(rng, (pool, b)),
+        "effect_mu": pr.effect_mu.draw(rng, (pool, k)),
+        "effect_sd": pr.effect_sd.draw(rng, (pool,)),
         "effect_z": rng.normal(size=(pool, b, k)),
     }
     draws["beta"] = draws["effect_mu"][:, None, :] + draws["effect_sd"][:, None, None] * draws[
@@ -79,39 +78,20 @@ NAMED = {"Russia extradites Assad": {"assad_extradition": 1},
 
 
 @pytest.fixture(scope="module")
-def qdir(tmp_path_factory) -> Path:
-    return make_question(tmp_path_factory.mktemp("analysis"), news=NEWS)
-
-
-@pytest.fixture(scope="module")
-def qconfig(qdir):
-    from forecast.config import load_question
-
-    return load_question(qdir)
-
-
-@pytest.fixture(scope="module")
-def qitems(qconfig):
-    from forecast.ledger import load_ledger
-
-    return load_ledger(qconfig, today=TODAY)
-
-
-@pytest.fixture(scope="module")
-def prior_fc(qconfig):
+def prior_fc(config):
     from forecast.engine import prior_forecast
 
-    return prior_forecast(qconfig, seed=SEED)
+    return prior_forecast(config, seed=SEED)
 
 
 @pytest.fixture(scope="module")
-def news_fc(qconfig, qitems, prior_fc):
+def news_fc(config, items, prior_fc):
     """The prior draws reweighted exactly to the news: a forecast with PSIS weights."""
     from forecast.engine import reweight
     from forecast.ledger import evidence_from
 
-    fc = reweight(qconfig, prior_fc.fit, evidence_from(qconfig, qitems), TODAY)
-    assert fc.weights is not None and fc.khat <= qconfig.model.fast_path.khat_max
+    fc = reweight(config, prior_fc.fit, evidence_from(config, items), TODAY)
+    assert fc.weights is not None and fc.khat <= config.model.fast_path.khat_max
     return fc
 
 
@@ -223,7 +203,7 @@ def _question_with_prior(src: Path, tmp: Path, parameter: str, prior: dict) -> P
 
 @pytest.mark.parametrize(("parameter", "end"), [("p_state[basing_agreement]", "high"),
                                                  ("effect[basing_agreement]", "low")])
-def test_sensitivity_reweighting_matches_direct_prior_draws(qdir, qconfig, prior_fc, tmp_path,
+def test_sensitivity_reweighting_matches_direct_prior_draws(question, config, prior_fc, tmp_path,
                                                              parameter, end):
     """Reweighted prior draws agree with fresh draws from the changed prior.
 
@@ -235,10 +215,11 @@ def test_sensitivity_reweighting_matches_direct_prior_draws(qdir, qconfig, prior
     from forecast.config import load_question
     from forecast.engine import prior_forecast
 
-    table = sensitivity(qconfig, [], forecast=prior_fc)
-    case = next(c for c in shifted_priors(qconfig)
+    table = sensitivity(config, [], forecast=prior_fc)
+    case = next(c for c in shifted_priors(config)
                 if c["parameter"] == parameter and c["end"] == end)
-    changed = load_question(_question_with_prior(qdir, tmp_path, parameter, case["prior"]))
+    prior = case["prior"].to_dict()
+    changed = load_question(_question_with_prior(question, tmp_path, parameter, prior))
     direct = prior_forecast(changed, seed=SEED + 1).probabilities()
     rows = table[(table["parameter"] == parameter) & (table["end"] == end)].set_index("outcome")
     for outcome, est in direct.items():
@@ -251,7 +232,7 @@ def test_sensitivity_reweighting_matches_direct_prior_draws(qdir, qconfig, prior
 
 
 def test_sensitivity_falls_back_to_fresh_prior_draws_where_reweighting_fails(
-        qdir, qconfig, qitems, news_fc, tmp_path):
+        question, config, items, news_fc, tmp_path):
     """A tight prior pushed to its interval's end leaves the fit with too few draws there.
 
     Such a row is redone from fresh draws of the changed prior, weighted by the news
@@ -265,7 +246,7 @@ def test_sensitivity_falls_back_to_fresh_prior_draws_where_reweighting_fails(
     # below model.yaml's 0.7, so that the pushed priors whose k-hat lies between give rows
     # the fit's draws cannot carry (the fit is small: 2 x 1000 draws)
     khat_max = 0.45
-    table = sensitivity(qconfig, qitems, forecast=news_fc, include_items=False,
+    table = sensitivity(config, items, forecast=news_fc, include_items=False,
                         khat_max=khat_max)
     fell_back = table[table["method"] == "importance"]
     assert not fell_back.empty, table[["parameter", "end", "khat"]].drop_duplicates()
@@ -274,17 +255,18 @@ def test_sensitivity_falls_back_to_fresh_prior_draws_where_reweighting_fails(
     reweighted = table[table["method"] == "reweighted"]
     assert (reweighted["khat"] == reweighted["khat_reweighted"]).all()
     # without the fallback, the same rows are refused, not guessed
-    bare = sensitivity(qconfig, qitems, forecast=news_fc, include_items=False, fallback_draws=0,
+    bare = sensitivity(config, items, forecast=news_fc, include_items=False, fallback_draws=0,
                        khat_max=khat_max)
     refused = bare.set_index(["parameter", "end", "outcome"]).loc[
         fell_back.set_index(["parameter", "end", "outcome"]).index]
     assert not refused["trusted"].any() and refused["p"].isna().all()
 
     parameter, end = fell_back.iloc[0][["parameter", "end"]]
-    case = next(c for c in shifted_priors(qconfig)
+    case = next(c for c in shifted_priors(config)
                 if c["parameter"] == parameter and c["end"] == end)
-    changed = load_question(_question_with_prior(qdir, tmp_path, parameter, case["prior"]))
-    direct = importance_forecast(changed, qitems, as_of=TODAY, seed=SEED + 1).probabilities()
+    prior = case["prior"].to_dict()
+    changed = load_question(_question_with_prior(question, tmp_path, parameter, prior))
+    direct = importance_forecast(changed, items, as_of=TODAY, seed=SEED + 1).probabilities()
     rows = fell_back[(fell_back["parameter"] == parameter)
                      & (fell_back["end"] == end)].set_index("outcome")
     for outcome, est in direct.items():
@@ -293,19 +275,19 @@ def test_sensitivity_falls_back_to_fresh_prior_draws_where_reweighting_fails(
         assert abs(r["p"] - est.mean) <= tolerance, (outcome, r["p"], est.mean, tolerance)
 
 
-def test_sensitivity_flags_untrusted_rows_and_covers_every_input(qconfig, qitems, news_fc):
+def test_sensitivity_flags_untrusted_rows_and_covers_every_input(config, items, news_fc):
     from forecast.analysis import sensitivity, tornado_table
 
-    table = sensitivity(qconfig, qitems, forecast=news_fc)
-    k, b = len(qconfig.variables), len(qconfig.bases)
+    table = sensitivity(config, items, forecast=news_fc)
+    k, b = len(config.variables), len(config.bases)
     # every prior, the pooling scale, each item, and the bases' outcome dependence
-    assert table["parameter"].nunique() == 2 * k + b + 1 + len(qitems) + 1
+    assert table["parameter"].nunique() == 2 * k + b + 1 + len(items) + 1
     assert set(table["end"]) == {"low", "high"}
-    ok = table["khat"] <= qconfig.model.fast_path.khat_max
+    ok = table["khat"] <= config.model.fast_path.khat_max
     assert (table["trusted"] == ok).all()
     assert table.loc[~ok, "p"].isna().all() and table.loc[~ok, "p_untrusted"].notna().all()
     assert table.loc[ok, "p"].between(0, 1).all()
-    strict = sensitivity(qconfig, qitems, forecast=news_fc, khat_max=-1.0, include_items=False)
+    strict = sensitivity(config, items, forecast=news_fc, khat_max=-1.0, include_items=False)
     assert not strict["trusted"].any() and strict["p"].isna().all()
     wide = tornado_table(table, "all")
     assert wide["swing_pp"].dropna().is_monotonic_decreasing
@@ -317,7 +299,7 @@ def test_sensitivity_flags_untrusted_rows_and_covers_every_input(qconfig, qitems
     assert np.all(np.abs(repeat.loc["high", "change_pp"]) > 0.1)
 
 
-def test_contributions_add_up_to_the_forecast(news_fc, qitems, prior_fc):
+def test_contributions_add_up_to_the_forecast(news_fc, items, prior_fc):
     """Checked against forecasts made without the waterfall: step 0 is the no-news forecast
     and the items' credits sum to the move from it to the forecast with all the news (both
     computed here by the engine, not read off the table); and, the property a date- or
@@ -327,8 +309,8 @@ def test_contributions_add_up_to_the_forecast(news_fc, qitems, prior_fc):
     from forecast.engine import reweight
     from forecast.ledger import evidence_from
 
-    table = contributions(news_fc, qitems)
-    assert table["step"].max() == len(qitems)
+    table = contributions(news_fc, items)
+    assert table["step"].max() == len(items)
     steps = list(table.drop_duplicates("step")["item"])
     assert steps[0] == "prior" and sorted(steps[1:]) == ["n1", "n2", "n3", "n4", "n5"]
     no_news = reweight(news_fc.config, prior_fc.fit, evidence_from(news_fc.config, []), TODAY)
@@ -339,30 +321,30 @@ def test_contributions_add_up_to_the_forecast(news_fc, qitems, prior_fc):
         credits = rows.loc[rows["step"] > 0, "change_pp"]
         assert credits.sum() == pytest.approx(100 * (est.mean - start), abs=1e-9)
     reversed_fc = reweight(news_fc.config, prior_fc.fit,
-                           evidence_from(news_fc.config, qitems[::-1]), TODAY)
-    again = contributions(reversed_fc, qitems[::-1])
+                           evidence_from(news_fc.config, items[::-1]), TODAY)
+    again = contributions(reversed_fc, items[::-1])
     key = ["item", "outcome"]
     np.testing.assert_allclose(
         again.set_index(key).sort_index()["change_pp"].to_numpy(),
         table.set_index(key).sort_index()["change_pp"].to_numpy(), atol=1e-9)
 
 
-def test_power_scaling_on_a_stored_fit(qconfig, tmp_path):
+def test_power_scaling_on_a_stored_fit(config, tmp_path):
     from forecast.analysis import power_scaling
     from forecast.engine import compute
 
-    store_fit_from_prior(qconfig, [], tmp_path, pool=6000)
-    fc = compute(qconfig, [], out=tmp_path, as_of=TODAY, allow_fit=False, allow_reweight=False,
+    store_fit_from_prior(config, [], tmp_path, pool=6000)
+    fc = compute(config, [], out=tmp_path, as_of=TODAY, allow_fit=False, allow_reweight=False,
                  engine="nuts")
     table = power_scaling(fc)
     components = set(table["component"])
     assert {"all priors", "likelihood", "effect_sd"} <= components
-    assert {f"p_state[{v}]" for v in qconfig.variables} <= components
+    assert {f"p_state[{v}]" for v in config.variables} <= components
     assert table["sensitivity"].notna().all() and (table["sensitivity"] >= 0).all()
-    assert (table["flagged"] == (table["sensitivity"] >= 0.05)).all()
-    # no news: the likelihood is flat, so it cannot move anything; the priors are everything
-    like = table[table["component"] == "likelihood"]["sensitivity"]
-    assert np.all(like < 1e-6)
+    # no news: the likelihood is flat, so it cannot move anything and is never flagged; the
+    # priors are everything, so together they are flagged at the paper's threshold
+    like = table[table["component"] == "likelihood"]
+    assert np.all(like["sensitivity"] < 1e-6) and not like["flagged"].any()
     assert table[table["component"] == "all priors"]["flagged"].all()
 
 
@@ -373,10 +355,10 @@ def test_power_scaling_needs_a_stored_fit(prior_fc):
         power_scaling(prior_fc)
 
 
-def test_prior_densities_integrate_to_one(qconfig):
+def test_prior_densities_integrate_to_one(config):
     from forecast.analysis import prior_densities
 
-    table = prior_densities(qconfig)
+    table = prior_densities(config)
     for parameter, rows in table.groupby("parameter"):
         x = np.log(rows["x"]) if parameter.startswith("effect") else rows["x"]
         assert np.trapezoid(rows["density"], x) == pytest.approx(1.0, abs=0.01), parameter

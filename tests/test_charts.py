@@ -31,11 +31,13 @@ def outside(sim_fit):  # noqa: F811
 
 @pytest.fixture(scope="module")
 def hazard_fit(tmp_path_factory):
-    """A short event-history fit of the synthetic dated reference class (no real MCMC cost)."""
-    from synthetic_reference import write_synthetic
+    """A short event-history fit of the synthetic dated reference class (no real MCMC cost),
+    as known at the question's creation: the survival chart's view "as of the start" may
+    use nothing later (a fit of the class as entered is refused there)."""
+    from synthetic_reference import CREATED, write_synthetic
     from test_hazard import _fit
 
-    return _fit(write_synthetic(tmp_path_factory.mktemp("synthetic_hazard")))
+    return _fit(write_synthetic(tmp_path_factory.mktemp("synthetic_hazard")), known_at=CREATED)
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +169,53 @@ def test_the_briefing_shows_the_questions_named_scenarios_and_wording(briefing, 
         lambda a: hasattr(a, "get_text")))
     assert config.wording.axis in text and config.wording.all in text
     assert config.wording.probability in figures["value_of_information"].axes[0].get_xlabel()
+
+
+def _chains_tree(shift: float):
+    """Four chains of iid draws; chain 4 of ``p_all`` moved by ``shift`` (0: all agree)."""
+    import xarray as xr
+
+    rng = np.random.default_rng(3)
+    p_all = rng.beta(4, 6, size=(4, 600))
+    p_all[3] = np.clip(p_all[3] + shift, 0, 1)
+    ds = xr.Dataset({"p_keep": (("chain", "draw", "base"), rng.beta(6, 4, size=(4, 600, 2))),
+                     "p_all": (("chain", "draw"), p_all),
+                     "p_any": (("chain", "draw"), rng.beta(8, 2, size=(4, 600)))},
+                    coords={"base": ["north", "south"]})
+    return xr.DataTree.from_dict({"posterior": ds})
+
+
+def test_rank_chart_flags_the_chain_that_disagrees_and_only_it():
+    import matplotlib.pyplot as plt
+
+    from forecast import charts
+
+    labels = {"south": "South port", "north": "North field", "all": "Both kept"}
+    fig = charts.plot_ranks(_chains_tree(0.25), labels=labels, footer_text="Q | as of today")
+    assert fig.number not in plt.get_fignums()  # owned by the caller, as every chart
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_title() for ax in panels] == list(labels.values())  # labels' order, not ids
+    notes = {ax.get_title(): [t.get_text() for t in ax.texts] for ax in panels}
+    assert any("DISAGREE" in n for n in notes["Both kept"]), notes
+    for name in ("South port", "North field"):
+        assert any(n.endswith("chains agree") for n in notes[name]), notes
+    assert all(len(ax.get_lines()) >= 4 for ax in panels)  # a line per chain (and zero)
+    assert "as of today" in fig.get_supxlabel()
+    calm = charts.plot_ranks(_chains_tree(0.0), labels=labels)
+    assert not any("DISAGREE" in t.get_text() for ax in calm.axes for t in ax.texts)
+
+
+def test_rank_chart_of_draws_without_chains_says_so(tmp_path):
+    import xarray as xr
+
+    from forecast import charts
+
+    tree = xr.DataTree.from_dict({"posterior": xr.Dataset(
+        {"p_all": (("draw",), np.linspace(0, 1, 50))})})
+    fig = charts.plot_ranks(tree)
+    assert "No chains to compare" in " ".join(t.get_text() for t in fig.axes[0].texts)
+    (path,) = charts.save(fig, tmp_path, "no_chains", dpi=50)
+    assert _not_blank(path) > 0.01
 
 
 def test_priors_chart_from_prior_table_and_empty_diagnostics(briefing, tmp_path):

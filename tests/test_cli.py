@@ -81,7 +81,7 @@ def test_run_json_has_the_documented_shape(question, fits_out, fit_news, capsys)
 def test_update_json_and_refusals(tmp_path, fresh_question, fit_no_news, capsys):
     out = tmp_path / "out"
     (out / "question" / "fits").mkdir(parents=True)
-    shutil.copy(fit_no_news.fit.path, out / "question" / "fits")
+    shutil.copy(fit_no_news.fit.file, out / "question" / "fits")
     args = ["update", str(fresh_question), "--out", str(out), "--date", "2025-05-20",
             "--headline", "Perimeter attack", "--source", "wire", "--reliability", "B2",
             "--bears-on", "escalation", "--lr", "2:6", "--engine", "nuts"]
@@ -134,7 +134,7 @@ def test_items_recorded_without_an_id_get_a_readable_one(headline, expected):
 def test_update_from_item_file(tmp_path, fresh_question, fit_no_news, capsys):
     out = tmp_path / "out"
     (out / "question" / "fits").mkdir(parents=True)
-    shutil.copy(fit_no_news.fit.path, out / "question" / "fits")
+    shutil.copy(fit_no_news.fit.file, out / "question" / "fits")
     item = tmp_path / "item.yaml"
     item.write_text(json.dumps(NEWS[0]))  # JSON is YAML
     assert main(["update", str(fresh_question), "--item", str(item), "--out", str(out)]) == 0
@@ -270,7 +270,7 @@ def test_a_run_whose_fit_failed_the_gate_says_so_and_exits_3(tmp_path, capsys, m
 def test_progress_bar_only_in_a_terminal_and_never_under_json(monkeypatch):
     import sys
 
-    import forecast.cli as cli
+    import forecast.cli.questions as cli
 
     seen = []
 

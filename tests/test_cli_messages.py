@@ -203,7 +203,7 @@ def test_an_evidence_variable_is_named_by_its_id(fresh_question, capsys):
 def test_entries_without_a_usable_id_keep_their_position():
     from pydantic import ValidationError
 
-    from forecast.config import Evidence, format_validation_error
+    from forecast.config import EvidenceFile, format_validation_error
 
     good = yaml.safe_load(
         (Path(__file__).parents[1] / "priors" / "russia_syria_bases" / "evidence.yaml")
@@ -213,7 +213,7 @@ def test_entries_without_a_usable_id_keep_their_position():
     data["variables"][1]["id"] = data["variables"][2]["id"]  # two entries share an id
     data["variables"][1]["label"] = ""
     with pytest.raises(ValidationError) as info:
-        Evidence.model_validate(data)
+        EvidenceFile.model_validate(data)
     lines = format_validation_error(Path("e.yaml"), info.value, data)
     first = data["variables"][0]["id"]
     assert any(line.startswith(f"e.yaml: variables[{first}].label:") for line in lines), lines
@@ -286,7 +286,7 @@ def test_validate_warns_about_a_near_point_interval(fresh_question, capsys):
 def test_run_warns_once_about_a_near_point_interval(fresh_question, tmp_path, monkeypatch,
                                                     capsys):
     """The warning of the check before fitting, and of the fit itself, is one line."""
-    import forecast.cli
+    import forecast.cli.questions
     from forecast.config import load_question
     from forecast.elicit import check_intervals
 
@@ -294,7 +294,7 @@ def test_run_warns_once_about_a_near_point_interval(fresh_question, tmp_path, mo
         check_intervals(load_question(question))
         return {}, 0, ""
 
-    monkeypatch.setattr(forecast.cli, "_run_one", fit)
+    monkeypatch.setattr(forecast.cli.questions, "_run_one", fit)
     _narrow_tartus(fresh_question)
     code, _, err = _call(["run", str(fresh_question), "--out", str(tmp_path / "out")], capsys)
     assert code == 0

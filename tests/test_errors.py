@@ -41,7 +41,7 @@ SAMPLES = {
 OLD_HOMES = {
     "ConfigError": "config", "ResolutionError": "scoring", "CrowdError": "scoring",
     "LedgerError": "ledger", "RecordError": "record", "StaleFitError": "store",
-    "NeedsRefitError": "engine", "ConvergenceWarning": "reference",
+    "NeedsRefitError": "engine", "ConvergenceWarning": "reference_gate",
     "EngineFallbackWarning": "engine", "DegenerateIntervalWarning": "elicit",
 }
 

@@ -130,7 +130,7 @@ def test_pymc_deterministics_equal_numpy_enumeration(fit_news):
     """
     from forecast.store import open_tree
 
-    tree = open_tree(fit_news.fit.path)
+    tree = open_tree(fit_news.fit.file)
     post = tree["posterior"]
     fit = fit_news.fit
     want = enumerate_states(fit.params, fit.state_loglr, fit.outcome_loglr)

@@ -94,21 +94,10 @@ if mode == "fsync":
 elif mode == "half_write":
     real_fdopen = os.fdopen
 
-    class HalfWriter:
-        def __init__(self, fh):
-            self.fh = fh
-        def __enter__(self):
-            return self
-        def __exit__(self, *exc):
-            self.fh.close()
-        def write(self, data):
-            self.fh.write(data[: len(data) // 2])
-            self.fh.flush()
-            announce_and_hang()
-        def __getattr__(self, name):
-            return getattr(self.fh, name)
+    sys.path.insert(0, "tests")  # the child runs in the repository (cwd=ROOT)
+    from conftest import HalfWriter
 
-    os.fdopen = lambda fd, *a, **k: HalfWriter(real_fdopen(fd, *a, **k))
+    os.fdopen = lambda fd, *a, **k: HalfWriter(real_fdopen(fd, *a, **k), announce_and_hang)
 '''
 
 CHILD_APPEND = CHILD_PATCH + r'''
@@ -191,13 +180,13 @@ def test_a_killed_fit_save_leaves_no_fit(tiny, tmp_path):
     q, out = _workspace(tmp_path, tiny)
     config = load_question(q)
     before = sorted(p.name for p in fits_dir(out, config).glob("fit-*.nc"))
-    _kill_in_write(CHILD_SAVE_FIT, ["fsync", str(q), str(tiny[2].fit.path), str(out)], tmp_path)
+    _kill_in_write(CHILD_SAVE_FIT, ["fsync", str(q), str(tiny[2].fit.file), str(out)], tmp_path)
     # The dead writer's temporary file may remain, but under a name no reader looks for.
     assert all(p.name.startswith(".") for p in fits_dir(out, config).iterdir()
                if p.name not in before)
     # No new fit-*.nc: the half-saved file never got its final name.
     assert sorted(p.name for p in fits_dir(out, config).glob("fit-*.nc")) == before
-    assert [f.path.name for f in candidate_fits(out, config)] == before
+    assert [f.file.name for f in candidate_fits(out, config)] == before
     # The seed-4242 fit is cleanly absent: asking for it refuses rather than using junk.
     with pytest.raises(NeedsRefitError):
         compute(config, [], out=out, as_of=TODAY, seed=4242, allow_fit=False,
@@ -212,7 +201,7 @@ def test_a_truncated_fit_is_detected_and_not_used(tiny, tmp_path):
 
     q, out = _workspace(tmp_path, tiny)
     config = load_question(q)
-    path = out / "q" / "fits" / tiny[2].fit.path.name
+    path = out / "q" / "fits" / tiny[2].fit.file.name
     assert compute(config, [], out=out, as_of=TODAY, allow_fit=False,
                    engine="nuts").path == "cached"
     with open(path, "r+b") as fh:
@@ -243,7 +232,7 @@ def test_a_fit_of_edited_priors_is_stale_and_not_used(tiny, tmp_path):
     from forecast.ledger import evidence_from
 
     planted = fit_path(out, new, fit_key(new, evidence_from(new, []), new.model.sampler.seed))
-    shutil.copy(tiny[2].fit.path, planted)
+    shutil.copy(tiny[2].fit.file, planted)
     with pytest.raises(StaleFitError, match="other inputs"):
         load_fit(planted, expected_key=fit_key(new, evidence_from(new, []), 777))
     with pytest.raises(NeedsRefitError, match="ignored a stored fit"):
@@ -359,7 +348,7 @@ def _watch_waiting(monkeypatch):
             return super().acquire(*args, cancel_check=lambda: waiting.set() or False,
                                    **kwargs)
 
-    monkeypatch.setattr(forecast.ledger, "FileLock", Watched)
+    monkeypatch.setattr(forecast.ledger.storage, "FileLock", Watched)
     return waiting
 
 
@@ -592,9 +581,8 @@ def _numbers(fc) -> dict:
 
 def test_same_inputs_and_seed_give_identical_numbers(tiny, tmp_path):
     from forecast.config import load_question
-    from forecast.engine import compute, prior_forecast
-    from forecast.exact import enumerate_states
-    from forecast.ledger import evidence_from, parse_item
+    from forecast.engine import compute
+    from forecast.ledger import parse_item
 
     q, out = _workspace(tmp_path, tiny)
     config = load_question(q)
@@ -609,14 +597,8 @@ def test_same_inputs_and_seed_give_identical_numbers(tiny, tmp_path):
     np.testing.assert_array_equal(reweighted[0].log_weights, reweighted[1].log_weights)
     # The news moved the forecast, so equality above is not trivially true.
     assert _numbers(reweighted[0])["probs"] != cached[0]["probs"]
-    ev = evidence_from(config, items)
-    params = tiny[2].fit.params
-    a = enumerate_states(params, ev.state_loglr, ev.outcome_loglr)
-    b = enumerate_states(params, ev.state_loglr, ev.outcome_loglr)
-    for x, y in zip(a.__dict__.values(), b.__dict__.values(), strict=True):
-        np.testing.assert_array_equal(x, y)
-    assert _numbers(prior_forecast(config, seed=5)) == _numbers(prior_forecast(config, seed=5))
-    assert _numbers(prior_forecast(config, seed=5)) != _numbers(prior_forecast(config, seed=6))
+    # (A call compared with itself in one process proves nothing a stored fit read twice
+    # does not; the prior draws' determinism across processes is the next test.)
 
 
 def test_same_inputs_give_identical_output_across_processes(tiny, tmp_path):

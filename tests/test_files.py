@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEFAULT_QUESTION, ROOT
+from conftest import DEFAULT_QUESTION, ROOT, HalfWriter
 from forecast import files
 from forecast.errors import ConfigError
 
@@ -120,25 +120,10 @@ def _fail_half_write(monkeypatch):
     """The write itself dies with half the bytes out (the file object's write)."""
     real = os.fdopen
 
-    class Half:
-        def __init__(self, fh):
-            self.fh = fh
+    def die():
+        raise Killed("killed mid-write")
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.fh.close()
-
-        def write(self, data):
-            self.fh.write(data[: len(data) // 2])
-            self.fh.flush()
-            raise Killed("killed mid-write")
-
-        def __getattr__(self, name):
-            return getattr(self.fh, name)
-
-    monkeypatch.setattr(files.os, "fdopen", lambda fd, *a, **k: Half(real(fd, *a, **k)))
+    monkeypatch.setattr(files.os, "fdopen", lambda fd, *a, **k: HalfWriter(real(fd, *a, **k), die))
 
 
 FAULTS = {"replace": _fail_replace, "fsync": _fail_fsync, "half_write": _fail_half_write}
@@ -412,13 +397,13 @@ def _chart_index(q):
 
 
 def _maxent_cache(q):
-    import forecast.elicit as elicit
+    import forecast.elicit as prior
 
     path = q.parent / "cache" / "maxent.json"
-    elicit._cache_file = lambda: path
-    elicit._fit_maxent = lambda *a: {"alpha": 2.0, "beta": float(len(a))}
-    elicit._maxent.cache_clear()  # the in-memory cache, before the one on disk
-    elicit._maxent("beta", 0.1, 0.2 + len(list(path.parent.glob("*"))) * 0.1, 0.9)
+    prior._cache_file = lambda: path
+    prior._fit = lambda *a: {"alpha": 2.0, "beta": float(len(a))}
+    prior._constrained.cache_clear()  # the in-memory cache, before the one on disk
+    prior._constrained("beta", 0.1, 0.2 + len(list(path.parent.glob("*"))) * 0.1, 0.9)
     return path
 
 
@@ -442,10 +427,10 @@ def test_every_writer_failing_part_way_leaves_the_old_file(q, monkeypatch, write
     write = WRITERS[writer]
     with monkeypatch.context() as m:
         if writer == "maxent cache":
-            import forecast.elicit as elicit
+            import forecast.elicit as prior
 
-            m.setattr(elicit, "_cache_file", elicit._cache_file)
-            m.setattr(elicit, "_fit_maxent", elicit._fit_maxent)
+            m.setattr(prior, "_cache_file", prior._cache_file)
+            m.setattr(prior, "_fit", prior._fit)
         if writer in WRITTEN_ONCE:
             before = _snapshot(q.parent)  # the "old file" is its absence
         else:

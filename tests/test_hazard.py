@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from synthetic_reference import write_synthetic
 
-from forecast import hazard, hazard_backtest, reference, reference_data
+from forecast import hazard, hazard_backtest, reference, reference_cases, reference_data, skill
 from forecast.config import ConfigError
 
 
@@ -22,8 +22,11 @@ def _quick(settings, draws=400):
         update={"draws": draws, "tune": 400, "chains": 2})})
 
 
-def _fit(directory, draws=400):
-    cases, _ = reference_data.load_reference(directory)
+def _fit(directory, draws=400, known_at=None):
+    """A short fit of the class in ``directory`` (as known at ``known_at``, if given)."""
+    cases, events = reference_data.load_reference(directory)
+    if known_at is not None:
+        cases, events = reference_data.class_as_of(cases, events, known_at)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a short chain may miss the ESS gate; not the point
         return hazard.fit_hazard(cases, _quick(hazard.load_settings(), draws))
@@ -82,7 +85,7 @@ def test_a_consequence_of_the_loss_gives_the_old_model_skill_but_not_the_new(tmp
     d = write_synthetic(tmp_path, n=70, seed=3, consequence=True, hazard_demand=0.12,
                         hazard_none=0.12)
     fit_new = _fit(d)
-    old_cases = reference_data.episode_coded(fit_new.cases)
+    old_cases = reference_cases.episode_coded(fit_new.cases)
     settings = reference.load_settings().with_sampler(draws=400, tune=400, chains=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -154,5 +157,151 @@ def test_kaplan_meier_by_hand():
 
     cases = pd.DataFrame({"start": [0, 0, 0, 0], "exit": [6, np.nan, 18, np.nan],
                           "facility_exit": [np.nan] * 4, "censored": [np.nan, 12, np.nan, 30]})
-    assert reference_data.kaplan_meier(cases, 2.0) == pytest.approx(3 / 8)
-    assert reference_data.kaplan_meier(cases, 1.0) == pytest.approx(3 / 4)
+    assert skill.kaplan_meier(cases, 2.0) == pytest.approx(3 / 8)
+    assert skill.kaplan_meier(cases, 1.0) == pytest.approx(3 / 4)
+
+
+# ------------------------------------------------------------------ the class as known at a date
+
+
+def test_the_class_as_known_at_a_date_ends_there(tmp_path):
+    """Known on 2024-12-09 is what is dated up to 2024-11. A case lost in 2025 is a
+    censored case then, seen through 2024-11, and no case-year runs past that month;
+    the old rule (the class as entered) counted the 2025 loss and the years to it."""
+    import datetime as dt
+
+    d = write_synthetic(tmp_path, n=60, seed=4)
+    cases, events = reference_data.load_reference(d)
+    cut = reference_data.month_index("2024-12")
+    i = 0  # make the first case begin in 2021-03 and be lost in 2025-02
+    case_id = cases.loc[i, "case_id"]
+    cases.loc[i, ["start", "exit", "facility_exit", "censored"]] = [cut - 45, cut + 2, np.nan,
+                                                                   np.nan]
+    known, known_events = reference_data.class_as_of(cases, events, dt.date(2024, 12, 9))
+    assert (known["start"] < cut).all() and (known_events["month"].dropna() < cut).all()
+    assert known.attrs["known_at"] == "2024-12-09"
+    row = known.set_index("case_id").loc[case_id]
+    assert np.isnan(row["exit"]) and row["censored"] == cut - 1
+    full = reference_data.case_years(cases)
+    years = reference_data.case_years(known)
+    assert full[full["case_id"] == case_id]["lost"].sum() == 1
+    assert years[years["case_id"] == case_id]["lost"].sum() == 0
+    starts = known.set_index("case_id")["start"]
+    ends = starts[years["case_id"]].to_numpy() + 12 * years["year"].to_numpy()
+    # every year counted without a loss was over before the date's month (a year with a
+    # loss ends at the loss, which is known)
+    assert (ends[years["lost"].to_numpy() == 0] <= cut).all()
+    assert (ends[years["lost"].to_numpy() == 0] > cut).sum() == 0 < (
+        starts[full["case_id"]].to_numpy() + 12 * full["year"].to_numpy() > cut).sum()
+
+
+def test_the_link_uses_nothing_dated_after_the_creation(tmp_path):
+    """Eight episodes begun in 2020: as entered in 2024 they were running (censored in
+    2024-11); as entered later they ran to 2030 with violence from 2025-06, after the
+    question's creation (2024-12-09). The linked priors derived as of the creation are
+    the same from both. The old rule derived them from the class as entered, whose
+    onset rates (and so base rate and effects) differ; a fit of the class as entered is
+    refused when it cannot be replaced by one as of the creation."""
+    import shutil
+
+    from synthetic_reference import CREATED, synthetic_hazard_fit
+
+    from conftest import TODAY, make_question
+    from forecast.config import load_question
+    from forecast.reference_priors import derive, linked_survival
+
+    then = write_synthetic(tmp_path / "then", n=60, seed=1)
+    later = tmp_path / "later"
+    shutil.copytree(then, later)
+    _add_2020_cases(then, ["censored,2024-11"])
+    _add_2020_cases(later, ["violence,2025-06", "censored,2030-01"])
+    config = load_question(make_question(tmp_path, news=[]))
+    assert config.question.created == CREATED
+    a = synthetic_hazard_fit(then, write=False, n_draws=1000)
+    b = synthetic_hazard_fit(later, write=False, n_draws=1000)
+    la, lb = (derive(config, f, today=TODAY) for f in (a, b))
+    assert la.baseline == lb.baseline and la.effects == lb.effects
+    assert "known on 2024-12-09" in la.method
+    full = [synthetic_hazard_fit(d, write=False, known_at=None, n_draws=1000)
+            for d in (then, later)]
+    base = [linked_survival(config, f)["base"][:, 0].mean() for f in full]
+    assert abs(base[0] - base[1]) > 1e-3  # what the old rule let in
+    with pytest.raises(ConfigError, match="not at the question's creation 2024-12-09"):
+        derive(config, full[1])
+    # the survival chart's curve "as of the start" is the same hindsight-free view: equal
+    # from both as-of fits, and never drawn from a fit of the class as entered
+    from forecast.history_view import survival_table
+
+    def start_curve(fit):
+        table = survival_table(config, fit, today=TODAY)
+        return table[table["source"] == "history, as of the start"]["p"].to_numpy()
+
+    assert np.allclose(start_curve(a), start_curve(b))
+    with pytest.raises(ConfigError, match="not at the question's creation"):
+        survival_table(config, full[1], today=TODAY)
+
+
+def _add_2020_cases(directory, events: list[str]) -> None:
+    """Append eight episodes begun in 2020-01, each with ``events`` ("event,YYYY-MM")."""
+    with open(directory / "cases.csv", "a", encoding="utf-8") as fh:
+        fh.writelines(f"case_2020_{i},A,H{i},Base,shock_2020_{i},2020-01,month,0,1,x,x,"
+                      "2026-12-01\n" for i in range(8))
+    with open(directory / "events.csv", "a", encoding="utf-8") as fh:
+        fh.writelines(f"case_2020_{i},{e},month,x,x\n" for i in range(8) for e in events)
+
+
+def test_onset_counts_are_counted_once_per_left_out_set(fit, monkeypatch):
+    """survival asks for the onset rates on every call (about 230 in the backtest); the
+    counts behind them depend only on the shocks left out, so they are counted once."""
+    calls = []
+    real = hazard.onset_counts
+    monkeypatch.setattr(hazard, "onset_counts", lambda data: calls.append(1) or real(data))
+    fresh = hazard.HazardFit(fit.tree, fit.diagnostics, fit.cases, fit.data, fit.settings)
+    for _ in range(4):
+        cached = fresh.onset_rates(np.random.default_rng(0), 10)
+    fresh.onset_rates(np.random.default_rng(0), 10, without=frozenset(["shock_0"]))
+    assert len(calls) == 2
+    other = hazard.HazardFit(fit.tree, fit.diagnostics, fit.cases, fit.data, fit.settings)
+    np.testing.assert_array_equal(cached, other.onset_rates(np.random.default_rng(0), 10))
+
+
+def test_the_fit_as_of_a_date_is_stored_apart_and_swapped_in_by_the_link(tmp_path,
+                                                                         monkeypatch):
+    """The store keys a fit on its truncation date: the fit as of the creation is not the
+    fit of the class as entered, and is reused once made. Given the fit as entered (as
+    `forecast reference link` passes it), derive takes the one as of the creation from
+    the same store; the old rule derived from the fit it was given."""
+    import datetime as dt
+
+    from synthetic_reference import CREATED, synthetic_hazard_fit
+
+    from conftest import TODAY, make_question
+    from forecast import reference_store
+    from forecast.config import load_question
+    from forecast.reference_priors import derive
+
+    d = write_synthetic(tmp_path / "class", n=60, seed=1)
+    _add_2020_cases(d, ["violence,2025-06", "censored,2030-01"])  # years after the creation
+    fitted = []
+
+    def fake_fit(cases, settings, progressbar=False):  # known draws instead of MCMC
+        at = cases.attrs.get("known_at")
+        fitted.append(at)
+        return synthetic_hazard_fit(d, write=False, n_draws=400,
+                                    known_at=dt.date.fromisoformat(at) if at else None)
+
+    monkeypatch.setattr(hazard, "fit_hazard", fake_fit)
+    out = tmp_path / "out"
+    full, how = reference_store.cached_hazard_fit(out, directory=d)
+    assert how == "fit" and full.known_at is None and full.stored_under == out
+    as_of, how = reference_store.cached_hazard_fit(out, directory=d, known_at=CREATED)
+    assert how == "fit" and as_of.known_at == CREATED
+    again, how = reference_store.cached_hazard_fit(out, directory=d, known_at=CREATED)
+    assert how == "cached" and again.known_at == CREATED
+    assert len(list((out / reference_store.FOLDER).glob("hazard-*.nc"))) == 2
+    assert len(again.data) == len(as_of.data) < len(full.data)
+    config = load_question(make_question(tmp_path, news=[]))
+    linked = derive(config, full, today=TODAY)
+    assert fitted == [None, CREATED.isoformat()]  # the stored fit as of creation was reused
+    assert linked == derive(config, again, today=TODAY)
+    assert linked.reference.n_cases == len(again.cases)

@@ -250,7 +250,7 @@ def test_sequential_updates_equal_one_batch(tmp_path, fresh_question, fit_no_new
     out = tmp_path / "out"
     fits = out / "question" / "fits"
     fits.mkdir(parents=True)
-    shutil.copy(fit_no_news.fit.path, fits)  # the only fit to reuse: no sampling here
+    shutil.copy(fit_no_news.fit.file, fits)  # the only fit to reuse: no sampling here
     config = load_question(fresh_question)
     result = None
     for raw in NEWS:
@@ -265,7 +265,7 @@ def test_sequential_updates_equal_one_batch(tmp_path, fresh_question, fit_no_new
 def test_update_reports_before_after_and_contribution(tmp_path, fresh_question, fit_no_news):
     out = tmp_path / "out"
     (out / "question" / "fits").mkdir(parents=True)
-    shutil.copy(fit_no_news.fit.path, out / "question" / "fits")
+    shutil.copy(fit_no_news.fit.file, out / "question" / "fits")
     result = update(fresh_question, NEWS[1], out=out, today=TODAY, engine="nuts")
     table = result.contributions()
     assert list(table["outcome"]) == ["khmeimim", "tartus", "all", "any"]
@@ -287,12 +287,12 @@ def test_future_dated_item_in_ledger_file_is_refused(tmp_path, question):
 def test_an_exact_update_weights_the_draws_it_already_has(tmp_path, fresh_question, monkeypatch):
     """A news update draws the priors once: the forecast after the item reuses the draws
     of the forecast before it (same priors, seed and number), and equals a fresh one."""
-    import forecast.elicit as elicit
     from forecast.engine import exact_forecast
+    from forecast.prior import Priors
 
     calls = []
-    real = elicit.prior_draws
-    monkeypatch.setattr(elicit, "prior_draws", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = Priors.draw
+    monkeypatch.setattr(Priors, "draw", lambda *a, **k: calls.append(1) or real(*a, **k))
     result = update(fresh_question, NEWS[1], out=tmp_path / "out", today=TODAY)
     assert result.before.engine == result.after.engine == "exact"
     assert len(calls) == 1
@@ -300,3 +300,24 @@ def test_an_exact_update_weights_the_draws_it_already_has(tmp_path, fresh_questi
     fresh = exact_forecast(config, load_ledger(config, today=TODAY), as_of=TODAY)
     for key, est in fresh.probabilities().items():
         assert result.after.probabilities()[key].mean == est.mean
+
+
+def test_a_misspelt_option_is_refused_before_anything_is_written(fresh_question, tmp_path):
+    """``update(..., sed=1)`` is a TypeError naming the word and the options: neither a
+    silently ignored seed nor an item entered."""
+    ledger = fresh_question / "news.yaml"
+    before = ledger.read_bytes()
+    with pytest.raises(TypeError, match=r"sed; the options are out, today, seed"):
+        update(fresh_question, NEWS[1], out=tmp_path / "out", today=TODAY, sed=1)
+    assert ledger.read_bytes() == before
+
+
+def test_a_scratch_copy_holds_the_same_inputs_and_refuses_an_existing_folder(config, tmp_path):
+    from forecast.news import scratch_copy
+
+    copy = scratch_copy(config, tmp_path)
+    assert copy.directory == tmp_path / config.id
+    assert copy.input_hash() == config.input_hash()
+    assert load_ledger(copy) == load_ledger(config)
+    with pytest.raises(FileExistsError):
+        scratch_copy(config, tmp_path)

@@ -79,3 +79,23 @@ def check_outputs_show(nb, name: str) -> None:
         images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
         assert len(images) == 1, (
             f"{name}: chart cell {cell.source[:60]!r} shows {len(images)} images, not one")
+        assert _drawn(images[0]["data"]["image/png"]), (
+            f"{name}: chart cell {cell.source[:60]!r} shows a blank image")
+
+
+def _drawn(png_base64: str) -> bool:
+    """Whether an image output has something on it: a blank canvas is one flat colour.
+
+    The share of pixels away from the background is small for a sparse chart (a few
+    lines on white) but not zero; a figure whose axes were all turned off has none.
+    """
+    import base64
+    import io
+
+    import matplotlib.image as mpimg
+    import numpy as np
+
+    pixels = mpimg.imread(io.BytesIO(base64.b64decode(png_base64)), format="png")[..., :3]
+    height, width = pixels.shape[:2]
+    ink = np.abs(pixels - pixels[0, 0]).max(axis=-1) > 0.1
+    return height >= 100 and width >= 200 and ink.mean() > 0.01

@@ -18,14 +18,8 @@ from scipy import stats
 
 from conftest import make_question
 from forecast.config import LinkedEffect, LinkedPrior, PriorPool, load_question
-from forecast.elicit import (
-    is_mixture,
-    prior_cdf,
-    prior_draws,
-    prior_logpdf,
-    prior_quantiles,
-    resolved_priors,
-)
+from forecast.elicit import resolved_priors
+from forecast.prior import Dist, LinearPool
 
 #: The synthetic reference class: a base rate of about 0.8, and escalation (elicited as
 #: an odds ratio in [0.15, 0.80], i.e. bad for the bases) RAISING them 3.5-fold.
@@ -63,19 +57,6 @@ def base_config(tmp_path_factory):
     return load_question(make_question(tmp_path_factory.mktemp("pool"), news=[]))
 
 
-def _slot_entry(prior: dict, index: int) -> dict:
-    """Entry ``index`` of a slot as a one-entry prior dict (for the helpers of elicit)."""
-    def pick(kw):
-        return {k: [v[index]] for k, v in kw.items()}
-
-    if not is_mixture(prior):
-        return {"dist": prior["dist"], "kwargs": pick(prior["kwargs"])}
-    kw = prior["kwargs"]
-    return {"dist": "Mixture", "family": prior["family"],
-            "kwargs": {"weight": [kw["weight"][index]], "elicited": pick(kw["elicited"]),
-                       "reference": pick(kw["reference"])}}
-
-
 def test_the_pool_rule_is_schema_validated(base_config):
     with pytest.raises(ValueError, match="log_linear"):
         PriorPool.model_validate({"method": "arithmetic", "weight": 0.5, "rationale": "x"})
@@ -100,55 +81,61 @@ def test_linear_pool_keeps_both_modes_where_the_log_linear_pool_covers_neither(b
     covers both medians, and its density has two modes, one at each.
     """
     k = base_config.variables.index("escalation")
-    elicited = resolved_priors(base_config)["effect_mu"]
-    e_median = elicited["kwargs"]["mu"][k]
+    elicited = resolved_priors(base_config).effect_mu
+    e_median = float(elicited.parameters["mu"][k])
     r_median = REF_ESCALATION["mu"]
     assert math.exp(e_median) < 1 < math.exp(r_median)
 
-    old = resolved_priors(with_link(base_config, "both", "log_linear"))["effect_mu"]
-    assert not is_mixture(old)
-    lo, hi = stats.norm(old["kwargs"]["mu"][k], old["kwargs"]["sigma"][k]).ppf([0.05, 0.95])
+    old = resolved_priors(with_link(base_config, "both", "log_linear")).effect_mu
+    assert isinstance(old, Dist)
+    lo, hi = stats.norm(old.parameters["mu"][k], old.parameters["sigma"][k]).ppf([0.05, 0.95])
     assert not lo <= e_median <= hi and not lo <= r_median <= hi  # covers neither
-    assert hi - lo < 2 * 1.645 * elicited["kwargs"]["sigma"][k]  # surer than the analysts
+    assert hi - lo < 2 * 1.645 * elicited.parameters["sigma"][k]  # surer than the analysts
     assert 0.8 < math.exp(lo) < 0.9 and 3.0 < math.exp(hi) < 3.5  # about [0.85, 3.3]
 
-    new = resolved_priors(with_link(base_config, "both", "linear"))["effect_mu"]
-    assert is_mixture(new)
-    entry = _slot_entry(new, k)
-    lo, hi = prior_quantiles(entry, 0, [0.05, 0.95])
+    new = resolved_priors(with_link(base_config, "both", "linear")).effect_mu
+    assert isinstance(new, LinearPool)
+    entry = new.entry(k)
+    lo, hi = entry.quantiles(0, [0.05, 0.95])
     assert lo < e_median and r_median < hi  # covers both
-    assert prior_cdf(entry, np.array([lo, hi])) == pytest.approx([0.05, 0.95], abs=1e-9)
+    # the quantiles against the mixture's CDF, summed here from scipy's two Normals
+    w = 0.5
+    mix_cdf = [(1 - w) * stats.norm.cdf(x, e_median, elicited.parameters["sigma"][k])
+               + w * stats.norm.cdf(x, r_median, REF_ESCALATION["sigma"]) for x in (lo, hi)]
+    assert mix_cdf == pytest.approx([0.05, 0.95], abs=1e-9)
     t = np.linspace(-4, 4, 4001)
-    dens = np.exp(prior_logpdf(entry, t[:, None])[:, 0])
+    dens = np.exp(entry.logpdf(t))
     peaks = np.flatnonzero((dens[1:-1] > dens[:-2]) & (dens[1:-1] > dens[2:])) + 1
     assert len(peaks) == 2  # bimodal
     assert t[peaks] == pytest.approx([e_median, r_median], abs=0.1)
     # variables the reference class does not inform keep their elicited prior exactly
     j = base_config.variables.index("assad_extradition")
-    kw = new["kwargs"]
-    assert kw["elicited"]["mu"][j] == kw["reference"]["mu"][j]
-    assert kw["elicited"]["mu"][j] == elicited["kwargs"]["mu"][j]
+    assert new.elicited.parameters["mu"][j] == new.reference.parameters["mu"][j]
+    assert new.elicited.parameters["mu"][j] == elicited.parameters["mu"][j]
 
 
 def test_exact_draws_are_the_mixture(base_config):
-    """prior_draws picks the source with probability w per draw and entry, then draws it."""
+    """The draws pick the source with probability w per draw and entry, then draw it."""
     cfg = with_link(base_config, "both", "linear", weight=0.3)
     pri = resolved_priors(cfg)
-    draws = prior_draws(cfg, 40_000, seed=3)
+    draws = pri.draw(40_000, seed=3)
     x = draws["p_base"]
     for j in range(x.shape[1]):  # the base rates' quantiles are the mixture's (MC error 0.003)
         grid = np.quantile(x[:, j], [0.1, 0.3, 0.5, 0.7, 0.9])
-        assert prior_cdf(_slot_entry(pri["p_base"], j), grid[:, None])[:, 0] == pytest.approx(
-            [0.1, 0.3, 0.5, 0.7, 0.9], abs=0.01)
+        e = pri.p_base.elicited.entry(j).parameters
+        cdf = (0.7 * stats.beta.cdf(grid, e["alpha"], e["beta"])
+               + 0.3 * stats.beta.cdf(grid, REF_BASE["alpha"], REF_BASE["beta"]))
+        assert cdf == pytest.approx([0.1, 0.3, 0.5, 0.7, 0.9], abs=0.01)
     # the effect (beta = effect_mu + sd z): the mean of beta has the mixture's mean
     k = cfg.variables.index("escalation")
-    kw = pri["effect_mu"]["kwargs"]
-    mean = 0.7 * kw["elicited"]["mu"][k] + 0.3 * kw["reference"]["mu"][k]
+    mean = (0.7 * pri.effect_mu.elicited.parameters["mu"][k]
+            + 0.3 * pri.effect_mu.reference.parameters["mu"][k])
     assert draws["beta"][:, :, k].mean() == pytest.approx(mean, abs=0.02)
 
 
 def test_exact_and_nuts_paths_agree_on_a_mixture_prior(base_config):
-    """The PyMC model's prior (pm.Mixture) and prior_draws: the same moments within MC error."""
+    """The PyMC model's prior (pm.Mixture) and the NumPy draws: the same moments within MC
+    error."""
     import pymc as pm
 
     from forecast.ledger import evidence_from
@@ -156,7 +143,7 @@ def test_exact_and_nuts_paths_agree_on_a_mixture_prior(base_config):
 
     cfg = with_link(base_config, "both", "linear", weight=0.4)
     n = 6000
-    ours = prior_draws(cfg, n, seed=11)
+    ours = resolved_priors(cfg).draw(n, seed=11)
     with build_model(cfg, evidence_from(cfg, [])):
         idata = pm.sample_prior_predictive(draws=n, random_seed=12,
                                            var_names=["p_base", "beta"])
@@ -173,7 +160,7 @@ def test_exact_and_nuts_paths_agree_on_a_mixture_prior(base_config):
     k = cfg.variables.index("escalation")
     for draws in (ours["beta"][:, 0, k], theirs["beta"][:, 0, k]):
         assert np.mean(draws < -0.2) == pytest.approx(0.6 * stats.norm.cdf(
-            -0.2, resolved_priors(cfg)["effect_mu"]["kwargs"]["elicited"]["mu"][k], 0.6),
+            -0.2, resolved_priors(cfg).effect_mu.elicited.parameters["mu"][k], 0.6),
             abs=0.1)
 
 
@@ -191,8 +178,8 @@ def test_the_nuts_model_logp_is_the_mixture_density(base_config):
     p = np.linspace(0.3, 0.8, len(cfg.bases))
     got_mu = pm_logp(model["effect_mu"], x).eval()
     got_base = pm_logp(model["p_base"], p).eval()
-    assert got_mu == pytest.approx(prior_logpdf(pri["effect_mu"], x), rel=1e-9)
-    assert got_base == pytest.approx(prior_logpdf(pri["p_base"], p), rel=1e-9)
+    assert got_mu == pytest.approx(pri.effect_mu.logpdf(x), rel=1e-9)
+    assert got_base == pytest.approx(pri.p_base.logpdf(p), rel=1e-9)
 
 
 # --------------------------------------------------------------------------- the prior in force
@@ -221,9 +208,8 @@ def test_prior_table_and_chart_show_the_prior_in_force(base_config, source):
         assert table.loc[esc, "prior_mean"] == pytest.approx(3.5)
     else:
         pri = resolved_priors(cfg)
-        want_base = prior_quantiles(pri["p_base"], cfg.bases.index("tartus"), tail)
-        want_esc = np.exp(prior_quantiles(pri["effect_mu"], cfg.variables.index("escalation"),
-                                          tail))
+        want_base = pri.p_base.quantiles(cfg.bases.index("tartus"), tail)
+        want_esc = np.exp(pri.effect_mu.quantiles(cfg.variables.index("escalation"), tail))
         assert table.loc[base, "dist"] == "Mixture of 2 Beta"
         assert table.loc[base, "origin"] == "pooled (linear pool (mixture))"
     for frame in (table, dens):
@@ -263,7 +249,7 @@ def test_sensitivity_pushes_the_prior_in_force(base_config):
     """Under reference_class the base rate is pushed to the ends of the reference prior's
     interval; under the linear pool each component to its own ends, the weight kept, and
     the pool weight gets a row of its own (0: the analysts alone, 1: history alone)."""
-    from forecast.analysis import PriorSpec, shifted_priors
+    from forecast.analysis import shifted_priors
 
     mass = base_config.model.credible_mass
     ref = with_link(base_config, "reference_class")
@@ -272,56 +258,77 @@ def test_sensitivity_pushes_the_prior_in_force(base_config):
         case = next(c for c in shifted_priors(ref) if c["parameter"] == "p_base[tartus]"
                     and c["end"] == end)
         assert case["setting"] == f"centred at {at:.3g}"  # not the analysts' 0.25 / 0.70
-        new = stats.beta(case["prior"]["kwargs"]["alpha"], case["prior"]["kwargs"]["beta"])
+        new = stats.beta(case["prior"].parameters["alpha"], case["prior"].parameters["beta"])
         assert float(new.median()) == pytest.approx(at, abs=0.03)  # centred at the end
     assert not any(c["parameter"] == "pool_weight" for c in shifted_priors(ref))
 
     mix = with_link(base_config, "both", "linear", weight=0.5)
     cases = shifted_priors(mix)
-    old = PriorSpec.from_config(mix)
+    old = resolved_priors(mix).effect_mu
     k = mix.variables.index("escalation")
     low = next(c for c in cases if c["parameter"] == "effect[escalation]" and c["end"] == "low")
     z = stats.norm.ppf(0.5 + mass / 2)
     e_mass = base_config.evidence.variables[k].effect.elicited.mass
-    assert low["spec"].effect_mu[k] == pytest.approx(
-        old.effect_mu[k] - stats.norm.ppf(0.5 + e_mass / 2) * old.effect_sigma[k])
-    assert low["spec"].effect_mu_ref[k] == pytest.approx(REF_ESCALATION["mu"]
-                                                         - z * REF_ESCALATION["sigma"])
-    assert low["spec"].effect_weight[k] == 0.5
-    assert low["prior"]["dist"] == "Mixture"
+    pushed = low["priors"].effect_mu
+    assert pushed.elicited.parameters["mu"][k] == pytest.approx(
+        old.elicited.parameters["mu"][k]
+        - stats.norm.ppf(0.5 + e_mass / 2) * old.elicited.parameters["sigma"][k])
+    assert pushed.reference.parameters["mu"][k] == pytest.approx(REF_ESCALATION["mu"]
+                                                                 - z * REF_ESCALATION["sigma"])
+    assert pushed.weight[k] == 0.5
+    assert isinstance(low["prior"], LinearPool)
     weights = {c["end"]: c for c in cases if c["parameter"] == "pool_weight"}
     assert set(weights) == {"low", "high"}
-    assert weights["low"]["spec"].to_priors() == PriorSpec.from_config(
-        mix.with_prior_source("elicited")).to_priors()
-    assert np.all(weights["high"]["spec"].effect_weight == 0)
-    assert weights["high"]["spec"].effect_mu[k] == pytest.approx(REF_ESCALATION["mu"])
+    assert weights["low"]["priors"] == resolved_priors(mix.with_prior_source("elicited"))
+    history = weights["high"]["priors"].effect_mu
+    assert isinstance(history, Dist)
+    assert history.parameters["mu"][k] == pytest.approx(REF_ESCALATION["mu"])
 
 
 def test_mixture_prior_ratio_and_density(base_config):
-    """The importance ratio of the sensitivity analysis uses the mixture's own density."""
-    from forecast.analysis import PriorSpec, _log_effect_density, log_prior_ratio
+    """The importance ratio of the sensitivity analysis uses the mixture's own density.
+
+    Checked against densities summed here from scipy: the base rates' Beta mixture, and the
+    effects' marginal density by Monte Carlo over the pooling scale (an independent route
+    to the quadrature of ``effect_log_density``).
+    """
+    from forecast.analysis import effect_log_density, log_prior_ratio
     from forecast.engine import params_prior
 
     mix = with_link(base_config, "both", "linear", weight=0.5)
-    old = PriorSpec.from_config(mix)
-    plain = PriorSpec.from_config(base_config)
-    draws = prior_draws(mix, 400, seed=5)
-    params = params_prior(draws)
-    # the mixture ratio against the elicited prior: log of the Beta mixture over the Beta
-    ratio = log_prior_ratio(params, old, old.replace(base_weight=np.zeros(2),
-                                                     effect_weight=np.zeros(len(mix.variables))))
+    old = resolved_priors(mix)
+    plain = resolved_priors(base_config)
+    params = params_prior(old.draw(400, seed=5))
+    # the mixture ratio against the elicited prior: log of the Beta over the Beta mixture
+    ratio = log_prior_ratio(params, old, old.replace(p_base=plain.p_base,
+                                                     effect_mu=plain.effect_mu))
     x = params.p_base
-    pri = resolved_priors(mix)
-    expected = (stats.beta.logpdf(x, plain.base_alpha, plain.base_beta).sum(axis=1)
-                - prior_logpdf(pri["p_base"], x).sum(axis=1))
-    expected += (_log_effect_density(params.beta, plain.effect_mu, plain.effect_sigma,
-                                     plain.pooling_sigma)
-                 - old.effect_density(params.beta))
+    e = plain.p_base.parameters
+    mixture = (0.5 * stats.beta.pdf(x, e["alpha"], e["beta"])
+               + 0.5 * stats.beta.pdf(x, REF_BASE["alpha"], REF_BASE["beta"]))
+    expected = (stats.beta.logpdf(x, e["alpha"], e["beta"]) - np.log(mixture)).sum(axis=1)
+    expected += (effect_log_density(plain, params.beta) - effect_log_density(old, params.beta))
     assert ratio == pytest.approx(expected, rel=1e-9, abs=1e-9)
-    # a mixture whose components are equal is its component, exactly
-    same = old.replace(effect_mu_ref=old.effect_mu, effect_sigma_ref=old.effect_sigma)
-    assert same.effect_density(params.beta) == pytest.approx(
-        _log_effect_density(params.beta, old.effect_mu, old.effect_sigma, old.pooling_sigma))
+    # the marginal effect density by Monte Carlo over sd ~ HalfNormal: p(beta) = E_sd[...]
+    sd = np.abs(np.random.default_rng(1).normal(0, 0.4, 200_000))
+    b = params.beta[:3]
+    m, s = plain.effect_mu.parameters["mu"], plain.effect_mu.parameters["sigma"]
+    nb = b.shape[1]
+    mc = []
+    for draw in b:  # columns: multivariate normal with covariance s^2 11' + sd^2 I
+        logs = []
+        for kk in range(draw.shape[1]):
+            xk = draw[:, kk] - m[kk]
+            sx2, perp = xk.sum() ** 2 / nb, (xk**2).sum() - xk.sum() ** 2 / nb
+            var = sd**2 + nb * s[kk] ** 2
+            logs.append(-0.5 * (nb * np.log(2 * np.pi) + (nb - 1) * np.log(sd**2)
+                                + np.log(var) + perp / sd**2 + sx2 / var))
+        mc.append(np.log(np.mean(np.exp(np.sum(logs, axis=0)))))
+    assert effect_log_density(plain, b) == pytest.approx(mc, abs=0.02)
+    # a pool whose components are equal is its component, exactly
+    same = old.replace(effect_mu=LinearPool(plain.effect_mu, plain.effect_mu, 0.5))
+    assert effect_log_density(same, params.beta) == pytest.approx(
+        effect_log_density(plain, params.beta))
 
 
 def test_sensitivity_under_the_linear_pool_reweights_to_either_source(base_config):

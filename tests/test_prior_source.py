@@ -20,7 +20,8 @@ from synthetic_reference import synthetic_hazard_fit
 
 from conftest import ROOT, TODAY, make_question
 from forecast.config import CASE_FILE, LINK_FILE, ConfigError, load_question
-from forecast.elicit import pool_beta, pool_normal, prior_origins, resolved_priors
+from forecast.elicit import log_linear_pool, prior_origins, resolved_priors
+from forecast.prior import Dist
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +100,7 @@ def test_pooling_is_the_normalised_log_linear_pool(w):
     pooled = stats.beta.pdf(grid, e["alpha"], e["beta"]) ** (1 - w) * stats.beta.pdf(
         grid, r["alpha"], r["beta"]) ** w
     pooled /= np.trapezoid(pooled, grid)
-    p = pool_beta(e, r, w)
+    p = log_linear_pool(Dist("Beta", e), Dist("Beta", r), w).parameters
     assert np.allclose(pooled, stats.beta.pdf(grid, p["alpha"], p["beta"]), atol=1e-6)
     # The pooled mean is a mediant of the two: it lies between them.
     lo, hi = sorted([e["alpha"] / (e["alpha"] + e["beta"]), r["alpha"] / (r["alpha"] + r["beta"])])
@@ -110,7 +111,7 @@ def test_pooling_is_the_normalised_log_linear_pool(w):
     dens = stats.norm.pdf(x, ne["mu"], ne["sigma"]) ** (1 - w) * stats.norm.pdf(
         x, nr["mu"], nr["sigma"]) ** w
     dens /= np.trapezoid(dens, x)
-    q = pool_normal(ne, nr, w)
+    q = log_linear_pool(Dist("Normal", ne), Dist("Normal", nr), w).parameters
     assert np.allclose(dens, stats.norm.pdf(x, q["mu"], q["sigma"]), atol=1e-6)
 
 
@@ -136,14 +137,16 @@ def test_each_source_sets_the_linked_priors_and_the_input_hash(tmp_path, synthet
     pri = {s: resolved_priors(c) for s, c in configs.items()}
     w = configs["both"].model.reference_weight
     for i, _ in enumerate(configs["both"].bases):
-        e = {k: pri["elicited"]["p_base"]["kwargs"][k][i] for k in ("alpha", "beta")}
-        r = {k: pri["reference_class"]["p_base"]["kwargs"][k][i] for k in ("alpha", "beta")}
-        assert r == pytest.approx(linked.baseline.dist.kwargs)
-        b = {k: pri["both"]["p_base"]["kwargs"][k][i] for k in ("alpha", "beta")}
-        assert b == pytest.approx(pool_beta(e, r, w))
+        e, r, b = (pri[s].p_base.entry(i) for s in ("elicited", "reference_class", "both"))
+        assert {k: float(v) for k, v in r.parameters.items()} == pytest.approx(
+            linked.baseline.dist.kwargs)
+        # the pooled Beta's parameters are the weighted sums of the two (log-linear pool)
+        for k in ("alpha", "beta"):
+            assert float(b.parameters[k]) == pytest.approx(
+                (1 - w) * float(e.parameters[k]) + w * float(r.parameters[k]))
     variables = configs["both"].variables
     for k, var in enumerate(variables):
-        mu = {s: pri[s]["effect_mu"]["kwargs"]["mu"][k] for s in pri}
+        mu = {s: float(pri[s].effect_mu.parameters["mu"][k]) for s in pri}
         if var in linked.effects:
             assert mu["reference_class"] == pytest.approx(linked.effects[var].dist.kwargs["mu"])
             assert min(mu["elicited"], mu["reference_class"]) < mu["both"] < max(

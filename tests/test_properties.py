@@ -218,7 +218,7 @@ def test_an_elicited_probability_interval_gives_its_mass_or_a_clear_error(
         except ValueError as exc:  # PreliZ found no Beta: said so, with the interval
             assert "could not fit a Beta" in str(exc) and str(lower) in str(exc)
             return
-    kw = prior["kwargs"]
+    kw = prior.parameters
     got = stats.beta.cdf(upper, kw["alpha"], kw["beta"]) - stats.beta.cdf(lower, kw["alpha"],
                                                                           kw["beta"])
     assert got == pytest.approx(mass, abs=0.01), (lower, upper, mass, kw)
@@ -257,7 +257,7 @@ def test_an_elicited_odds_ratio_interval_gives_its_mass_or_a_clear_error(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         prior = effect_prior(variable.effect)
-    kw = prior["kwargs"]
+    kw = prior.parameters
     got = (stats.norm.cdf(math.log(upper), kw["mu"], kw["sigma"])
            - stats.norm.cdf(math.log(lower), kw["mu"], kw["sigma"]))
     assert got == pytest.approx(mass, abs=0.01), (lower, upper, mass, kw)

@@ -142,10 +142,10 @@ def test_a_killed_write_leaves_the_record_intact(scratch, capsys, monkeypatch):
     path = question / RECORD_FILE
     before = path.read_bytes()
 
-    import forecast.ledger
-    import forecast.record
+    import forecast.files
+    import forecast.ledger.storage
 
-    real, calls = forecast.record.atomic_write, []
+    real, calls = forecast.ledger.storage.atomic_write, []
 
     def killed(fd):  # the new bytes are in the temporary file, not yet on disk
         raise KeyboardInterrupt("killed mid-write")
@@ -153,10 +153,10 @@ def test_a_killed_write_leaves_the_record_intact(scratch, capsys, monkeypatch):
     def killed_write(target, data):
         calls.append(target)
         with monkeypatch.context() as m:
-            m.setattr(forecast.ledger.os, "fsync", killed)
+            m.setattr(forecast.files.os, "fsync", killed)
             real(target, data)
 
-    monkeypatch.setattr(forecast.record, "atomic_write", killed_write)
+    monkeypatch.setattr(forecast.ledger.storage, "atomic_write", killed_write)
     with pytest.raises(KeyboardInterrupt):
         main(["run", str(question), "--out", str(out), "--issue"])
     monkeypatch.undo()

@@ -23,7 +23,7 @@ def test_a_copy_run_without_out_leaves_the_originals_results_untouched(
     monkeypatch.chdir(tmp_path)  # the default results root, out/, is relative to here
     fits = tmp_path / "out" / original.name / "fits"
     fits.mkdir(parents=True)
-    shutil.copy(fit_no_news.fit.path, fits)
+    shutil.copy(fit_no_news.fit.file, fits)
     assert main(["run", str(original)]) == 0
     mine = tmp_path / "out" / original.name
     before = _digest(mine)
@@ -42,7 +42,7 @@ def test_a_copy_run_without_out_leaves_the_originals_results_untouched(
     renamed = tmp_path / "c" / "syria_copy"
     shutil.copytree(original, renamed)
     (tmp_path / "out" / "syria_copy" / "fits").mkdir(parents=True)
-    shutil.copy(fit_no_news.fit.path, tmp_path / "out" / "syria_copy" / "fits")
+    shutil.copy(fit_no_news.fit.file, tmp_path / "out" / "syria_copy" / "fits")
     assert main(["run", str(renamed)]) == 0
     assert (tmp_path / "out" / "syria_copy" / "forecast.json").exists()
     assert _digest(mine) == before

@@ -81,12 +81,12 @@ def test_the_ledger_before_a_retraction_stays_byte_identical(scratch):
 def test_the_fast_path_removes_the_items_term(tmp_path, monkeypatch):
     """The exact engine weights the draws it already has: the forecast after the
     retraction reuses the draws before it and equals a fresh one without the item."""
-    import forecast.elicit as elicit
+    from forecast.prior import Priors
 
     question = make_question(tmp_path, news=NEWS)
     calls = []
-    real = elicit.prior_draws
-    monkeypatch.setattr(elicit, "prior_draws", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = Priors.draw
+    monkeypatch.setattr(Priors, "draw", lambda *a, **k: calls.append(1) or real(*a, **k))
     result = retract(question, RETRACT_N5, out=tmp_path / "out", today=TODAY)
     assert len(calls) == 1 and result.after.path == "exact"
     assert "n5" in result.before.evidence.item_ids
@@ -111,7 +111,7 @@ def test_a_nuts_fit_is_reweighted_without_the_item(scratch, fit_news):
 
     config = load_question(question)
     fits_dir(out, config).mkdir(parents=True)
-    shutil.copy2(fit_news.fit.path, fits_dir(out, config))
+    shutil.copy2(fit_news.fit.file, fits_dir(out, config))
     result = retract(config, RETRACT_N5, out=out, today=TODAY, engine="nuts")
     assert result.before.path == "cached" and result.after.path == "reweighted"
     from forecast.engine import reweight

@@ -14,14 +14,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT
 from forecast.config import load_question
 from forecast.scoring import (
     RESOLUTION_FILE,
     ResolutionError,
     daily_forecasts,
     load_resolution,
-    reference_base_rate,
     resolve,
     score,
 )
@@ -37,7 +35,6 @@ def fresh_question(fresh_question):
     assert n == 1
     path.write_text(text)
     return fresh_question
-GOOD_CASES = ROOT / "tests" / "fixtures" / "reference" / "good.csv"
 
 
 def _listing(directory):
@@ -94,7 +91,7 @@ def test_resolve_refuses_bad_input_and_writes_nothing(fresh_question, outcomes, 
 
 def test_score_needs_a_resolution(fresh_question):
     with pytest.raises(ResolutionError, match="not resolved yet"):
-        score(fresh_question, history([(None, 0.5)]), base_rate=0.5)
+        score(fresh_question, history([(None, 0.5)]), reference=0.5)
 
 
 # ------------------------------------------------------------------ time-averaging
@@ -113,7 +110,7 @@ def test_the_reconstruction_is_scored_as_hindsight_by_hand(fresh_question):
     resolve(fresh_question, {"khmeimim": 1, "tartus": 0}, dt.date(2026, 12, 15))
     h = history([(None, 0.5), (dt.date(2026, 12, 5), 0.9), (dt.date(2027, 1, 1), 0.1)],
                 outcomes=("khmeimim", "tartus", "all", "any"))
-    table = score(fresh_question, h, base_rate=0.6).set_index(["outcome", "forecaster"])
+    table = score(fresh_question, h, reference=0.6).set_index(["outcome", "forecaster"])
     assert "record" not in set(table.index.get_level_values("forecaster"))
     k = table.loc[("khmeimim", "hindsight")]
     assert k["n_days"] == 20 and k["start"] == CREATED and k["n_forecasts"] == 2
@@ -135,7 +132,7 @@ def test_items_before_created_stand_from_created(fresh_question):
     # the prior stands for no day. 0.7 for Nov 25-27 (3 days), 0.9 for Nov 28-29 (2).
     resolve(fresh_question, {"khmeimim": 1, "tartus": 1}, dt.date(2026, 11, 30))
     h = history([(None, 0.5), (dt.date(2026, 11, 20), 0.7), (dt.date(2026, 11, 28), 0.9)])
-    table = score(fresh_question, h, base_rate=0.5).set_index(["outcome", "forecaster"])
+    table = score(fresh_question, h, reference=0.5).set_index(["outcome", "forecaster"])
     row = table.loc[("khmeimim", "hindsight")]
     assert row["start"] == CREATED and row["n_days"] == 5
     assert row["brier"] == pytest.approx((3 * 0.09 + 2 * 0.01) / 5)
@@ -145,14 +142,54 @@ def test_prior_date_as_nan_after_a_round_trip(fresh_question):
     resolve(fresh_question, {"khmeimim": 0, "tartus": 0}, dt.date(2026, 11, 27))
     h = history([(None, 0.5), (dt.date(2026, 11, 26), 0.2)])
     h["date"] = pd.to_datetime(h["date"])  # None becomes NaT, as after CSV or JSON
-    row = score(fresh_question, h, base_rate=0.5).set_index(["outcome", "forecaster"]).loc[
+    row = score(fresh_question, h, reference=0.5).set_index(["outcome", "forecaster"]).loc[
         ("tartus", "hindsight")]
     assert row["brier"] == pytest.approx((0.25 + 0.04) / 2)
 
 
-def test_reference_base_rate_is_laplace():
-    # good.csv: 2 of 4 kept -> (2 + 1) / (4 + 2)
-    assert reference_base_rate(GOOD_CASES) == pytest.approx(0.5)
+def _dated_class(directory, cases, events):
+    """A hand-made dated reference class: ``cases`` (case_id, start) and ``events``
+    (case_id, event, month)."""
+    from forecast.reference_data import CASE_COLUMNS, EVENT_COLUMNS
+
+    directory.mkdir()
+    rows = [dict.fromkeys(CASE_COLUMNS, "x") | {
+        "case_id": c, "patron": "P", "shock": f"s_{c}", "start_date": start,
+        "start_precision": "month", "regime_change": "0", "treaty": "0",
+        "entered": "2026-12-01"} for c, start in cases]
+    pd.DataFrame(rows, columns=list(CASE_COLUMNS)).to_csv(directory / "cases.csv", index=False)
+    pd.DataFrame([{"case_id": c, "event": e, "date": m, "precision": "month", "note": "x",
+                   "source": "x"} for c, e, m in events],
+                 columns=list(EVENT_COLUMNS)).to_csv(directory / "events.csv", index=False)
+    return directory
+
+
+def test_the_comparison_forecaster_knows_only_the_class_as_of_creation(fresh_question,
+                                                                        tmp_path):
+    """Created 2024-12-09, horizon three years on (35.97 months). Known then: c1 lost at 6
+    months, c4 at 24; c2 (still running) and c3 (lost in 2025-01, after the creation) are
+    censored at 2024-11 (34 and 22 months); c5 began in 2025 and is not in the class.
+    Kaplan-Meier: 3/4 (6 months, 4 at risk) x 1/2 (24 months: c2 and c4 at risk) = 3/8.
+    The old rule read the class as entered in 2026: c5's loss at 3 months (4/5), then
+    3/4, then c3 and c4 at 24 months of 3 at risk (1/3): 0.2."""
+    from forecast.scoring import comparison_forecast
+
+    d = _dated_class(tmp_path / "class", [("c1", "2022-01"), ("c2", "2022-01"),
+                                          ("c3", "2023-01"), ("c4", "2022-01"),
+                                          ("c5", "2025-03")],
+                     [("c1", "exit", "2022-07"), ("c2", "censored", "2026-11"),
+                      ("c3", "exit", "2025-01"), ("c4", "exit", "2024-01"),
+                      ("c5", "exit", "2025-06")])
+    path = fresh_question / "question.yaml"
+    text = re.sub(r"(?m)^created: .*$", "created: 2024-12-09", path.read_text())
+    path.write_text(re.sub(r"(?m)^horizon: .*$", "horizon: 2027-12-09", text))
+    config = load_question(fresh_question)
+    c = comparison_forecast(config, directory=d)
+    p = 3 / 8
+    assert c["khmeimim"] == pytest.approx(p, abs=1e-12)
+    lam = config.model.outcome_dependence.value
+    assert c["all"] == pytest.approx((1 - lam) * p * p + lam * p)
+    assert c["khmeimim"] != pytest.approx(0.2, abs=0.05)
 
 
 def test_resolution_file_is_strict_yaml(fresh_question):
@@ -230,7 +267,7 @@ def _table(q, crowd=None, **kw):
     from forecast.scoring import read_crowd
 
     table = read_crowd(crowd, load_question(q)) if crowd is not None else False
-    return score(q, crowd=table, base_rate=0.6, **kw).set_index(["outcome", "forecaster"])
+    return score(q, crowd=table, reference=0.6, **kw).set_index(["outcome", "forecaster"])
 
 
 def test_worked_example_reproduces_every_score_by_hand(worked):
@@ -307,13 +344,12 @@ def test_the_naive_rule_gives_another_number(worked):
     assert brier != pytest.approx(naive, abs=1e-3)
 
 
-def test_the_comparison_forecaster_is_at_the_horizon_and_coherent(worked):
+def test_the_comparison_forecaster_is_coherent(worked):
     q, _ = worked
     config = load_question(q)
     lam = config.model.outcome_dependence.value
     assert lam == 0.5  # the shipped question's outcome_dependence
-    years = (dt.date(2027, 12, 31) - OPEN).days / 365.25  # created to the horizon
-    p = 0.6 ** (years / 5)  # five-year rate 0.6, constant hazard
+    p = 0.6  # the comparison's P(kept) at the horizon, given
     both = 0.5 * p * p + 0.5 * p  # independent half the time, one draw the other half
     either = 1 - (0.5 * (1 - p) ** 2 + 0.5 * (1 - p))
     table = _table(q)
@@ -429,8 +465,6 @@ def test_import_then_score_picks_the_crowd_up(worked, capsys, monkeypatch):
     import forecast.scoring
     from forecast.cli import main
 
-    # the comparison's five-year rate, fixed: the test is about the record and the crowd
-    monkeypatch.setattr(forecast.scoring, "reference_base_rate", lambda *a, **k: 0.6)
     q, crowd = worked
     assert main(["crowd", "import", str(crowd), str(q)]) == 0
     said = capsys.readouterr().out

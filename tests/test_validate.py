@@ -73,6 +73,17 @@ EXPECTED = {
                                   "unknown evidence variable 'assad_extradicion'"),
     "scenario_value_not_binary": ("scenarios.yaml", "scenarios[1].set.escalation",
                                   "Input should be 0 or 1"),
+    # each prior slot takes one family of distribution, and one form of prior
+    "probability_prior_not_beta": ("evidence.yaml", "variables[assad_extradition].prior.dist",
+                                   "a probability needs a Beta prior (got Normal)"),
+    "effect_prior_not_normal": ("evidence.yaml", "variables[assad_extradition].effect.dist",
+                                "a log odds ratio needs a Normal prior (got Beta)"),
+    "scale_prior_not_halfnormal": ("model.yaml", "effect_pooling.dist",
+                                   "a pooling scale needs a HalfNormal prior (got Normal)"),
+    "prior_in_both_forms": ("evidence.yaml", "variables[assad_extradition].prior",
+                            "give exactly one of 'elicited' (an interval) or 'dist' (a prior)"),
+    "prior_in_neither_form": ("evidence.yaml", "variables[assad_extradition].effect",
+                              "give exactly one of 'elicited' (an interval) or 'dist'"),
 }
 
 def _cases() -> list:

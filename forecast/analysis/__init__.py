@@ -10,7 +10,7 @@ and summarised with the forecast's own estimator (so PSIS weights are honoured):
     A tornado table: each prior pushed to the ends of its elicited interval
     (:mod:`~forecast.analysis.prior_shifts`) and each news item's likelihood ratio
     to the ends of its interval, by importance reweighting of the existing draws
-    (:mod:`~forecast.analysis.prior_spec`), with the Pareto k-hat of every row.
+    (:mod:`~forecast.analysis.prior_ratio`), with the Pareto k-hat of every row.
 ``power_scaling`` (:mod:`~forecast.analysis.psense`)
     ArviZ's power-scaling prior/likelihood sensitivity (``psense``) of a stored fit.
 ``value_of_information`` (:mod:`~forecast.analysis.voi`)
@@ -31,41 +31,22 @@ the function.
 
 from __future__ import annotations
 
-from forecast.analysis._common import _estimate_row as _estimate_row
-from forecast.analysis._common import _per_draw as _per_draw
 from forecast.analysis.densities import prior_densities
 from forecast.analysis.interventions import Intervention, one_at_a_time, scenarios
-from forecast.analysis.interventions import _describe as _describe
-from forecast.analysis.interventions import _fix_indices as _fix_indices
-from forecast.analysis.prior_shifts import _beta as _beta
-from forecast.analysis.prior_shifts import _mixture as _mixture
-from forecast.analysis.prior_shifts import _shifted_beta as _shifted_beta
-from forecast.analysis.prior_shifts import _shifted_mu as _shifted_mu
-from forecast.analysis.prior_shifts import _with as _with
+from forecast.analysis.prior_ratio import effect_log_density, log_prior_ratio
 from forecast.analysis.prior_shifts import shifted_priors
 from forecast.analysis.prior_sources import SOURCE_LABELS, compare_prior_sources, linked_prior_table
-from forecast.analysis.prior_spec import _SD_GRID as _SD_GRID
-from forecast.analysis.prior_spec import PriorSpec, log_prior_ratio
-from forecast.analysis.prior_spec import _beta_logpdf as _beta_logpdf
-from forecast.analysis.prior_spec import _log_effect_density as _log_effect_density
-from forecast.analysis.prior_spec import _mix_logpdf as _mix_logpdf
-from forecast.analysis.psense import _log_prior_tree as _log_prior_tree
 from forecast.analysis.psense import power_scaling
-from forecast.analysis.tornado import _item_variants as _item_variants
-from forecast.analysis.tornado import _quantity as _quantity
-from forecast.analysis.tornado import _thread_variants as _thread_variants
 from forecast.analysis.tornado import sensitivity, tornado_table
-from forecast.analysis.voi import _entropy as _entropy
-from forecast.analysis.voi import _mutual_information as _mutual_information
 from forecast.analysis.voi import value_of_information
 from forecast.analysis.waterfall import contributions
 
 __all__ = [
     "SOURCE_LABELS",
     "Intervention",
-    "PriorSpec",
     "compare_prior_sources",
     "contributions",
+    "effect_log_density",
     "linked_prior_table",
     "log_prior_ratio",
     "one_at_a_time",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from forecast.config import QuestionConfig
-from forecast.engine import Estimate
 from forecast.exact import Enumerated
+from forecast.posterior import Estimate
 
 
 def _per_draw(values: Enumerated, config: QuestionConfig) -> dict[str, np.ndarray]:

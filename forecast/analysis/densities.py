@@ -6,14 +6,8 @@ import numpy as np
 import pandas as pd
 
 from forecast.config import QuestionConfig
-from forecast.elicit import (
-    is_mixture,
-    prior_interval,
-    prior_logpdf,
-    prior_origins,
-    prior_quantiles,
-    resolved_priors,
-)
+from forecast.elicit import prior_interval, prior_origins, resolved_priors
+from forecast.prior import LinearPool
 
 
 def prior_densities(config: QuestionConfig, points: int = 241) -> pd.DataFrame:
@@ -38,17 +32,11 @@ def prior_densities(config: QuestionConfig, points: int = 241) -> pd.DataFrame:
     rows = []
 
     def add(parameter, kind, label, origin, slot, j, x, t, bounds):
-        prior = priors[slot]
-        dens = np.exp(prior_logpdf(prior, t[:, None]))[:, j]
+        prior = priors[slot].entry(j)
+        dens = np.exp(prior.logpdf(t))
         parts = [np.full(t.size, np.nan)] * 2
-        if is_mixture(prior):
-            kw = prior["kwargs"]
-            if any(kw["elicited"][n][j] != kw["reference"][n][j] for n in kw["elicited"]):
-                parts = [np.exp(np.log(w[j]) + prior_logpdf(
-                    {"dist": family, "kwargs": {n: [c[n][j]] for n in c}}, t[:, None])[:, 0])
-                    for w, c, family in zip((1 - np.asarray(kw["weight"]), kw["weight"]),
-                                            (kw["elicited"], kw["reference"]),
-                                            (prior["family"],) * 2, strict=True)]
+        if isinstance(prior, LinearPool) and prior.mixed():
+            parts = [w * np.exp(c.logpdf(t)) for w, c in prior.components()]
         lo, hi, m = bounds
         rows.extend({"parameter": parameter, "kind": kind, "label": label, "origin": origin,
                      "x": xi, "density": di, "density_elicited": ei, "density_reference": ri,
@@ -63,7 +51,7 @@ def prior_densities(config: QuestionConfig, points: int = 241) -> pd.DataFrame:
         add(f"p_state[{v.id}]", "P(state true)", v.label, "elicited", "p_state", k, x, x,
             prior_interval(config, "p_state", k, v.prior.elicited))
     for k, v in enumerate(config.evidence.variables):
-        lo, hi = prior_quantiles(priors["effect_mu"], k, [0.0005, 0.9995])
+        lo, hi = priors.effect_mu.quantiles(k, [0.0005, 0.9995])
         t = np.linspace(lo, hi, points)
         add(f"effect[{v.id}]", "odds ratio on keeping", v.label, origins["effect_mu"][k],
             "effect_mu", k, np.exp(t), t,

@@ -5,40 +5,60 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 from scipy import stats
 from scipy.special import expit, logit
 
-from forecast.analysis.prior_spec import PriorSpec
 from forecast.config import Interval, ProbabilityInterval, ProbabilityPrior, QuestionConfig
-from forecast.elicit import POOL_LABELS, prior_origins, probability_prior
+from forecast.elicit import POOL_LABELS, prior_origins, probability_prior, resolved_priors
+from forecast.prior import Dist, LinearPool, SlotPrior
 
 
-def _shifted_beta(elicited: Interval | None, alpha: float, beta: float, mass: float,
-                  end: str) -> tuple[float, float, str]:
+def _shifted_beta(elicited: Interval | None, prior: Dist, mass: float, end: str
+                  ) -> tuple[Dist, str]:
     """A Beta centred (on the logit scale) at one end of an interval, same width.
 
     The interval is ``elicited`` when the prior in force is the elicited one, else the
-    central ``mass`` interval of ``Beta(alpha, beta)`` (a reference-class or pooled prior).
+    central ``mass`` interval of the scalar Beta ``prior`` (a reference-class or pooled
+    prior).
     """
     if elicited is not None:
         lo, hi, mass = elicited.lower, elicited.upper, elicited.mass
     else:
-        lo, hi = stats.beta.ppf([(1 - mass) / 2, (1 + mass) / 2], alpha, beta)
+        lo, hi = prior.quantiles(0, [(1 - mass) / 2, (1 + mass) / 2])
     a, b = float(logit(lo)), float(logit(hi))
     half = (b - a) / 2
     centre = a if end == "low" else b
     interval = ProbabilityInterval(lower=float(expit(centre - half)),
                                    upper=float(expit(centre + half)), mass=mass)
     shifted = probability_prior(ProbabilityPrior(elicited=interval, rationale="sensitivity"))
-    kw = shifted["kwargs"]
-    return kw["alpha"], kw["beta"], f"centred at {lo if end == 'low' else hi:.3g}"
+    return shifted, f"centred at {lo if end == 'low' else hi:.3g}"
 
 
-def _shifted_mu(mu: float, sigma: float, mass: float, end: str) -> float:
-    """A Normal's mean moved to one end of its central ``mass`` interval."""
+def _shifted_normal(prior: Dist, mass: float, end: str) -> Dist:
+    """A scalar Normal with its mean moved to one end of its central ``mass`` interval."""
     z = stats.norm.ppf(0.5 + mass / 2)
-    return float(mu + (-z if end == "low" else z) * sigma)
+    mu, sigma = float(prior.parameters["mu"]), float(prior.parameters["sigma"])
+    return Dist("Normal", {"mu": mu + (-z if end == "low" else z) * sigma, "sigma": sigma})
+
+
+def _put(slot: SlotPrior, j: int, entry: SlotPrior) -> SlotPrior:
+    """``slot`` with entry ``j`` replaced by the scalar prior ``entry``."""
+    if isinstance(slot, LinearPool):
+        return LinearPool(_put(slot.elicited, j, entry.elicited),
+                          _put(slot.reference, j, entry.reference), slot.weight)
+    return slot.with_entry(j, **{k: float(v) for k, v in entry.parameters.items()})
+
+
+def _plain(entry: SlotPrior) -> Dist:
+    """A scalar entry as one distribution (a pool whose components agree is its component)."""
+    return entry.elicited if isinstance(entry, LinearPool) else entry
+
+
+def _like(current: SlotPrior, entry: SlotPrior) -> SlotPrior:
+    """``entry`` in the form of ``current``: a pool of two equal components if it is a pool."""
+    if isinstance(entry, LinearPool) or not isinstance(current, LinearPool):
+        return entry
+    return LinearPool(entry, entry, current.weight)
 
 
 def shifted_priors(config: QuestionConfig) -> list[dict[str, Any]]:
@@ -61,100 +81,66 @@ def shifted_priors(config: QuestionConfig) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        ``parameter, kind, label, end, setting, spec`` (a :class:`PriorSpec`) and
-        ``prior`` (the changed prior in ``Prior.to_dict()`` shape; a mixture's as
-        ``{"dist": "Mixture", "family", "kwargs": {"weight", "elicited", "reference"}}``).
+        ``parameter, kind, label, end, setting``, ``priors`` (every prior, one changed:
+        a :class:`forecast.prior.Priors`) and ``prior`` (the changed entry, a scalar
+        :class:`forecast.prior.Dist` or :class:`forecast.prior.LinearPool`; None for the
+        pool weight).
     """
-    old = PriorSpec.from_config(config)
+    old = resolved_priors(config)
     mass = config.model.credible_mass
     origins = prior_origins(config)
-    mixed_base, mixed_effect = old.mixed("base"), old.mixed("effect")
     out = []
+
+    def row(parameter, kind, label, end, setting, priors, prior) -> None:
+        out.append({"parameter": parameter, "kind": kind, "label": label, "end": end,
+                    "setting": setting, "priors": priors, "prior": prior})
+
     for j, o in enumerate(config.question.outcomes):
-        own = o.baseline.elicited if origins["p_base"][j] == "elicited" else None
+        current = old.p_base.entry(j)
+        pooled = isinstance(current, LinearPool) and bool(current.mixed())
+        own = o.baseline.elicited if origins["p_base"][j] == "elicited" or pooled else None
         for end in ("low", "high"):
-            a, b, text = _shifted_beta(o.baseline.elicited if mixed_base[j] else own,
-                                       old.base_alpha[j], old.base_beta[j], mass, end)
-            ar, br = a, b
-            if mixed_base[j]:
-                ar, br, text_ref = _shifted_beta(None, old.base_alpha_ref[j],
-                                                 old.base_beta_ref[j], mass, end)
+            if pooled:
+                mine, text = _shifted_beta(own, current.elicited, mass, end)
+                theirs, text_ref = _shifted_beta(None, current.reference, mass, end)
+                entry: SlotPrior = LinearPool(mine, theirs, current.weight)
                 text = f"analysts' {text}, history's {text_ref}"
-            spec = old.replace(base_alpha=_with(old.base_alpha, j, a),
-                               base_beta=_with(old.base_beta, j, b),
-                               base_alpha_ref=_with(old.base_alpha_ref, j, ar),
-                               base_beta_ref=_with(old.base_beta_ref, j, br))
-            prior = (_mixture("Beta", old.base_weight[j], {"alpha": a, "beta": b},
-                              {"alpha": ar, "beta": br}) if mixed_base[j] else _beta(a, b))
-            out.append({"parameter": f"p_base[{o.id}]", "kind": "baseline P(keep)",
-                        "label": f"Baseline: {o.name}", "end": end, "setting": text,
-                        "spec": spec, "prior": prior})
+            else:
+                entry, text = _shifted_beta(own, _plain(current), mass, end)
+            row(f"p_base[{o.id}]", "baseline P(keep)", f"Baseline: {o.name}", end, text,
+                old.replace(p_base=_put(old.p_base, j, _like(current, entry))), entry)
     for k, v in enumerate(config.evidence.variables):
         for end in ("low", "high"):
-            a, b, text = _shifted_beta(v.prior.elicited, old.state_alpha[k], old.state_beta[k],
-                                       mass, end)
-            spec = old.replace(state_alpha=_with(old.state_alpha, k, a),
-                               state_beta=_with(old.state_beta, k, b))
-            out.append({"parameter": f"p_state[{v.id}]", "kind": "P(state true)",
-                        "label": f"P: {v.label}", "end": end, "setting": text, "spec": spec,
-                        "prior": _beta(a, b)})
+            entry, text = _shifted_beta(v.prior.elicited, old.p_state.entry(k), mass, end)
+            row(f"p_state[{v.id}]", "P(state true)", f"P: {v.label}", end, text,
+                old.replace(p_state=_put(old.p_state, k, entry)), entry)
+        current = old.effect_mu.entry(k)
+        pooled = isinstance(current, LinearPool) and bool(current.mixed())
         elicited_mass = v.effect.elicited.mass if v.effect.elicited is not None else mass
-        own_mass = elicited_mass if origins["effect_mu"][k] == "elicited" else mass
+        own_mass = elicited_mass if origins["effect_mu"][k] == "elicited" or pooled else mass
         for end in ("low", "high"):
-            mu = _shifted_mu(old.effect_mu[k], old.effect_sigma[k],
-                             elicited_mass if mixed_effect[k] else own_mass, end)
-            mu_ref, sigma_ref = mu, float(old.effect_sigma[k])
-            text = f"odds ratio centred at {math.exp(mu):.3g}"
-            if mixed_effect[k]:
-                sigma_ref = float(old.effect_sigma_ref[k])
-                mu_ref = _shifted_mu(old.effect_mu_ref[k], sigma_ref, mass, end)
-                text = (f"odds ratio centred at {math.exp(mu):.3g} (analysts), "
-                        f"{math.exp(mu_ref):.3g} (history)")
+            if pooled:
+                mine = _shifted_normal(current.elicited, own_mass, end)
+                theirs = _shifted_normal(current.reference, mass, end)
+                entry = LinearPool(mine, theirs, current.weight)
+                text = (f"odds ratio centred at {math.exp(mine.mean()):.3g} (analysts), "
+                        f"{math.exp(theirs.mean()):.3g} (history)")
             else:
-                sigma_ref = float(old.effect_sigma[k])
-            spec = old.replace(effect_mu=_with(old.effect_mu, k, mu),
-                               effect_mu_ref=_with(old.effect_mu_ref, k, mu_ref),
-                               effect_sigma_ref=_with(old.effect_sigma_ref, k, sigma_ref))
-            own = {"mu": float(mu), "sigma": float(old.effect_sigma[k])}
-            prior = (_mixture("Normal", old.effect_weight[k], own,
-                              {"mu": mu_ref, "sigma": sigma_ref}) if mixed_effect[k]
-                     else {"dist": "Normal", "kwargs": own})
-            out.append({"parameter": f"effect[{v.id}]", "kind": "odds ratio on keeping",
-                        "label": f"Effect: {v.label}", "end": end, "setting": text,
-                        "spec": spec, "prior": prior})
+                entry = _shifted_normal(_plain(current), own_mass, end)
+                text = f"odds ratio centred at {math.exp(entry.mean()):.3g}"
+            row(f"effect[{v.id}]", "odds ratio on keeping", f"Effect: {v.label}", end, text,
+                old.replace(effect_mu=_put(old.effect_mu, k, _like(current, entry))), entry)
     f = config.model.sensitivity.pooling_scale_factor
     for end, factor in (("low", 1 / f), ("high", f)):
-        sigma = old.pooling_sigma * factor
-        out.append({"parameter": "effect_sd", "kind": "pooling scale",
-                    "label": "Effect differs between bases", "end": end,
-                    "setting": f"HalfNormal sigma {sigma:.3g}",
-                    "spec": old.replace(pooling_sigma=sigma),
-                    "prior": {"dist": "HalfNormal", "kwargs": {"sigma": sigma}}})
+        sigma = float(old.effect_sd.parameters["sigma"]) * factor
+        scale = Dist("HalfNormal", {"sigma": sigma})
+        row("effect_sd", "pooling scale", "Effect differs between bases", end,
+            f"HalfNormal sigma {sigma:.3g}", old.replace(effect_sd=scale), scale)
     if config.prior_source == "both":
         pool = config.model.prior_pool
         for end, source, weight, who in (("low", "elicited", 0.0, "the analysts alone"),
                                          ("high", "reference_class", 1.0, "history alone")):
-            out.append({"parameter": "pool_weight", "kind": "pool weight",
-                        "label": f"Weight on history ({POOL_LABELS[pool.method]})",
-                        "end": end,
-                        "setting": f"w {weight:g}, {who} (model.yaml: {pool.weight:g})",
-                        "spec": PriorSpec.from_config(config.with_prior_source(source)),
-                        "prior": {"weight": weight}})
-    return out
-
-
-def _mixture(family: str, w: float, elicited: dict[str, float], reference: dict[str, float]
-             ) -> dict[str, Any]:
-    return {"dist": "Mixture", "family": family,
-            "kwargs": {"weight": float(w), "elicited": {k: float(x) for k, x in elicited.items()},
-                       "reference": {k: float(x) for k, x in reference.items()}}}
-
-
-def _beta(a: float, b: float) -> dict[str, Any]:
-    return {"dist": "Beta", "kwargs": {"alpha": float(a), "beta": float(b)}}
-
-
-def _with(array: np.ndarray, index: int, value: float) -> np.ndarray:
-    out = np.array(array, dtype=float)
-    out[index] = value
+            row("pool_weight", "pool weight", f"Weight on history ({POOL_LABELS[pool.method]})",
+                end, f"w {weight:g}, {who} (model.yaml: {pool.weight:g})",
+                resolved_priors(config.with_prior_source(source)), None)
     return out

@@ -13,7 +13,7 @@ import pandas as pd
 
 from forecast.analysis._common import _estimate_row, _per_draw
 from forecast.config import PRIOR_SOURCES, QuestionConfig
-from forecast.elicit import prior_mean, prior_origins, prior_quantiles, resolved_priors
+from forecast.elicit import prior_origins, resolved_priors
 from forecast.engine import NeedsRefitError, compute, importance_forecast, prior_forecast
 from forecast.ledger import NewsItem
 from forecast.tables import outcome_labels
@@ -112,19 +112,19 @@ def linked_prior_table(config: QuestionConfig) -> pd.DataFrame:
     for source in PRIOR_SOURCES:
         pri = resolved_priors(config.with_prior_source(source))
         for i, base in enumerate(config.bases):
-            lo, hi = prior_quantiles(pri["p_base"], i, [tail, 1 - tail])
+            lo, hi = pri.p_base.quantiles(i, [tail, 1 - tail])
             rows.append({"parameter": f"p_base[{base}]",
                          "label": f"Base rate: {config.question.outcomes[i].name}",
                          "scale": "probability", "source": source,
-                         "mean": prior_mean(pri["p_base"], i), "lower": lo, "upper": hi})
+                         "mean": pri.p_base.mean(i), "lower": lo, "upper": hi})
         for k, var in enumerate(config.variables):
             if var not in config.linked.effects:
                 continue
-            lo, hi = prior_quantiles(pri["effect_mu"], k, [tail, 1 - tail])
+            lo, hi = pri.effect_mu.quantiles(k, [tail, 1 - tail])
             rows.append({"parameter": f"effect_mu[{var}]",
                          "label": f"Effect: {config.evidence.variables[k].label}",
                          "scale": "log odds ratio", "source": source,
-                         "mean": prior_mean(pri["effect_mu"], k), "lower": lo, "upper": hi})
+                         "mean": pri.effect_mu.mean(k), "lower": lo, "upper": hi})
     table = pd.DataFrame(rows)
     table["used"] = table["source"] == config.prior_source
     return table

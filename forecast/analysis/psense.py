@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from forecast.config import QuestionConfig
-from forecast.elicit import prior_logpdf, resolved_priors
+from forecast.elicit import resolved_priors
 from forecast.engine import Forecast
 from forecast.exact import Params, log_likelihood
 from forecast.tables import outcome_labels
@@ -22,18 +22,16 @@ def _log_prior_tree(tree, config: QuestionConfig):
 
     post = tree["posterior"].to_dataset()
     priors = resolved_priors(config)
-    sd_sigma = priors["effect_sd"]["kwargs"]["sigma"]
-
     def logpdf(slot: str, dim: str):
         # entries on the last axis: a linear pool's mixture density included
         x = post[slot].transpose(..., dim)
-        return xr.apply_ufunc(lambda v: prior_logpdf(priors[slot], v), x)
+        return xr.apply_ufunc(priors[slot].logpdf, x)
 
     log_prior = xr.Dataset({
         "p_state": logpdf("p_state", "evidence"),
         "p_base": logpdf("p_base", "base"),
         "effect_mu": logpdf("effect_mu", "evidence"),
-        "effect_sd": xr.apply_ufunc(stats.halfnorm.logpdf, post["effect_sd"], 0.0, sd_sigma),
+        "effect_sd": xr.apply_ufunc(priors.effect_sd.logpdf, post["effect_sd"]),
         "effect_z": xr.apply_ufunc(stats.norm.logpdf, post["effect_z"]),
     })
     shape = post.sizes["chain"], post.sizes["draw"]
@@ -83,7 +81,7 @@ def power_scaling(forecast: Forecast, *, threshold: float = 0.05,
 
     from forecast.store import open_tree
 
-    path = forecast.fit.path
+    path = forecast.fit.file
     if not path.is_file():
         raise ValueError(f"power scaling needs a stored fit; {path} is not one")
     config = forecast.config

@@ -15,12 +15,14 @@ import numpy as np
 import pandas as pd
 
 from forecast.analysis._common import _per_draw
+from forecast.analysis.prior_ratio import effect_log_density, log_prior_ratio
 from forecast.analysis.prior_shifts import shifted_priors
-from forecast.analysis.prior_spec import PriorSpec, log_prior_ratio
 from forecast.config import QuestionConfig
-from forecast.engine import Forecast, compute, estimate, fewer_draws, importance_forecast, psis
+from forecast.elicit import resolved_priors
+from forecast.engine import compute, fewer_draws, importance_forecast
 from forecast.exact import Enumerated, enumerate_states, log_likelihood, quantity_name
 from forecast.ledger import LR_BOUNDS, LRInterval, NewsItem, evidence_from, items_as_of
+from forecast.posterior import Forecast, estimate, psis
 from forecast.tables import outcome_labels
 
 
@@ -132,20 +134,20 @@ def sensitivity(
     base_loglik = log_likelihood(params, fit.state_loglr, fit.outcome_loglr)
     now_loglik = fc.values.loglik
     baseline = {k: e.mean for k, e in fc.probabilities().items()}
-    old = PriorSpec.from_config(config)
-    old_effect = old.effect_density(params.beta)
+    old = resolved_priors(config)
+    old_effect = effect_log_density(old, params.beta)
     mass = config.model.credible_mass
     known = sorted(items_as_of(list(items), fc.as_of), key=lambda i: (i.date, i.id))
     seed = config.model.sampler.seed if fallback_seed is None else fallback_seed
 
     # Each case: its description, the log importance ratio from the fit's draws, the
-    # per-draw values under the case's news, and the (news, changed PriorSpec or None) to
+    # per-draw values under the case's news, and the (news, changed Priors or None) to
     # redo it from fresh prior draws if the fit's draws cannot carry it.
     cases: list[tuple[dict[str, Any], np.ndarray, Enumerated, tuple]] = []
     for case in shifted_priors(config):
-        log_ratio = now_loglik - base_loglik + log_prior_ratio(params, old, case["spec"],
+        log_ratio = now_loglik - base_loglik + log_prior_ratio(params, old, case["priors"],
                                                                    old_effect)
-        cases.append((case, log_ratio, fc.values, (known, case["spec"])))
+        cases.append((case, log_ratio, fc.values, (known, case["priors"])))
     if include_items:
         for i, item in enumerate(known):
             for end, lr, text in _item_variants(item, config.model.sensitivity.point_lr_factor):
@@ -180,9 +182,9 @@ def sensitivity(
         if khat > khat_max and fallback_draws > 0 and redo[0] is not None:
             # The fit's draws cannot carry this change: draw afresh from the changed prior
             # and weight by the changed news instead (its own k-hat decides trust again).
-            news, spec = redo
+            news, priors = redo
             alt = importance_forecast(config, news, as_of=fc.as_of, seed=seed, n=fallback_draws,
-                                      priors=None if spec is None else spec.to_priors())
+                                      priors=priors)
             if alt.khat < khat:
                 method, khat, values = "importance", alt.khat, alt.values
                 weights, shape, ess = alt.weights, alt.fit.shape, alt.fit.ess_mean

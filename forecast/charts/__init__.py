@@ -19,6 +19,7 @@ _WHERE = {
     "plot_pending": "pending",
     "plot_prior_sources": "prior_sources",
     "plot_priors": "priors",
+    "plot_ranks": "diagnostics",
     "plot_reliability": "outside_view",
     "plot_scenarios": "scenarios",
     "plot_tornado": "tornado",

@@ -73,8 +73,7 @@ def plot_contributions(table: pd.DataFrame, *, outcomes: list[str] | None = None
         axes[0].set_yticks(np.arange(len(names))[::-1], names)
         fig.suptitle(_balanced(title or TITLE, fig.get_figwidth()), x=0.0, ha="left",
                      fontsize=14, fontweight="bold")
-        if footer_text:
-            footer(fig, footer_text)
+        footer(fig, footer_text)
     return fig
 
 

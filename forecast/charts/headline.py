@@ -10,6 +10,7 @@ from forecast.charts.theme import (
     POSTERIOR_COLOR,
     PRIOR_COLOR,
     footer,
+    label_rows,
     legend_below,
     new_axes,
     style,
@@ -29,19 +30,20 @@ def plot_headline(table: pd.DataFrame, *, ax=None, title: str | None = None,
         Axes to draw on (a new figure when None).
     title, footer_text
         Chart title and provenance footer.
-    xlabel
-        The x-axis label (the question's ``wording.axis``).
     mass
         The credible mass of the intervals, for the legend.
+    xlabel
+        The x-axis label (the question's ``wording.axis``).
 
     Returns
     -------
     matplotlib.figure.Figure
+        A row per outcome: its interval and mean, prior above posterior.
     """
     with style():
         fig, ax = new_axes(ax, figsize=(8.5, 1.6 + 0.75 * table["label"].nunique()))
         labels = list(dict.fromkeys(table["label"]))
-        y = np.arange(len(labels))[::-1]
+        y = label_rows(ax, labels, pad=0.3)
         stages = [s for s in ("prior", "posterior") if s in set(table["stage"])]
         offsets = {"prior": 0.17, "posterior": -0.17} if len(stages) == 2 else {stages[0]: 0.0}
         colors = {"prior": PRIOR_COLOR, "posterior": POSTERIOR_COLOR}
@@ -56,15 +58,12 @@ def plot_headline(table: pd.DataFrame, *, ax=None, title: str | None = None,
                     ax.annotate(f"{r['p']:.0%} {r['word']}", (r["upper"], yi),
                                 xytext=(8, 0), textcoords="offset points", va="center",
                                 fontsize=11, fontweight="bold", color=colors[stage])
-        ax.set_yticks(y, labels)
         ax.set_xlim(0, 1.18)
         ax.set_xticks(np.linspace(0, 1, 6), [f"{x:.0%}" for x in np.linspace(0, 1, 6)])
         ax.axvline(0.5, color="0.6", lw=1, ls=":")
         ax.set_xlabel(xlabel)
-        ax.grid(axis="y", visible=False)
         legend_below(ax, ncols=2)
         if title:
             ax.set_title(title, loc="left")
-        if footer_text:
-            footer(fig, footer_text)
+        footer(fig, footer_text)
     return fig

@@ -234,8 +234,7 @@ def plot_history(table: pd.DataFrame, *, ledger: pd.DataFrame | None = None, con
         fig.suptitle(title or "How the forecast moved with the news", x=0.01, ha="left",
                      fontsize=14, fontweight="bold")
         text = footer_text or (config_footer(config) if config is not None else None)
-        if text:
-            footer(fig, text)
+        footer(fig, text)
     return fig
 
 

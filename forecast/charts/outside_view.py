@@ -76,8 +76,7 @@ def plot_reliability(calibration: pd.DataFrame, *, ax=None, title: str | None = 
             if hasattr(handle, "set_sizes"):
                 handle.set_sizes([60])
         ax.set_title(wrap(title or "Calibration, leave-one-out", 48), loc="left")
-        if footer_text:
-            footer(fig, footer_text)
+        footer(fig, footer_text)
     return fig
 
 
@@ -158,8 +157,7 @@ def plot_coefficients(coefficients: pd.DataFrame, *, ax=None, title: str | None 
         )]
         ax.legend(handles=handles, loc="lower right", fontsize=9, framealpha=0.9, frameon=True)
         ax.set_title(title or "What history says moves retention", loc="left", pad=22)
-        if footer_text:
-            footer(fig, footer_text)
+        footer(fig, footer_text)
     return fig
 
 
@@ -212,6 +210,5 @@ def plot_backtest_reliability(calibration: pd.DataFrame, *, axes=None,
                     legend.remove()
         fig.suptitle(title or "The outside view, backtested as of each origin (shock left out)",
                      x=0.01, ha="left", fontweight="bold")
-        if footer_text:
-            footer(fig, footer_text)
+        footer(fig, footer_text)
     return fig

@@ -7,15 +7,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from forecast import fmt
-from forecast.charts.theme import (
-    DOWN_COLOR,
-    PALETTE,
-    UP_COLOR,
-    footer,
-    legend_below,
-    new_axes,
-    style,
-)
+from forecast.charts import theme
+from forecast.charts.theme import DOWN_COLOR, PALETTE, UP_COLOR
 
 
 def plot_pending(table: pd.DataFrame, *, ax=None, title: str | None = None,
@@ -36,13 +29,14 @@ def plot_pending(table: pd.DataFrame, *, ax=None, title: str | None = None,
     Returns
     -------
     matplotlib.figure.Figure
+        A row per outcome, from the opposite's arrow to the report's.
     """
     wide = table.pivot(index="label", columns="scenario", values="p")
     words = table.pivot(index="label", columns="scenario", values="word")
-    order = list(dict.fromkeys(table["label"]))[::-1]
-    with style():
-        fig, ax = new_axes(ax, figsize=(9.0, 1.9 + 0.62 * len(order)))
-        y = np.arange(len(order))
+    order = list(dict.fromkeys(table["label"]))
+    with theme.style():
+        fig, ax = theme.new_axes(ax, figsize=(9.0, 1.9 + 0.62 * len(order)))
+        y = theme.label_rows(ax, order)
         for yi, label in zip(y, order, strict=True):
             row = wide.loc[label]
             ax.plot([row["if its opposite arrives"], row["if it arrives"]], [yi, yi],
@@ -59,16 +53,12 @@ def plot_pending(table: pd.DataFrame, *, ax=None, title: str | None = None,
                                 xytext=(6 * side, 9), textcoords="offset points", fontsize=9,
                                 ha="left" if side > 0 else "right",
                                 color=UP_COLOR if side > 0 else DOWN_COLOR)
-        ax.set_yticks(y, order)
         ax.set_xlim(0, 1)
         ticks = np.linspace(0, 1, 5)
         ax.set_xticks(ticks, [f"{t:.0%}" for t in ticks])
         ax.set_xlabel(xlabel)
-        ax.set_ylim(-0.6, len(order) - 0.4)
-        ax.grid(axis="y", visible=False)
         ax.set_title(title or "What a pending report would do (a changed word is named)",
                      loc="left")
-        legend_below(ax, ncols=3)
-        if footer_text:
-            footer(fig, footer_text)
+        theme.legend_below(ax, ncols=3)
+        theme.footer(fig, footer_text)
     return fig

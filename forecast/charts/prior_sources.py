@@ -96,6 +96,5 @@ def plot_prior_sources(table: pd.DataFrame, *, outcomes: list[str] | None = None
         legend_below(ax, handles, [h.get_label() for h in handles], ncols=2)
         if title:
             ax.set_title(title, loc="left")
-        if footer_text:
-            footer(fig, footer_text)
+        footer(fig, footer_text)
     return fig

@@ -64,8 +64,7 @@ def plot_priors(table: pd.DataFrame, *, config=None, ax=None, title: str | None 
         fig.suptitle(title or _title(table, config), x=0.0, ha="left", fontsize=14,
                      fontweight="bold")
         text = footer_text or (config_footer(config) if config is not None else None)
-        if text:
-            footer(fig, text)
+        footer(fig, text)
     return fig
 
 

@@ -25,11 +25,13 @@ def plot_scenarios(table: pd.DataFrame, *, outcomes: list[str] | None = None, ax
     ax
         Axes to draw on (a new figure when None).
     title, footer_text
-        Chart title and provenance footer.
+        Chart title (default: scenarios as the settling of evidence variables) and
+        provenance footer.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The matrix (scenarios down, outcomes across) and its colour bar.
     """
     outcomes = outcomes or list(dict.fromkeys(table["outcome"]))
     names = list(dict.fromkeys(table["scenario"]))
@@ -75,6 +77,5 @@ def plot_scenarios(table: pd.DataFrame, *, outcomes: list[str] | None = None, ax
         bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=0.02)
         bar.set_label("change from baseline (pp)")
         ax.set_title(title or "Scenarios: if evidence variables were settled", loc="left")
-        if footer_text:
-            footer(fig, footer_text)
+        footer(fig, footer_text)
     return fig

@@ -70,6 +70,5 @@ def plot_survival(table: pd.DataFrame, *, ax=None, title: str | None = None,
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.13), fontsize=9, frameon=False)
         ax.set_title(wrap(title or "How long bases last after a shock: history and the analysts",
                           64), loc="left")
-        if footer_text:
-            footer(fig, footer_text)
+        footer(fig, footer_text)
     return fig

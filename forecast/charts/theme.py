@@ -12,6 +12,7 @@ from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.figure import Figure
 
 from forecast.files import atomic_write
@@ -88,12 +89,15 @@ def new_axes(ax=None, figsize=None):
     return subplots(figsize=figsize)
 
 
-def footer(fig: Figure, text: str) -> None:
+def footer(fig: Figure, text: str | None) -> None:
     """Write the provenance footer (question, as-of date, horizon, data version).
 
     It is the figure's ``supxlabel``, so that constrained layout keeps room for
-    it below everything else (legends placed outside the axes included).
+    it below everything else (legends placed outside the axes included). No text
+    (a chart drawn without provenance) writes nothing.
     """
+    if not text:
+        return
     size = 8.5
     # Break at the " | " separators so the line never runs past a narrow figure's edge
     # (a tight bounding box would otherwise widen the saved image to the footer's length).
@@ -108,6 +112,20 @@ def footer(fig: Figure, text: str) -> None:
     lines.append(line)
     fig.supxlabel("\n".join(lines), x=0.0, ha="left", fontsize=size, color=PALETTE["grey"],
                   fontweight="normal")
+
+
+def label_rows(ax, labels, *, pad: float = 0.4) -> np.ndarray:
+    """One horizontal row per label, the first on top; returns the rows' y positions.
+
+    Sets the tick labels and the limits (``pad`` of a row's height beyond the outer
+    rows) and turns the horizontal grid off: its lines would run through the rows.
+    """
+    labels = list(labels)
+    y = np.arange(len(labels))[::-1]
+    ax.set_yticks(y, labels)
+    ax.set_ylim(pad - 1, len(labels) - pad)
+    ax.grid(axis="y", visible=False)
+    return y
 
 
 def footer_text(forecast) -> str:

@@ -13,6 +13,7 @@ from forecast.charts.theme import (
     PALETTE,
     UP_COLOR,
     footer,
+    label_rows,
     legend_below,
     new_axes,
     pct,
@@ -43,11 +44,13 @@ def plot_tornado(table: pd.DataFrame, *, outcome: str = "all", top: int = 14, ax
     ax
         Axes to draw on (a new figure when None).
     title, footer_text
-        Chart title and provenance footer.
+        Chart title (default: what the forecast of ``outcome`` is sensitive to) and
+        provenance footer.
 
     Returns
     -------
     matplotlib.figure.Figure
+        A bar pair per input, the baseline at zero.
     """
     wide = tornado_table(table, outcome)
     trusted = wide[wide["trusted"]].head(top)
@@ -58,7 +61,7 @@ def plot_tornado(table: pd.DataFrame, *, outcome: str = "all", top: int = 14, ax
     outcome_label = str(sub["outcome_label"].iloc[0])
     with style():
         fig, ax = new_axes(ax, figsize=(10.0, 1.8 + 0.42 * len(rows)))
-        y = np.arange(len(rows))[::-1]
+        y = label_rows(ax, [_short(lbl) for lbl in rows["label"]])
         span = max(2.0, float(np.nanmax(np.abs(trusted[["low_pp", "high_pp"]].to_numpy())))
                    if not trusted.empty else 2.0)
         for yi, r in zip(y, rows.itertuples(), strict=True):
@@ -77,26 +80,25 @@ def plot_tornado(table: pd.DataFrame, *, outcome: str = "all", top: int = 14, ax
                             ha="left" if value >= 0 else "right", va="center", fontsize=8.5,
                             color=PALETTE["black"])
         ax.axvline(0, color=PALETTE["black"], lw=1)
-        ax.set_ylim(-0.6, len(rows) - 0.4)
-        ax.set_yticks(y, [_short(lbl) for lbl in rows["label"]])
         ax.set_xlim(-1.6 * span, 1.6 * span)
         ax.set_xlabel(f"Change in P({outcome_label.lower()}), percentage points "
                       f"(baseline {pct(baseline)}, {estimative_word(baseline)})")
-        ax.grid(axis="y", visible=False)
         handles = [Patch(facecolor=PALETTE["grey"], edgecolor=PALETTE["grey"],
                          label="input at the high end of its interval"),
                    Patch(facecolor="white", edgecolor=PALETTE["grey"], hatch="///",
                          label="input at the low end")]
         legend_below(ax, handles, [h.get_label() for h in handles], ncols=2)
         ax.set_title(title or f"What the forecast is sensitive to: {outcome_label}", loc="left")
-        if footer_text:
-            footer(fig, footer_text)
+        footer(fig, footer_text)
     return fig
 
 
 def _setting(text: str) -> str:
+    """The setting in a few words: a long note beside a short bar runs into the row labels."""
     return (text.replace("odds ratio centred at", "OR").replace("centred at", "at")
-            .replace(" (interval end)", ""))
+            .replace(" (interval end)", "")
+            .replace("every item at the low end of its ratio", "every item's low LR")
+            .replace("every item at the high end of its ratio", "every item's high LR"))
 
 
 def _short(text: str, width: int = 44) -> str:

@@ -62,6 +62,5 @@ def plot_voi(table: pd.DataFrame, *, outcomes: list[str] | None = None, ax=None,
         ax.legend(loc="lower right", title=f"mean; whiskers {mass:.0%} interval over draws",
                   title_fontsize=9, frameon=True, framealpha=0.9)
         ax.set_title(title or "What is worth finding out", loc="left")
-        if footer_text:
-            footer(fig, footer_text)
+        footer(fig, footer_text)
     return fig
