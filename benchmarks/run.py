@@ -26,7 +26,7 @@ Everything runs side by side in the same invocation, on copies of the seed quest
               (``-X importtime``, cProfile).
 ``priors``    ``forecast reference compare``: the forecast under three prior sources by
               importance sampling from 20,000 prior draws each (no MCMC), in a fresh process.
-``notebooks`` wall time of ``pytest tests/test_notebooks.py`` when notebooks/*.ipynb exist.
+``notebooks`` wall time of ``pytest tests/system/test_notebooks.py`` when notebooks/*.ipynb exist.
 
 Every subprocess is timed by wall clock and its peak resident memory read from
 ``os.wait4``; reported figures are medians over ``--repeats`` runs. The load average is
@@ -653,9 +653,9 @@ def bench_notebooks(results: Path) -> dict:
         return {"n": 0}
     s, rss, stdout, stderr, code = run_timed(
         [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=15",
-         "tests/test_notebooks.py"])
+         "tests/system/test_notebooks.py"])
     (results / "notebooks_pytest.txt").write_text(
-        f"pytest -q tests/test_notebooks.py: exit {code}, {s:.1f} s\n\n{stdout[-20000:]}"
+        f"pytest -q tests/system/test_notebooks.py: exit {code}, {s:.1f} s\n\n{stdout[-20000:]}"
         f"{stderr[-5000:]}")
     last = (stdout.strip().splitlines() or ["?"])[-1]
     record("notebooks", "suite", len(notebooks), seconds=s, peak_rss_mb=rss,

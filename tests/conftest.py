@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import warnings
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -151,3 +154,167 @@ def shipped_reference_out(session_dir) -> Path:
 def fresh_question(tmp_path) -> Path:
     """A writable copy of the default question with an empty ledger."""
     return make_question(tmp_path, news=[])
+
+
+# ----------------------------------------------------------- helpers the test modules share
+
+
+def store_fit_from_prior(config, items, out: Path, *, seed: int = 7, pool: int = 40_000) -> Path:
+    """Store a fit whose draws come from the prior, resampled to the news (no MCMC).
+
+    Sampling-importance-resampling: independent prior draws (every parameter of
+    the PyMC model, so the tree looks like a sampled one) are resampled with
+    weights proportional to the exact likelihood of the news. Stored under the
+    key :func:`forecast.engine.compute` expects, so it is found as a cached fit.
+    """
+    import xarray as xr
+
+    from forecast.elicit import resolved_priors
+    from forecast.exact import Params, enumerate_states
+    from forecast.ledger import evidence_from
+    from forecast.sampling import diagnose
+    from forecast.store import fit_key, fit_path, save_fit
+
+    s = config.model.sampler
+    rng = np.random.default_rng(seed)
+    pr = resolved_priors(config)
+    k, b = len(config.variables), len(config.bases)
+    draws = {
+        "p_state": pr.p_state.draw(rng, (pool, k)),
+        "p_base": pr.p_base.draw(rng, (pool, b)),
+        "effect_mu": pr.effect_mu.draw(rng, (pool, k)),
+        "effect_sd": pr.effect_sd.draw(rng, (pool,)),
+        "effect_z": rng.normal(size=(pool, b, k)),
+    }
+    draws["beta"] = draws["effect_mu"][:, None, :] + draws["effect_sd"][:, None, None] * draws[
+        "effect_z"]
+    evidence = evidence_from(config, items)
+    params = Params(draws["p_state"], draws["p_base"], draws["beta"],
+                    config.model.outcome_dependence.value)
+    values = enumerate_states(params, evidence.state_loglr, evidence.outcome_loglr)
+    w = np.exp(values.loglik - values.loglik.max())
+    n = s.chains * s.draws
+    idx = rng.choice(pool, size=n, p=w / w.sum())
+    draws.update(p_keep=values.p_keep, p_all=values.p_all, p_any=values.p_any,
+                 p_state_post=values.p_state)
+    dims = {"p_state": ["evidence"], "p_base": ["base"], "effect_mu": ["evidence"],
+            "effect_sd": [], "effect_z": ["base", "evidence"], "beta": ["base", "evidence"],
+            "p_keep": ["base"], "p_all": [], "p_any": [], "p_state_post": ["evidence"]}
+    post = xr.Dataset(
+        {name: (["chain", "draw", *d], draws[name][idx].reshape(s.chains, s.draws, *draws[
+            name].shape[1:])) for name, d in dims.items()},
+        coords={"chain": np.arange(s.chains), "draw": np.arange(s.draws),
+                "base": config.bases, "evidence": config.variables},
+    )
+    stats = xr.Dataset({"diverging": (["chain", "draw"], np.zeros((s.chains, s.draws), bool))})
+    tree = xr.DataTree.from_dict({"posterior": post, "sample_stats": stats})
+    key = fit_key(config, evidence, s.seed)
+    return save_fit(tree, fit_path(out, config, key), config=config, evidence=evidence, key=key,
+                    seed=s.seed, diagnostics=diagnose(tree, config))
+
+
+NAMED = {"Russia extradites Assad": {"assad_extradition": 1},
+         "Escalation and separatist backing": {"escalation": 1, "separatist_backing": 1}}
+
+
+def make_item(i, *, lr=2.0, bears_on="basing_agreement", reliability="A1", thread=None,
+          cluster=None, date="2025-06-01"):
+    """A news item ``i{i}`` bearing on ``bears_on`` with ratio ``lr`` (parsed, as entered)."""
+    from forecast.ledger import parse_item
+
+    raw = {"id": f"i{i}", "date": date, "headline": f"report {i}", "source": "wire",
+           "reliability": reliability, "bears_on": bears_on, "lr": lr}
+    if thread:
+        raw["thread"] = thread
+    if cluster:
+        raw["cluster"] = cluster
+    return parse_item(raw)
+
+
+#: The shipped codes, but A1 fully credible (h = 1), so an A1 item enters at its stated ratio.
+FULL_A = {"source": {"A": 1.0, "B": 0.85, "C": 0.7, "D": 0.5, "E": 0.3, "F": 0.0}}
+
+
+def question_with_threads(tmp_path, *, rho=0.5, default=0.5, reliability=FULL_A):
+    """A question with the thread ``talks`` (dependence ``rho``) and the reliability codes."""
+    from forecast.config import load_question
+
+    q = make_question(tmp_path, news=[])
+    threads = {"schema_version": 1,
+               "default_dependence": {"value": default, "rationale": "test", "source": "test"},
+               "threads": [{"id": "talks", "label": "Talks", "description": "one negotiation",
+                            "dependence": {"value": rho, "rationale": "test", "source": "test"}}]}
+    (q / "threads.yaml").write_text(yaml.safe_dump(threads, sort_keys=False))
+    if reliability is not None:
+        rel = yaml.safe_load((q / "reliability.yaml").read_text())
+        rel.update(reliability)
+        (q / "reliability.yaml").write_text(yaml.safe_dump(rel, sort_keys=False))
+    return load_question(q)
+
+
+def quick_settings(settings, draws=400):
+    """``settings`` sampling 2 chains of ``draws`` (tune 400): a short fit for tests."""
+    return settings.model_copy(update={"sampler": settings.sampler.model_copy(
+        update={"draws": draws, "tune": 400, "chains": 2})})
+
+
+def short_hazard_fit(directory, draws=400, known_at=None):
+    """A short fit of the class in ``directory`` (as known at ``known_at``, if given)."""
+    from forecast import hazard, reference_data
+
+    cases, events = reference_data.load_reference(directory)
+    if known_at is not None:
+        cases, events = reference_data.class_as_of(cases, events, known_at)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a short chain may miss the ESS gate; not the point
+        return hazard.fit_hazard(cases, quick_settings(hazard.load_settings(), draws))
+
+
+SETTINGS = ROOT / "priors" / "reference_class" / "model.yaml"
+#: The simulation's true values (log odds ratios, patron intercepts).
+TRUE_BETA = np.array([-0.5, -1.5, -0.8, 0.4, 0.6, 1.2, 0.7])
+TRUE_ALPHA = {"USSR": 0.2, "Russia": 0.4, "US": 0.8, "UK": -0.3, "France": 0.1}
+N_SIM = 300
+SIM_SEED = 20261125
+
+
+def simulate(n: int, seed: int) -> pd.DataFrame:
+    """Cases drawn from the model with TRUE_BETA and TRUE_ALPHA."""
+    from forecast.reference import COLUMNS, FEATURES, OUTCOME
+
+    rng = np.random.default_rng(seed)
+    patrons = np.array(list(TRUE_ALPHA))[rng.integers(0, len(TRUE_ALPHA), n)]
+    x = rng.binomial(1, 0.4, size=(n, len(FEATURES)))
+    eta = np.array([TRUE_ALPHA[p] for p in patrons]) + x @ TRUE_BETA
+    y = rng.binomial(1, 1 / (1 + np.exp(-eta)))
+    df = pd.DataFrame(x, columns=list(FEATURES))
+    df.insert(0, "case_id", [f"sim_{i:03d}" for i in range(n)])
+    df.insert(1, "patron", patrons)
+    df.insert(2, "host", "host")
+    df.insert(3, "bases", "base")
+    df.insert(4, "start_year", rng.integers(1945, 2026, n))
+    df[OUTCOME] = y
+    df["notes"] = "simulated from the model"
+    df["source"] = "simulated"
+    return df[list(COLUMNS)]
+
+
+@pytest.fixture(scope="session")
+def sim_settings():
+    from forecast.reference import load_settings
+
+    # Fewer draws than model.yaml; the gate's ESS floor is lowered to match (2 x 400 draws).
+    s = load_settings(SETTINGS).with_sampler(chains=2, draws=400, tune=400, seed=SIM_SEED)
+    return s.model_copy(update={"gate": s.gate.model_copy(update={"ess_bulk_min": 100})})
+
+
+@pytest.fixture(scope="session")
+def sim_fit(tmp_path_factory, sim_settings):
+    from forecast.reference import fit_reference, load_cases
+
+    path = tmp_path_factory.mktemp("reference") / "sim.csv"
+    simulate(N_SIM, SIM_SEED).to_csv(path, index=False)
+    cases = load_cases(path)  # through the validator, as the real file goes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return fit_reference(cases, sim_settings)

@@ -6,21 +6,20 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from test_evidence import _item, _question
 
-from conftest import TODAY
+from conftest import TODAY, make_item, question_with_threads
 from forecast.engine import importance_forecast
 
 
 @pytest.fixture
 def scratch(tmp_path):
-    config = _question(tmp_path, rho=0.6)
+    config = question_with_threads(tmp_path, rho=0.6)
     items = [
-        _item(1, lr=3.0, bears_on="basing_agreement", thread="talks", date="2025-02-01"),
-        _item(2, lr=2.0, bears_on="basing_agreement", thread="talks", date="2025-03-01"),
-        _item(3, lr=0.3, bears_on="escalation", date="2025-04-01"),
-        _item(4, lr=2.5, bears_on="khmeimim", date="2025-05-01"),
-        _item(5, lr=0.5, bears_on="tartus", reliability="B2", date="2025-06-01"),
+        make_item(1, lr=3.0, bears_on="basing_agreement", thread="talks", date="2025-02-01"),
+        make_item(2, lr=2.0, bears_on="basing_agreement", thread="talks", date="2025-03-01"),
+        make_item(3, lr=0.3, bears_on="escalation", date="2025-04-01"),
+        make_item(4, lr=2.5, bears_on="khmeimim", date="2025-05-01"),
+        make_item(5, lr=0.5, bears_on="tartus", reliability="B2", date="2025-06-01"),
     ]
     return config, items
 
@@ -65,9 +64,9 @@ def test_two_symmetric_groups_get_equal_credit(tmp_path):
     """Shapley's symmetry: two identical reports on one variable, in two groups."""
     from forecast.attribution import shapley
 
-    config = _question(tmp_path)
-    items = [_item(1, lr=3.0, bears_on="armed_group_integration"),
-             _item(2, lr=3.0, bears_on="armed_group_integration", thread="other")]
+    config = question_with_threads(tmp_path)
+    items = [make_item(1, lr=3.0, bears_on="armed_group_integration"),
+             make_item(2, lr=3.0, bears_on="armed_group_integration", thread="other")]
     fc = importance_forecast(config, items, as_of=TODAY, seed=2, n=20_000)
     t = shapley(fc, items)
     k = t[t["outcome"] == "khmeimim"].set_index("item")["item_pp"]

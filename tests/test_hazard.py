@@ -13,28 +13,14 @@ import numpy as np
 import pytest
 from synthetic_reference import write_synthetic
 
+from conftest import short_hazard_fit
 from forecast import hazard, hazard_backtest, reference, reference_cases, reference_data, skill
 from forecast.config import ConfigError
 
 
-def _quick(settings, draws=400):
-    return settings.model_copy(update={"sampler": settings.sampler.model_copy(
-        update={"draws": draws, "tune": 400, "chains": 2})})
-
-
-def _fit(directory, draws=400, known_at=None):
-    """A short fit of the class in ``directory`` (as known at ``known_at``, if given)."""
-    cases, events = reference_data.load_reference(directory)
-    if known_at is not None:
-        cases, events = reference_data.class_as_of(cases, events, known_at)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a short chain may miss the ESS gate; not the point
-        return hazard.fit_hazard(cases, _quick(hazard.load_settings(), draws))
-
-
 @pytest.fixture(scope="module")
 def fit(tmp_path_factory):
-    return _fit(write_synthetic(tmp_path_factory.mktemp("synthetic")))
+    return short_hazard_fit(write_synthetic(tmp_path_factory.mktemp("synthetic")))
 
 
 def test_blank_feature_is_the_weighted_average_of_its_two_values(fit):
@@ -84,7 +70,7 @@ def test_a_consequence_of_the_loss_gives_the_old_model_skill_but_not_the_new(tmp
     the as-of-origin backtest must not beat the base rate by more than noise."""
     d = write_synthetic(tmp_path, n=70, seed=3, consequence=True, hazard_demand=0.12,
                         hazard_none=0.12)
-    fit_new = _fit(d)
+    fit_new = short_hazard_fit(d)
     old_cases = reference_cases.episode_coded(fit_new.cases)
     settings = reference.load_settings().with_sampler(draws=400, tune=400, chains=2)
     with warnings.catch_warnings():
@@ -102,7 +88,7 @@ def test_front_loaded_losses_are_not_spread_at_a_constant_hazard(tmp_path):
     """All losses in year 1: P(kept 3 years) equals P(kept 5 years). The old conversion,
     P_3 = P_5 ** (3 / 5), put it well above (by 0.1 or more here)."""
     d = write_synthetic(tmp_path, n=80, seed=5, front_loaded=True, hazard_demand=0.45)
-    fit_fl = _fit(d)
+    fit_fl = short_hazard_fit(d)
     profile = hazard.Profile("A", {"regime_change": 1, "treaty": 1},
                              {f: 0 for f in hazard.TIME_VARYING})
     s = hazard.survival(fit_fl, profile, origin=0, horizons=[3.0, 5.0]).mean(axis=0)

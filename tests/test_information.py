@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_evidence import _item, _question
 
-from conftest import TODAY
+from conftest import TODAY, make_item, question_with_threads
 from forecast.engine import importance_forecast
 
 
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory):
-    config = _question(tmp_path_factory.mktemp("info"))
-    items = [_item(1, lr=3.0, bears_on="escalation"), _item(2, lr=2.0, bears_on="khmeimim")]
+    config = question_with_threads(tmp_path_factory.mktemp("info"))
+    items = [make_item(1, lr=3.0, bears_on="escalation"), make_item(2, lr=2.0, bears_on="khmeimim")]
     return config, items, importance_forecast(config, items, as_of=TODAY, seed=3, n=20_000)
 
 
@@ -54,8 +53,8 @@ def test_a_pending_report_and_its_opposite_bracket_the_forecast(scratch):
         assert p.loc["if its opposite arrives", base] < p.loc["now", base] < p.loc[
             "if it arrives", base]
     # the report, recorded for real, gives the same number: nothing here is approximate
-    arrived = importance_forecast(config, [*items, _item(9, lr=5.0, bears_on="basing_agreement")],
-                                  as_of=TODAY, seed=3, n=20_000)
+    report = make_item(9, lr=5.0, bears_on="basing_agreement")
+    arrived = importance_forecast(config, [*items, report], as_of=TODAY, seed=3, n=20_000)
     for base in config.bases:
         assert p.loc["if it arrives", base] == pytest.approx(
             arrived.probabilities()[base].mean, abs=1e-12)
@@ -101,7 +100,7 @@ def test_information_measures_obey_their_bounds_and_vanish_for_an_irrelevant_sta
     from forecast.analysis import value_of_information
     from forecast.config import load_question
 
-    config = _question(tmp_path)
+    config = question_with_threads(tmp_path)
     q = config.directory
     evidence = yaml.safe_load((q / "evidence.yaml").read_text())
     v = next(x for x in evidence["variables"] if x["id"] == "armed_group_integration")
@@ -112,7 +111,7 @@ def test_information_measures_obey_their_bounds_and_vanish_for_an_irrelevant_sta
     model["effect_pooling"]["dist"]["kwargs"]["sigma"] = 1e-6
     (q / "model.yaml").write_text(yaml.safe_dump(model, sort_keys=False))
     config = load_question(q)
-    fc = importance_forecast(config, [_item(1, lr=3.0, bears_on="escalation")], as_of=TODAY,
+    fc = importance_forecast(config, [make_item(1, lr=3.0, bears_on="escalation")], as_of=TODAY,
                              seed=3, n=20_000)
     table = value_of_information(fc)
 

@@ -14,7 +14,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import DEFAULT_QUESTION, ROOT
+from conftest import (
+    DEFAULT_QUESTION,
+    N_SIM,
+    ROOT,
+    SETTINGS,
+    SIM_SEED,
+    TRUE_ALPHA,
+    TRUE_BETA,
+    simulate,
+)
 from forecast.config import ConfigError, load_question
 from forecast.errors import ConvergenceWarning
 from forecast.reference import (
@@ -33,13 +42,7 @@ from forecast.reference import (
 )
 
 FIXTURES = ROOT / "tests" / "fixtures" / "reference"
-SETTINGS = ROOT / "priors" / "reference_class" / "model.yaml"
 
-#: The simulation's true values (log odds ratios, patron intercepts).
-TRUE_BETA = np.array([-0.5, -1.5, -0.8, 0.4, 0.6, 1.2, 0.7])
-TRUE_ALPHA = {"USSR": 0.2, "Russia": 0.4, "US": 0.8, "UK": -0.3, "France": 0.1}
-N_SIM = 300
-SIM_SEED = 20261125
 PREDICT_COLS = ("case_id", *FEATURES)
 
 
@@ -187,44 +190,6 @@ def test_calibration_table_by_hand():
 
 
 # ------------------------------------------------------------------ one fit on simulated cases
-
-
-def simulate(n: int, seed: int) -> pd.DataFrame:
-    """Cases drawn from the model with TRUE_BETA and TRUE_ALPHA."""
-    rng = np.random.default_rng(seed)
-    patrons = np.array(list(TRUE_ALPHA))[rng.integers(0, len(TRUE_ALPHA), n)]
-    x = rng.binomial(1, 0.4, size=(n, len(FEATURES)))
-    eta = np.array([TRUE_ALPHA[p] for p in patrons]) + x @ TRUE_BETA
-    y = rng.binomial(1, 1 / (1 + np.exp(-eta)))
-    df = pd.DataFrame(x, columns=list(FEATURES))
-    df.insert(0, "case_id", [f"sim_{i:03d}" for i in range(n)])
-    df.insert(1, "patron", patrons)
-    df.insert(2, "host", "host")
-    df.insert(3, "bases", "base")
-    df.insert(4, "start_year", rng.integers(1945, 2026, n))
-    df[OUTCOME] = y
-    df["notes"] = "simulated from the model"
-    df["source"] = "simulated"
-    return df[list(COLUMNS)]
-
-
-@pytest.fixture(scope="session")
-def sim_settings():
-    # Fewer draws than model.yaml; the gate's ESS floor is lowered to match (2 x 400 draws).
-    s = load_settings(SETTINGS).with_sampler(chains=2, draws=400, tune=400, seed=SIM_SEED)
-    return s.model_copy(update={"gate": s.gate.model_copy(update={"ess_bulk_min": 100})})
-
-
-@pytest.fixture(scope="session")
-def sim_fit(tmp_path_factory, sim_settings):
-    from forecast.reference import fit_reference
-
-    path = tmp_path_factory.mktemp("reference") / "sim.csv"
-    simulate(N_SIM, SIM_SEED).to_csv(path, index=False)
-    cases = load_cases(path)  # through the validator, as the real file goes
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return fit_reference(cases, sim_settings)
 
 
 @pytest.fixture(scope="session")

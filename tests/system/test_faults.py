@@ -496,8 +496,8 @@ def unconverged(tmp_path_factory):
     (its draws are the prior's, no MCMC; its diagnostics say R-hat 1.0712): what every
     command that forecasts from it finds in the cache."""
     import h5py
-    from test_analysis import store_fit_from_prior
 
+    from conftest import store_fit_from_prior
     from forecast.config import load_question
     from forecast.ledger import load_ledger
 

@@ -1,7 +1,7 @@
 """Charts, the chart export and the HTML report: every chart renders, readably, everywhere.
 
 No MCMC for the question: its "fit" is independent prior draws resampled to the news
-(:func:`test_analysis.store_fit_from_prior`), stored where the engine finds it. The
+(:func:`conftest.store_fit_from_prior`), stored where the engine finds it. The
 outside view comes from the session's simulated reference fit (``test_reference``).
 """
 
@@ -14,16 +14,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_analysis import NAMED, store_fit_from_prior
-from test_reference import sim_fit, sim_settings  # noqa: F401  (session fixtures)
 
-from conftest import NEWS, TODAY, make_question
+from conftest import NAMED, NEWS, TODAY, make_question, short_hazard_fit, store_fit_from_prior
 
 REVIEW_DIR = Path("/tmp/charts_review")
 
 
 @pytest.fixture(scope="module")
-def outside(sim_fit):  # noqa: F811
+def outside(sim_fit):
     from forecast.reference import outside_view
 
     return outside_view(sim_fit)
@@ -35,9 +33,9 @@ def hazard_fit(tmp_path_factory):
     as known at the question's creation: the survival chart's view "as of the start" may
     use nothing later (a fit of the class as entered is refused there)."""
     from synthetic_reference import CREATED, write_synthetic
-    from test_hazard import _fit
 
-    return _fit(write_synthetic(tmp_path_factory.mktemp("synthetic_hazard")), known_at=CREATED)
+    directory = write_synthetic(tmp_path_factory.mktemp("synthetic_hazard"))
+    return short_hazard_fit(directory, known_at=CREATED)
 
 
 @pytest.fixture(scope="module")

@@ -16,65 +16,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import SEED, TODAY
-
-
-def store_fit_from_prior(config, items, out: Path, *, seed: int = 7, pool: int = 40_000) -> Path:
-    """Store a fit whose draws come from the prior, resampled to the news (no MCMC).
-
-    Sampling-importance-resampling: independent prior draws (every parameter of
-    the PyMC model, so the tree looks like a sampled one) are resampled with
-    weights proportional to the exact likelihood of the news. Stored under the
-    key :func:`forecast.engine.compute` expects, so it is found as a cached fit.
-    """
-    import xarray as xr
-
-    from forecast.elicit import resolved_priors
-    from forecast.exact import Params, enumerate_states
-    from forecast.ledger import evidence_from
-    from forecast.sampling import diagnose
-    from forecast.store import fit_key, fit_path, save_fit
-
-    s = config.model.sampler
-    rng = np.random.default_rng(seed)
-    pr = resolved_priors(config)
-    k, b = len(config.variables), len(config.bases)
-    draws = {
-        "p_state": pr.p_state.draw(rng, (pool, k)),
-        "p_base": pr.p_base.draw(rng, (pool, b)),
-        "effect_mu": pr.effect_mu.draw(rng, (pool, k)),
-        "effect_sd": pr.effect_sd.draw(rng, (pool,)),
-        "effect_z": rng.normal(size=(pool, b, k)),
-    }
-    draws["beta"] = draws["effect_mu"][:, None, :] + draws["effect_sd"][:, None, None] * draws[
-        "effect_z"]
-    evidence = evidence_from(config, items)
-    params = Params(draws["p_state"], draws["p_base"], draws["beta"],
-                    config.model.outcome_dependence.value)
-    values = enumerate_states(params, evidence.state_loglr, evidence.outcome_loglr)
-    w = np.exp(values.loglik - values.loglik.max())
-    n = s.chains * s.draws
-    idx = rng.choice(pool, size=n, p=w / w.sum())
-    draws.update(p_keep=values.p_keep, p_all=values.p_all, p_any=values.p_any,
-                 p_state_post=values.p_state)
-    dims = {"p_state": ["evidence"], "p_base": ["base"], "effect_mu": ["evidence"],
-            "effect_sd": [], "effect_z": ["base", "evidence"], "beta": ["base", "evidence"],
-            "p_keep": ["base"], "p_all": [], "p_any": [], "p_state_post": ["evidence"]}
-    post = xr.Dataset(
-        {name: (["chain", "draw", *d], draws[name][idx].reshape(s.chains, s.draws, *draws[
-            name].shape[1:])) for name, d in dims.items()},
-        coords={"chain": np.arange(s.chains), "draw": np.arange(s.draws),
-                "base": config.bases, "evidence": config.variables},
-    )
-    stats = xr.Dataset({"diverging": (["chain", "draw"], np.zeros((s.chains, s.draws), bool))})
-    tree = xr.DataTree.from_dict({"posterior": post, "sample_stats": stats})
-    key = fit_key(config, evidence, s.seed)
-    return save_fit(tree, fit_path(out, config, key), config=config, evidence=evidence, key=key,
-                    seed=s.seed, diagnostics=diagnose(tree, config))
-
-
-NAMED = {"Russia extradites Assad": {"assad_extradition": 1},
-         "Escalation and separatist backing": {"escalation": 1, "separatist_backing": 1}}
+from conftest import NAMED, SEED, TODAY, store_fit_from_prior
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
+from conftest import ROOT
 from forecast.cli import build_parser, main
 
 ITEM_FLAGS = {"--date": "2025-07-01", "--headline": "Ships leave Tartus",
@@ -206,7 +207,7 @@ def test_entries_without_a_usable_id_keep_their_position():
     from forecast.config import EvidenceFile, format_validation_error
 
     good = yaml.safe_load(
-        (Path(__file__).parents[1] / "priors" / "russia_syria_bases" / "evidence.yaml")
+        (ROOT / "priors" / "russia_syria_bases" / "evidence.yaml")
         .read_text())
     data = good | {"variables": [dict(v) for v in good["variables"]]}
     data["variables"][0]["label"] = ""          # an error in an entry with an id

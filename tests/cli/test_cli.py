@@ -219,8 +219,7 @@ def test_bad_question_directory_exits_2(tmp_path, capsys):
 
 def _stored_question(root, source, news=None):
     """A question copied from ``source`` with a stored fit of prior draws (no MCMC)."""
-    from test_analysis import store_fit_from_prior
-
+    from conftest import store_fit_from_prior
     from forecast.config import load_question
     from forecast.ledger import load_ledger
 

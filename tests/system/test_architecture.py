@@ -117,3 +117,23 @@ def test_every_layer_name_is_a_module():
         for name in layer:
             assert (PACKAGE / f"{name}.py").exists() or (PACKAGE / name).is_dir(), (
                 f"ARCHITECTURE.md names forecast.{name}, which does not exist")
+
+
+def test_the_tests_mirror_the_package():
+    """Each test module is named for what it tests: ``tests/test_<module>.py`` for a module
+    of ``forecast/``, ``tests/<package>/test_<submodule or package>.py`` inside a package,
+    or ``tests/system/`` for the checks of the whole (faults, hostile input, notebooks,
+    layers, agreement of the engines)."""
+    tests = ROOT / "tests"
+    for path in sorted(tests.rglob("test_*.py")):
+        rel = path.relative_to(tests)
+        if rel.parts[0] in {"system", "fixtures"}:
+            continue
+        name = path.stem.removeprefix("test_")
+        if len(rel.parts) == 1:
+            assert (PACKAGE / f"{name}.py").exists(), f"tests/{rel}: no forecast/{name}.py"
+        else:
+            package = PACKAGE / rel.parts[0]
+            assert package.is_dir(), f"tests/{rel}: no package forecast/{rel.parts[0]}/"
+            assert name == rel.parts[0] or (package / f"{name}.py").exists(), (
+                f"tests/{rel}: no forecast/{rel.parts[0]}/{name}.py")

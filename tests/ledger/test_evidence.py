@@ -13,43 +13,13 @@ import math
 
 import numpy as np
 import pytest
-import yaml
 
-from conftest import TODAY, make_question
+from conftest import TODAY, make_item, make_question, question_with_threads
 from forecast.config import load_question
 from forecast.engine import importance_forecast
-from forecast.ledger import evidence_from, item_credibility, item_loglr, parse_item
+from forecast.ledger import evidence_from, item_credibility, item_loglr
 
 DRAWS = 40_000
-
-
-def _item(i, *, lr=2.0, bears_on="basing_agreement", reliability="A1", thread=None,
-          cluster=None, date="2025-06-01"):
-    raw = {"id": f"i{i}", "date": date, "headline": f"report {i}", "source": "wire",
-           "reliability": reliability, "bears_on": bears_on, "lr": lr}
-    if thread:
-        raw["thread"] = thread
-    if cluster:
-        raw["cluster"] = cluster
-    return parse_item(raw)
-
-
-#: The shipped codes, but A1 fully credible (h = 1), so an A1 item enters at its stated ratio.
-FULL_A = {"source": {"A": 1.0, "B": 0.85, "C": 0.7, "D": 0.5, "E": 0.3, "F": 0.0}}
-
-
-def _question(tmp_path, *, rho=0.5, default=0.5, reliability=FULL_A):
-    q = make_question(tmp_path, news=[])
-    threads = {"schema_version": 1,
-               "default_dependence": {"value": default, "rationale": "test", "source": "test"},
-               "threads": [{"id": "talks", "label": "Talks", "description": "one negotiation",
-                            "dependence": {"value": rho, "rationale": "test", "source": "test"}}]}
-    (q / "threads.yaml").write_text(yaml.safe_dump(threads, sort_keys=False))
-    if reliability is not None:
-        rel = yaml.safe_load((q / "reliability.yaml").read_text())
-        rel.update(reliability)
-        (q / "reliability.yaml").write_text(yaml.safe_dump(rel, sort_keys=False))
-    return load_question(q)
 
 
 def _total(config, items, target="basing_agreement"):
@@ -62,15 +32,15 @@ def _total(config, items, target="basing_agreement"):
 
 
 def test_dependence_zero_is_the_independent_sum(tmp_path):
-    config = _question(tmp_path, rho=0.0)
-    items = [_item(i, lr=1.5 + i / 10, thread="talks") for i in range(5)]
+    config = question_with_threads(tmp_path, rho=0.0)
+    items = [make_item(i, lr=1.5 + i / 10, thread="talks") for i in range(5)]
     assert _total(config, items) == pytest.approx(sum(math.log(1.5 + i / 10) for i in range(5)))
 
 
 def test_dependence_one_counts_a_thread_as_at_most_one_report(tmp_path):
     """Independent multiplication (the old rule) gave 2**7 = 128 for seven ratio-2 reports."""
-    config = _question(tmp_path, rho=1.0)
-    items = [_item(i, lr=2.0 + i, thread="talks") for i in range(7)]
+    config = question_with_threads(tmp_path, rho=1.0)
+    items = [make_item(i, lr=2.0 + i, thread="talks") for i in range(7)]
     total = _total(config, items)
     assert total == pytest.approx(max(math.log(2.0 + i) for i in range(7)))  # the strongest
 
@@ -78,10 +48,10 @@ def test_dependence_one_counts_a_thread_as_at_most_one_report(tmp_path):
 @pytest.mark.parametrize("direction", [2.5, 0.4])
 def test_more_dependence_never_moves_the_forecast_further_from_no_news(tmp_path, direction):
     """Under independence (the old rule) dependence did not exist: every rho gave the same."""
-    items = [_item(i, lr=direction * (1 + i / 20), thread="talks") for i in range(6)]
+    items = [make_item(i, lr=direction * (1 + i / 20), thread="talks") for i in range(6)]
     moves = []
     for j, rho in enumerate((0.0, 0.2, 0.5, 0.8, 1.0)):
-        config = _question(tmp_path / f"r{j}", rho=rho)
+        config = question_with_threads(tmp_path / f"r{j}", rho=rho)
         none = importance_forecast(config, [], as_of=TODAY, seed=3, n=DRAWS)
         news = importance_forecast(config, items, as_of=TODAY, seed=3, n=DRAWS)
         moves.append(abs(news.probabilities()["khmeimim"].mean
@@ -91,8 +61,8 @@ def test_more_dependence_never_moves_the_forecast_further_from_no_news(tmp_path,
 
 
 def test_the_result_does_not_depend_on_the_order_of_items(tmp_path):
-    config = _question(tmp_path, rho=0.6)
-    items = [_item(i, lr=1.2 + i / 3, thread="talks" if i % 2 else None,
+    config = question_with_threads(tmp_path, rho=0.6)
+    items = [make_item(i, lr=1.2 + i / 3, thread="talks" if i % 2 else None,
                    bears_on="basing_agreement" if i < 4 else "escalation") for i in range(8)]
     a, b = evidence_from(config, items), evidence_from(config, items[::-1])
     assert a.key() == b.key()
@@ -102,8 +72,8 @@ def test_the_result_does_not_depend_on_the_order_of_items(tmp_path):
 def test_identical_reports_of_a_dependent_thread_have_a_bounded_total(tmp_path):
     """Independently, n ratio-1.5 reports gave n * log 1.5: 100 of them a ratio of 4e17."""
     rho = 0.5
-    config = _question(tmp_path, rho=rho)
-    totals = [_total(config, [_item(i, lr=1.5, thread="talks") for i in range(n)])
+    config = question_with_threads(tmp_path, rho=rho)
+    totals = [_total(config, [make_item(i, lr=1.5, thread="talks") for i in range(n)])
               for n in (1, 5, 20, 100, 400)]
     assert all(b >= a for a, b in itertools.pairwise(totals))
     assert totals[-1] < math.log(1.5) / rho  # at most 1 / rho reports' worth
@@ -116,12 +86,12 @@ def test_a_report_that_agrees_with_its_thread_never_lowers_its_total(tmp_path):
     of ratio 3 then a second of 1.1, rho 0.6, fell from log 3 = 1.10 to 0.74 in all (the
     seeded ledger's 2026-01-22 Qamishli report lowered Khmeimim so). Credited strongest
     first, the second report adds its own small share instead."""
-    config = _question(tmp_path, rho=0.6)
-    strong = _item(0, lr=3.0, thread="talks")
+    config = question_with_threads(tmp_path, rho=0.6)
+    strong = make_item(0, lr=3.0, thread="talks")
     totals = [_total(config, [strong])]
     for k, lr in enumerate((1.1, 1.05, 2.5, 1.01, 3.0), start=1):
         before = totals[-1]
-        totals.append(_total(config, [strong, *[_item(i, lr=x, thread="talks") for i, x in
+        totals.append(_total(config, [strong, *[make_item(i, lr=x, thread="talks") for i, x in
                                                 enumerate((1.1, 1.05, 2.5, 1.01, 3.0)[:k],
                                                           start=1)]]))
         assert totals[-1] >= before - 1e-12, (lr, totals)
@@ -131,8 +101,8 @@ def test_a_report_that_agrees_with_its_thread_never_lowers_its_total(tmp_path):
 
 
 def test_an_undeclared_thread_gets_the_files_default_dependence(tmp_path):
-    config = _question(tmp_path, rho=0.9, default=0.25)
-    items = [_item(i, lr=3.0, thread="elsewhere") for i in range(4)]
+    config = question_with_threads(tmp_path, rho=0.9, default=0.25)
+    items = [make_item(i, lr=3.0, thread="elsewhere") for i in range(4)]
     assert _total(config, items) == pytest.approx(4 * math.log(3.0) / (1 + 3 * 0.25))
 
 
@@ -143,19 +113,19 @@ def test_a_thread_without_threads_yaml_is_refused_naming_the_file(tmp_path):
     (q / "threads.yaml").unlink()
     config = load_question(q)
     with pytest.raises(LedgerError, match=r"threads\.yaml"):
-        check_item(config, _item(1, thread="talks"), [], today=TODAY)
+        check_item(config, make_item(1, thread="talks"), [], today=TODAY)
 
 
 # ------------------------------------------------------------------------ credibility
 
 
 def test_credibility_zero_changes_nothing_and_one_gives_the_stated_ratio(tmp_path):
-    config = _question(tmp_path, reliability={
+    config = question_with_threads(tmp_path, reliability={
         "source": {"A": 1.0, "B": 0.85, "C": 0.7, "D": 0.5, "E": 0.0, "F": 0.0}})
     assert item_credibility(config, "A1") == 1.0
-    assert item_loglr(config, _item(1, lr=7.0, reliability="A1")) == pytest.approx(math.log(7))
-    assert item_loglr(config, _item(1, lr=7.0, reliability="E1")) == 0.0
-    assert item_loglr(config, _item(1, lr=0.2, reliability="E3")) == 0.0
+    assert item_loglr(config, make_item(1, lr=7.0, reliability="A1")) == pytest.approx(math.log(7))
+    assert item_loglr(config, make_item(1, lr=7.0, reliability="E1")) == 0.0
+    assert item_loglr(config, make_item(1, lr=0.2, reliability="E3")) == 0.0
 
 
 @pytest.mark.parametrize("lr", [1e-4, 0.05, 0.5, 0.9, 1.1, 3.0, 50.0, 1e4])
@@ -163,9 +133,9 @@ def test_credibility_zero_changes_nothing_and_one_gives_the_stated_ratio(tmp_pat
 def test_the_credible_ratio_lies_between_one_and_the_stated_ratio(tmp_path_factory, lr, code):
     """Under ``LR ** w`` a B2 report of ratio 1e-4 counted as 0.0028: a tempering without a
     floor. Schum's mixture ``h * LR + 1 - h`` keeps it above ``1 - h`` = 0.28."""
-    config = _question(tmp_path_factory.mktemp("c"))
+    config = question_with_threads(tmp_path_factory.mktemp("c"))
     h = item_credibility(config, code)
-    got = math.exp(item_loglr(config, _item(1, lr=lr, reliability=code)))
+    got = math.exp(item_loglr(config, make_item(1, lr=lr, reliability=code)))
     assert min(1.0, lr) * (1 - 1e-12) <= got <= max(1.0, lr) * (1 + 1e-12)
     assert got == pytest.approx(h * lr + 1 - h)
     if code == "B2" and lr == 1e-4:
@@ -177,9 +147,9 @@ def test_the_credible_ratio_lies_between_one_and_the_stated_ratio(tmp_path_facto
 
 def test_an_interval_symmetric_about_one_is_not_evidence(tmp_path):
     """``E[LR]`` (the old rule) entered {0.5, 2} as 1.09 and ten such items as 1.44."""
-    config = _question(tmp_path)
+    config = question_with_threads(tmp_path)
     none = importance_forecast(config, [], as_of=TODAY, seed=5, n=DRAWS)
-    ten = [_item(i, lr={"lower": 0.5, "upper": 2.0}, reliability="A1",
+    ten = [make_item(i, lr={"lower": 0.5, "upper": 2.0}, reliability="A1",
                  bears_on="basing_agreement" if i % 2 else "khmeimim") for i in range(10)]
     assert _total(config, ten) == pytest.approx(0.0, abs=1e-12)
     news = importance_forecast(config, ten, as_of=TODAY, seed=5, n=DRAWS)
@@ -190,11 +160,11 @@ def test_an_interval_symmetric_about_one_is_not_evidence(tmp_path):
 
 def test_a_wider_interval_with_the_same_midpoint_widens_the_interval_not_the_centre(tmp_path):
     """Under ``E[LR]`` the wider interval {1, 6} entered as 3.2, the narrower {2, 3} as 2.5."""
-    config = _question(tmp_path)
+    config = question_with_threads(tmp_path)
     widths, centres = [], []
     for lo, hi in ((2.0, 3.0), (1.0, 6.0), (0.5, 12.0)):
         assert math.sqrt(lo * hi) == pytest.approx(math.sqrt(6))
-        fc = importance_forecast(config, [_item(1, lr={"lower": lo, "upper": hi},
+        fc = importance_forecast(config, [make_item(1, lr={"lower": lo, "upper": hi},
                                                 bears_on="khmeimim")],
                                  as_of=TODAY, seed=5, n=DRAWS)
         e = fc.probabilities()["khmeimim"]
@@ -206,9 +176,9 @@ def test_a_wider_interval_with_the_same_midpoint_widens_the_interval_not_the_cen
 
 def test_splitting_a_report_into_a_fully_dependent_thread_changes_nothing(tmp_path):
     """Independently (the old rule), three copies of one {1.5, 4} report counted three times."""
-    config = _question(tmp_path, rho=1.0)
-    one = [_item(0, lr={"lower": 1.5, "upper": 4.0}, thread="talks")]
-    three = [_item(i, lr={"lower": 1.5, "upper": 4.0}, thread="talks") for i in range(3)]
+    config = question_with_threads(tmp_path, rho=1.0)
+    one = [make_item(0, lr={"lower": 1.5, "upper": 4.0}, thread="talks")]
+    three = [make_item(i, lr={"lower": 1.5, "upper": 4.0}, thread="talks") for i in range(3)]
     a = importance_forecast(config, one, as_of=TODAY, seed=5, n=DRAWS)
     b = importance_forecast(config, three, as_of=TODAY, seed=5, n=DRAWS)
     for key, est in a.probabilities().items():
