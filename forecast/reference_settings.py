@@ -29,6 +29,7 @@ from forecast.config import (
     Text,
     format_validation_error,
     read_yaml,
+    require_family,
 )
 from forecast.reference_cases import FEATURES, FIRST_YEAR, LAST_YEAR
 from forecast.reference_data import default_path
@@ -48,9 +49,8 @@ class OutsideViewPrior(StrictSettings):
     rationale: Text
 
 
-def _family(spec: OutsideViewPrior, family: str) -> OutsideViewPrior:
-    if spec.dist.dist != family:
-        raise ValueError(f"needs a {family} prior (got {spec.dist.dist})")
+def _family(spec: OutsideViewPrior, family: str, what: str) -> OutsideViewPrior:
+    require_family(spec.dist, family, what)  # the one family check of config's priors
     return spec
 
 
@@ -64,12 +64,12 @@ class ReferencePriors(StrictSettings):
     @field_validator("intercept")
     @classmethod
     def _normal(cls, v: OutsideViewPrior) -> OutsideViewPrior:
-        return _family(v, "Normal")
+        return _family(v, "Normal", "the intercept")
 
     @field_validator("group_sd")
     @classmethod
     def _half(cls, v: OutsideViewPrior) -> OutsideViewPrior:
-        return _family(v, "HalfNormal")
+        return _family(v, "HalfNormal", "the group scale")
 
     @field_validator("coefficients")
     @classmethod
@@ -79,7 +79,7 @@ class ReferencePriors(StrictSettings):
             raise ValueError(f"give a prior for exactly the features {list(FEATURES)} "
                              f"(missing {missing}, unknown {unknown})")
         for spec in v.values():
-            _family(spec, "Normal")
+            _family(spec, "Normal", "a coefficient")
         return v
 
 

@@ -69,8 +69,10 @@ def _not_a_number(value: Any) -> Any:
 
 
 ItemId = Annotated[str, Strict(), AfterValidator(_item_id)]
-Text = Annotated[str, Strict(),
-                 StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+#: A news item's text: stricter than a prior file's ``Text`` (a headline is typed in by hand
+#: at the command line, so it is capped).
+ItemText = Annotated[str, Strict(),
+                     StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
 Date = Annotated[dt.date, BeforeValidator(_not_a_number)]
 Moment = Annotated[dt.datetime, BeforeValidator(_not_a_number)]
 #: Likelihood ratios beyond this are not news reports but proofs; refuse them.
@@ -118,8 +120,8 @@ class NewsItem(BaseModel):
 
     id: ItemId
     date: Date
-    headline: Text
-    source: Text
+    headline: ItemText
+    source: ItemText
     url: Annotated[str, AfterValidator(_url)] | None = None
     reliability: Annotated[str, AfterValidator(_admiralty)]
     bears_on: Annotated[str, StringConstraints(min_length=1, max_length=48)]
@@ -128,7 +130,7 @@ class NewsItem(BaseModel):
                                   return_type=Any)]
     cluster: ItemId | None = None
     thread: ItemId | None = None
-    notes: Text | None = None
+    notes: ItemText | None = None
     recorded: Moment | None = None
     # The later ledger entry that retracts this item, set when the ledger is read (never
     # written with the item: the retraction is an entry of its own).
@@ -168,10 +170,10 @@ class Retraction(BaseModel):
     id: ItemId
     date: Date
     retracts: ItemId
-    reason: Text
-    source: Text
+    reason: ItemText
+    source: ItemText
     url: Annotated[str, AfterValidator(_url)] | None = None
-    notes: Text | None = None
+    notes: ItemText | None = None
     recorded: Moment | None = None
 
     def to_yaml_dict(self) -> dict[str, Any]:
