@@ -216,7 +216,7 @@ def chart_figures(b: Briefing) -> dict[str, Figure]:
                   f"horizon {b.config.question.horizon.isoformat()}")
         figures["outside_view_survival"] = plot_survival(
             t["outside_view_survival"], footer_text=h_foot, mass=h.settings.credible_mass,
-            title="How long bases last after a shock: history and the question's model")
+            title="How long bases last after a shock: history beside the forecast")
         figures["outside_view_coefficients"] = charts.plot_coefficients(
             t["outside_view_coefficients"], footer_text=h_foot, higher="lost",
             mass=h.settings.credible_mass,

@@ -87,6 +87,15 @@ def count(x: float) -> str:
     return f"{round(float(x)):,}"
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and the noun in the right number: ``1 issued forecast``, ``2 issued forecasts``.
+
+    >>> counted(1, "issued forecast"), counted(3, "ledger item")
+    ('1 issued forecast', '3 ledger items')
+    """
+    return f"{count(n)} {noun if n == 1 else plural or noun + 's'}"
+
+
 #: ICD 203 estimative language: (upper bound of the band, word).
 ICD203 = (
     (0.05, "almost no chance"),

@@ -94,7 +94,9 @@ def survival_table(config: QuestionConfig, fit: HazardFit, *, today: dt.date | N
                          "date": start + dt.timedelta(days=365.25 * year), "p": p,
                          "lower": lo, "upper": hi})
 
-    add("history, as of the start", 0, {f: 0 for f in TIME_VARYING}, as_of_creation(config, fit))
+    start_fit = as_of_creation(config, fit)  # nothing learnt after the creation
+    add(f"history, as of the start (the class as known at {start_fit.known_at})", 0,
+        {f: 0 for f in TIME_VARYING}, start_fit)
     origin, known = as_of_origin(config, today)
     if origin > 0:
         on = ", ".join(f.replace("_", " ") for f, v in known.items() if v) or "no feature"

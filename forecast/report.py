@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecast import fmt
 from forecast.export import Briefing, build_briefing, chart_figures
 from forecast.files import atomic_write
 from forecast.tables import ISSUED, RECONSTRUCTION, estimative_word, history_layers, stale_since
@@ -38,12 +39,14 @@ CAPTIONS = {
                "threshold either way are not trusted).",
     "value_of_information": "Expected change in {p} from learning each variable's state.",
     "prior_sources": "The forecast with its base rates and linked effects elicited by the "
-                     "analysts, derived from the historical reference class "
-                     "(reference_priors.yaml), or both pooled; prior hollow, posterior filled.",
+                     "analysts, derived from the historical reference class as known at the "
+                     "question's creation (reference_priors.yaml: nothing dated later enters), "
+                     "or both pooled; prior hollow, posterior filled.",
     "outside_view_survival": "What history says: P(kept) by years since the shock, from the "
-                             "event-history model of the reference class, as of the start and "
-                             "as of the last month checked; the question's own forecasts at "
-                             "the horizon as points.",
+                             "event-history model of the reference class: as of the start, "
+                             "from the class as known at the question's creation (no "
+                             "hindsight), and as of the last month checked, from the class as "
+                             "entered; the question's own forecasts at the horizon as points.",
     "outside_view_coefficients": "The event-history model of the reference class: how each "
                                  "feature, once known, changed the yearly odds of losing the "
                                  "base (above 1: lost sooner).",
@@ -86,7 +89,7 @@ th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:1.2em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.9em;color:#444}.meta{color:#555;font-size:.9em}
 .warn{background:#fff3e0;border-left:4px solid #D55E00;padding:.5em 1em}
-.big{font-size:1.15em}
+.big{font-size:1.15em}td:first-child,td.num{white-space:nowrap}
 """
 
 
@@ -144,14 +147,15 @@ def _prior_source_html(b: Briefing) -> str:
     if table is None:
         return text + "</p>"
     post = table[table["stage"] == "posterior"]
-    wide = post.assign(cell=[f"{r.p:.0%} [{r.lower:.0%}, {r.upper:.0%}]"
+    wide = post.assign(cell=[f"{fmt.pct(r.p)} ({fmt.interval(r.lower, r.upper)})"
                              for r in post.itertuples()])
     wide = wide.pivot(index="source_label", columns="label", values="cell")
     wide = wide.loc[list(dict.fromkeys(post["source_label"])),
                     list(dict.fromkeys(post["label"]))].reset_index()
     wide = wide.rename(columns={"source_label": "priors from"})
     return (text + " The same news under each source of priors (importance sampling from "
-            "the prior; see the prior-sources chart):</p>" + _table_html(wide))
+            "fresh prior draws, so a row may differ from the headline by its Monte Carlo "
+            "error; see the prior-sources chart):</p>" + _table_html(wide))
 
 
 def _scenarios_html(b: Briefing) -> str:

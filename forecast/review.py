@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from forecast import fmt
 from forecast.config import QuestionConfig, load_question
 
 if TYPE_CHECKING:
@@ -112,8 +113,8 @@ def diff_forecasts(question: str | Path | QuestionConfig, *,
     config = _config(question)
     entries, path = read_record(config), record_path(config)
     if len(entries) < 2 and (from_ is None or to is None):
-        raise RecordError(f"{path}: {len(entries)} forecast(s) issued; a diff needs two "
-                          "(issue with 'forecast run --issue')")
+        raise RecordError(f"{path}: {fmt.counted(len(entries), 'forecast')} issued; a diff "
+                          "needs two (issue with 'forecast run --issue')")
     new = entry_at(entries, to, path) if to is not None else entries[-1]
     if from_ is not None:
         old = entry_at(entries, from_, path)

@@ -154,7 +154,10 @@ charts.plot_priors(priors, config=config)
 # The forecast implied by the priors alone, before any news: for each base, both, and at
 # least one, the mean P(keep) over independent prior draws, its 90% interval (how far
 # P(keep) ranges across the priors' uncertainty) and its Monte Carlo standard error. The
-# interval, not the mean, says how much the number rests on contestable judgements.
+# interval, not the mean, says how much the number rests on contestable judgements. The
+# last column is the estimative word of ICD 203, the US intelligence community's standard
+# vocabulary for likelihood (unlikely 20–45%, roughly even chance 45–55%, likely 55–80%,
+# very likely 80–95%, and so on), used throughout the briefing.
 
 # %%
 from forecast.engine import prior_forecast

@@ -24,7 +24,10 @@
 # chance of losing the base; it is back-tested as of 0, 1 and 2 years into each episode,
 # from what was known then, against the base rate and against the old episode-coded model
 # (whose features were coded over the whole episode: hindsight). It is then applied to the
-# Syria question, as of its start and as of today, beside the analysts' forecast.
+# Syria question, as of its start and as of today, beside the analysts' forecast. "As of the
+# start" uses the reference class as it could have been known on the question's creation
+# date (no case, exit or event from later), so no hindsight enters there; "as of today" uses
+# the class as entered in 2026.
 
 # %% tags=["parameters"]
 seed = 20261125
@@ -284,9 +287,9 @@ by_year["rate"] = by_year["lost"] / by_year["at_risk"]
 by_year["baseline"] = [float(np.median(bands[:, int(fit.settings.band(k))]))
                        for k in by_year.index]
 by_year = by_year.reset_index()
-show(by_year.head(6), names={"year": "Episode year", "at_risk": "Cases at risk",
-                             "lost": "Lost that year", "rate": "Observed loss rate",
-                             "baseline": "Model baseline hazard (median)"},
+show(by_year.head(6).assign(rate=lambda t: t["rate"].map(fmt.pct)),
+     names={"year": "Episode year", "at_risk": "Cases at risk", "lost": "Lost that year",
+            "rate": "Observed loss rate", "baseline": "Model baseline hazard (median)"},
      caption="Losses are front-loaded: the yearly loss rate by episode year")
 
 # %%
@@ -303,12 +306,15 @@ Markdown(
 # ## The backtest: as of each origin, without hindsight
 #
 # Each case is forecast 0, 1 and 2 years into its episode, from what was known then, for
-# P(kept to the start + 5 years), by a model that has not seen its shock (PSIS leave-one-
-# shock-out, exact refits where the Pareto k is high). The comparisons: the base rate of the
-# other shocks' cases at risk at that origin, and the **old episode-coded logistic model**
-# (its leave-one-out forecasts), whose features were coded over the whole episode: it knew
-# about demands and attacks that came later, so its score is **hindsight**, not a forecast
-# anyone could have made. Brier: lower is better (0.25 for a coin flip).
+# P(kept to the start + 5 years), by a model that has not seen its shock (leave-one-shock-out
+# by PSIS, Pareto-smoothed importance sampling: the full fit's draws reweighted as if the
+# shock's cases were left out; where the Pareto k diagnostic is high, above 0.7, that
+# shortcut is unreliable and the model is refitted without them). The comparisons: the
+# base rate of the other shocks' cases at risk at that origin, and the **old episode-coded
+# logistic model** (its leave-one-out forecasts), whose features were coded over the whole
+# episode: it knew about demands and attacks that came later, so its score is
+# **hindsight**, not a forecast anyone could have made. Brier score (the mean squared error
+# of the probability): lower is better (0.25 for a coin flip).
 
 # %%
 from forecast.reference_store import cached_hazard_backtest
@@ -340,10 +346,12 @@ lines = "\n".join(
        if (o, "old_model") in s.index else "") for o in origins)
 Markdown(
     f"Brier scores:\n\n{lines}\n\nThe event-history model beats the base rate at "
-    f"{len(beats)} of the {len(origins)} origins, by a modest margin: history, read "
-    f"honestly, carries little information beyond how often bases were kept. The old "
-    f"model's better score is what hindsight buys; it is not a benchmark a forecaster "
-    f"could reach. "
+    + (f"all {len(origins)} origins" if len(beats) == len(origins) else
+       f"{len(beats)} of the {len(origins)} origins")
+    + ", by a modest margin: history, read "
+    "honestly, carries little information beyond how often bases were kept. The old "
+    "model's better score is what hindsight buys; it is not a benchmark a forecaster "
+    "could reach. "
     + (f"{high_k} shock{'s' if high_k != 1 else ''} had a Pareto k above "
        f"{fmt.number(fit.settings.backtest.khat_max, 1)}; "
        + (f"they were refitted exactly ({int(methods.get('refit', 0))} refits)."
@@ -390,8 +398,11 @@ Markdown(
 # The question is coded as a case in `reference_case.yaml`: Russia, from the fall of the
 # Assad government, with its start features and the events dated since. The curves are
 # history's P(still kept) by years since the shock: as of the start (only the start
-# features; every other feature free to switch on at its historical rate) and as of today
-# (the bases held so far, with the events dated since switched on). The points at the
+# features; every other feature free to switch on at its historical rate), from the
+# reference class **as it could have been known on the question's creation date** (the same
+# fit the linked priors use: no case, exit or event dated later), and as of today (the
+# bases held so far, with the events dated since switched on), from the class as entered
+# in 2026, which may know what happened since. The points at the
 # question's horizon are the question's own model: the analysts' prior forecast, the pooled
 # prior (analysts and history, `prior_source: both`) and the forecast given the news.
 
@@ -458,14 +469,31 @@ hi = logor.pivot(index="label", columns="source", values="upper")
 def _direction(label, source):
     """What a source's 90% interval says of the odds of keeping."""
     if lo.loc[label, source] > 0:
-        return "raise the odds of keeping"
+        return "raises the odds of keeping"
     if hi.loc[label, source] < 0:
-        return "lower the odds of keeping"
-    return "show no clear direction (the interval includes no effect)"
+        return "lowers the odds of keeping"
+    return "has no clear direction (its 90% interval includes no effect)"
 
 
+# Where the rise from "as of the start" to "as of today" comes from: the same class and
+# origin with no event since (the years survived alone), and the start curve from the class
+# as entered (what the hindsight-free class as of the creation changes).
+from forecast.hazard import Profile, survival
+from forecast.history_view import as_of_origin
+from forecast.reference_priors import as_of_creation, case_coding
+
+coding = case_coding(config)
+static = {f: c.value for f, c in coding.start.items()}
+no_event = {f: 0 for f in TIME_VARYING}
+origin, known = as_of_origin(config, today)
+held_only = float(np.mean(survival(fit, Profile(coding.patron, static, no_event),
+                                   origin=origin, horizons=[h])))
+start_entered = float(np.mean(survival(fit, Profile(coding.patron, static, no_event),
+                                       origin=0, horizons=[h])))
+on_since = [f.replace("_", " ") for f, v in known.items() if v]
 base = derived.baseline
-sd = {k: float(np.median(draws_[k])) for k in ("sigma_patron", "sigma_shock")}
+creation_draws = as_of_creation(config, fit).draws()
+sd = {k: float(np.median(creation_draws[k])) for k in ("sigma_patron", "sigma_shock")}
 analysts = points[next(iter(points))]
 width = float(start_row["upper"] - start_row["lower"])
 effects_text = "; ".join(
@@ -474,14 +502,19 @@ effects_text = "; ".join(
 Markdown(
     f"**History's answer.** For a patron in Russia's position, P(the main facility is still "
     f"held on {config.question.horizon}) is {fmt.pct(start_row['p'])} as of the start "
-    f"({fmt.interval(start_row['lower'], start_row['upper'])}, {fmt.pct(mass)} interval)"
+    f"({fmt.interval(start_row['lower'], start_row['upper'])}, {fmt.pct(mass)} interval), "
+    f"from the class as known on {config.question.created} (the class as entered in 2026 "
+    f"gives {fmt.pct(start_entered)}: what was learnt since changes little),"
     + (f" and {fmt.pct(now_row['p'])} as of today "
        f"({fmt.interval(now_row['lower'], now_row['upper'])}), given that the bases have been "
-       f"held so far and the events dated since: "
-       + ("higher, because the dangerous first year has passed"
+       f"held for {fmt.number(origin, 0)} years and the events dated since: "
+       + ("higher, because the dangerous first years have passed"
           if now_row["p"] > start_row["p"] else
-          "no higher, because the events dated since (see the curve's label) raise the "
-          "hazard about as much as surviving the first year lowers it")
+          "no higher, because the events dated since raise the hazard about as much as "
+          "surviving the first years lowers it")
+       + f" (held so far with no event since, {fmt.pct(held_only)}; "
+         f"{' and '.join(on_since) or 'no event'} since bring"
+         f"{'s' if len(on_since) == 1 else ''} it to {fmt.pct(now_row['p'])})"
        if len(sources) > 1 else "")
     + f". The analysts' prior forecast for {names_o[lead]} is {fmt.pct(analysts[0])}; pooled "
       f"with history, {fmt.pct(list(points.values())[1][0])}."
@@ -493,14 +526,15 @@ Markdown(
       f"linked base rate (every evidence variable false, as of creation) is "
       f"{fmt.pct(base.mean)} ({fmt.interval(base.lower, base.upper)})."
     + f"\n\n**Why it differs from the analysts.** The linked log odds ratios of keeping "
-      f"(history against the analysts) are {effects_text}. "
+      f"(0 is no effect, above 0 favours keeping; history against the analysts) are "
+      f"{effects_text}. "
     + " ".join(
-        f"*{label.removeprefix('Effect: ')}*: the analysts "
-        f"{_direction(label, 'elicited')}; history's cases "
+        f"*{label.removeprefix('Effect: ')}*: for the analysts it "
+        f"{_direction(label, 'elicited')}; in history's cases it "
         f"{_direction(label, 'reference_class')}."
         for label in eff.index)
-    + " Where the analysts expect pressure (attacks, proxies) to push Russia out, the cases "
-      "show patrons under such pressure leaving about as often as those without it. "
+    + " Where the analysts lean towards pressure (attacks, proxies) pushing Russia out, the "
+      "cases show patrons under such pressure leaving about as often as those without it. "
     + f"And losses are front-loaded ({fmt.pct(early / total)} of them in the first two "
       f"years): history's curve falls fastest at the start and flattens, so having held the "
       f"bases this long is itself evidence. These are associations across {len(cases)} "

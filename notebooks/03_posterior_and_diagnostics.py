@@ -90,6 +90,8 @@ def _width_word(r):
 
 
 moved = wide.assign(size=wide["change_pp"].abs()).sort_values("size", ascending=False)
+widened = [r.label for r in wide.iloc[:len(config.bases)].itertuples()
+           if _width_word(r) == "wider"]
 first = moved.iloc[0]
 Markdown(
     f"Given {len(items)} news items, the largest move is for {first['label']}: "
@@ -103,11 +105,11 @@ Markdown(
         f"before it "
         f"({_width_word(r)})."
         for r in wide.iloc[:len(config.bases)].itertuples())
-    + (" The news has widened the intervals: it made states whose effects are themselves "
-       "uncertain more likely (lethal escalation and a new agreement, below), so more of "
-       "the priors' uncertainty about those effects now reaches the forecast. "
-       if any(_width_word(r) == "wider" for r in wide.iloc[:len(config.bases)].itertuples())
-       else " ")
+    + (f" The news has widened the interval{'s' if len(widened) > 1 else ''} of "
+       f"{' and '.join(widened)}: it made states "
+       "whose effects are themselves uncertain more likely (lethal escalation and a new "
+       "agreement, below), so more of the priors' uncertainty about those effects now "
+       "reaches the forecast. " if widened else " ")
     + "What is left uncertain is mostly the priors' own uncertainty about the effects and "
       "baselines, which news of this kind can only partly resolve (notebook 04 says which "
       "inputs matter most).")

@@ -344,8 +344,6 @@ def _top(base, k=3):
     return ", ".join(f"{r.group_label} ({fmt.pp(r.group_pp)})" for r in rows.itertuples())
 
 
-total_move = per_base.groupby("outcome")["group_pp"].sum()
-biggest = total_move.abs().idxmax()
 signs = per_base.pivot_table(index="group_label", columns="outcome", values="group_pp")
 split = [g for g, r in signs.iterrows() if r.min() < -0.5 and r.max() > 0.5]
 negotiation = per_base[per_base["group_label"].str.contains("negotiation", case=False)]
@@ -359,9 +357,8 @@ Markdown(
        f"thread, earns no more than {fmt.pp(negotiation['group_pp'].abs().max())} on a base: "
        f"its reports are judged to repeat one another (their thread's dependence), so their "
        f"number adds little." if len(negotiation) else "")
-    + f" The key judgements below name the largest shares on {names[config.bases[0]]} only"
-    + (f", though {names[biggest]} moved more; this paragraph gives every base."
-       if biggest != config.bases[0] else "; this paragraph gives every base."))
+    + " The key judgements below name the two largest shares per base; this paragraph "
+      "gives the top three.")
 
 # %% [markdown]
 # ## A report you could still obtain
@@ -395,10 +392,11 @@ charts.plot_pending(pending, footer_text=footer, xlabel=config.wording.axis)
 moved = pending[(pending["scenario"] != "now") & pending["word_changes"]]
 either = moved["scenario"].nunique() > 1
 Markdown("Neither answer would change a briefed word." if moved.empty else
-         ("Either answer would change the briefing: " if either else
-          "Only one answer would change the briefing: ") + "; ".join(
-    f"{r.scenario}, {r.label} becomes *{r.word}* ({fmt.pct(r.p)})" for r in moved.itertuples())
-    + ".")
+         ("Either answer would change the briefing. " if either else
+          "Only one answer would change the briefing. ") + " ".join(
+    f"{scenario[0].upper() + scenario[1:]}: "
+    + "; ".join(f"{r.label} becomes *{r.word}* ({fmt.pct(r.p)})" for r in group.itertuples())
+    + "." for scenario, group in moved.groupby("scenario", sort=False)))
 
 # %% [markdown]
 # ## The live what-if panel

@@ -210,11 +210,14 @@ if issued_now.empty:
                      "below is the reconstruction."))
 else:
     display(show(issued_now, columns=list(columns), names=columns,
-                 caption=f"THE RECORD: {len(issued_now)} forecast(s) issued, as issued"))
+                 caption=f"THE RECORD: {len(issued_now)} forecast"
+                         f"{'s' if len(issued_now) != 1 else ''} issued, as issued"))
 steps = layer_table(layers, "reconstruction")
 stale = stale_since(items, forecast.as_of)
+n_dates = int((steps["date"] != "priors").sum())  # the first row is the priors alone
 show(steps, columns=[c for c in columns if c != "issued"], names=columns,
-     caption=f"THE RECONSTRUCTION: today's model after each news date ({len(steps)} steps)"
+     caption=f"THE RECONSTRUCTION: the priors, then today's model after each of the "
+             f"{n_dates} news dates"
              + (f"; no news recorded since {stale}" if stale else ""))
 
 # %% [markdown]
@@ -346,7 +349,8 @@ big = jumps.loc[jumps["change"].abs().idxmax()] if len(jumps) else None
 Markdown(
     f"{labels[lead]} went from {fmt.pct(path['p'].iloc[0])} before any news to "
     f"{fmt.pct(path['p'].iloc[-1])} after the last item "
-    f"({fmt.pp(100 * (path['p'].iloc[-1] - path['p'].iloc[0]))}), in {len(jumps)} steps. "
+    f"({fmt.pp(100 * (path['p'].iloc[-1] - path['p'].iloc[0]))}), in {len(jumps)} steps "
+    f"(one per news date). "
     + (f"Its largest single-day move was on {big['date']} ({fmt.pp(big['change'])}): "
        f"{'; '.join(headline_of.get(i, i) for i in str(big['new_items']).split(',') if i)}."
        if big is not None else "No news has moved it yet.")

@@ -89,7 +89,7 @@ def test_editing_a_prior_after_two_issued_forecasts_leaves_both_lines_byte_ident
     assert shown == [json.loads(line) for line in before.splitlines()]
     assert main(["record", str(question)]) == 0
     listing = capsys.readouterr().out
-    assert "2 issued forecast(s)" in listing
+    assert "2 issued forecasts" in listing
     assert all(e["issued"] in listing for e in shown)
 
     _issue(question, out, capsys)  # a third, from the edited prior
@@ -387,7 +387,7 @@ def test_validate_reads_the_record(scratch, capsys):
     assert RECORD_FILE not in capsys.readouterr().out  # no record yet: nothing said
     _issue(question, out, capsys)
     assert main(["validate", str(question)]) == 0
-    assert f"{RECORD_FILE}: 1 issued forecast(s)" in capsys.readouterr().out
+    assert f"{RECORD_FILE}: 1 issued forecast\n" in capsys.readouterr().out
     (question / RECORD_FILE).write_bytes(b"{}\n" + (question / RECORD_FILE).read_bytes())
     assert main(["validate", str(question)]) == 2
     assert "line 1: not a record entry" in capsys.readouterr().err
@@ -405,7 +405,7 @@ def test_two_forecasts_issued_in_the_same_instant_are_listed_apart(scratch, caps
     path.write_bytes(line + line)  # the same entry twice, same issued time
     assert main(["record", str(question)]) == 0
     text = capsys.readouterr().out
-    assert text.startswith("2 issued forecast(s)") and text.count("issued 20") == 2
+    assert text.startswith("2 issued forecasts ") and text.count("issued 20") == 2
 
 
 def test_the_history_table_shows_the_record_and_the_reconstruction_apart(scratch, capsys):

@@ -487,7 +487,7 @@ def test_import_then_score_picks_the_crowd_up(worked, capsys, monkeypatch):
         [(None, 0.5)], outcomes=("khmeimim", "tartus", "all", "any")))
     assert main(["score", str(q), "--hindsight"]) == 0
     text = capsys.readouterr().out
-    assert "record: 4 issued forecast(s) before the resolution, standing from 2026-01-06 " \
+    assert "record: 4 issued forecasts before the resolution, standing from 2026-01-06 " \
            "(83% of the open period)" in text
     assert re.search(r"khmeimim\s+hindsight\s+0\.250", text)
     assert "hindsight: the reconstruction" in text and "not forecasting skill" in text

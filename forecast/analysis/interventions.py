@@ -57,7 +57,7 @@ def scenarios(
 ) -> pd.DataFrame:
     """P(keep) for each base, all and any under interventions on evidence variables.
 
-    The baseline (no intervention) comes first, then the named ``interventions``
+    The baseline, "Now (no intervention)", comes first, then the named ``interventions``
     (combinations), then every variable set to 1 and to 0 one at a time. Each
     value is exact per draw (:func:`forecast.exact.enumerate_states` with ``fix``,
     under the forecast's news) and summarised by :meth:`Forecast.estimate`, so
@@ -81,7 +81,7 @@ def scenarios(
         difference from the baseline in percentage points.
     """
     config = forecast.config
-    plan: list[tuple[str, str, Intervention]] = [("Baseline (no intervention)", "baseline", {})]
+    plan: list[tuple[str, str, Intervention]] = [("Now (no intervention)", "baseline", {})]
     plan += [(name, "combination", dict(fix)) for name, fix in (interventions or {}).items()]
     if include_one_at_a_time:
         plan += [(name, "one at a time", fix) for name, fix in one_at_a_time(config).items()]

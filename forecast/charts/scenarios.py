@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from forecast import fmt
 from forecast.charts.theme import diverging_cmap, footer, new_axes, pct, style, wrap
 
 
@@ -51,7 +52,7 @@ def plot_scenarios(table: pd.DataFrame, *, outcomes: list[str] | None = None, ax
                 r = cell.loc[(s, o)]
                 text = f"{pct(r['p'])} {r['word']}"
                 if i > 0:
-                    text += f"\n{r['change_pp']:+.0f} pp"
+                    text += f"\n{fmt.pp(r['change_pp'], digits=0)}"
                 strong = abs(r["change_pp"]) > 0.6 * limit
                 ax.text(j, i, text, ha="center", va="center", fontsize=9.5,
                         color="white" if strong else "black",
@@ -75,7 +76,7 @@ def plot_scenarios(table: pd.DataFrame, *, outcomes: list[str] | None = None, ax
                 if kinds[names[i]] != kinds[names[i - 1]]:
                     ax.axhline(i - 0.5, color="0.25", lw=1.5)
         bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=0.02)
-        bar.set_label("change from baseline (pp)")
+        bar.set_label("change from now (pp)")
         ax.set_title(title or "Scenarios: if evidence variables were settled", loc="left")
         footer(fig, footer_text)
     return fig

@@ -65,7 +65,7 @@ def plot_survival(table: pd.DataFrame, *, ax=None, title: str | None = None,
         ax.set_xlim(0, float(table["year"].max()) + 0.3)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_xlabel("Years since the shock (the fall of the host's government)")
-        ax.set_ylabel(f"P(still kept) (mean, {mass:.0%} interval)")
+        ax.set_ylabel(f"P(still kept): mean and {mass:.0%} interval")
         # below the axes: the bands fill the plot, and a key over them hides what it explains
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.13), fontsize=9, frameon=False)
         ax.set_title(wrap(title or "How long bases last after a shock: history and the analysts",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -60,8 +63,12 @@ def plot_tornado(table: pd.DataFrame, *, outcome: str = "all", top: int = 14, ax
     baseline = float(sub["baseline"].iloc[0])
     outcome_label = str(sub["outcome_label"].iloc[0])
     with style():
-        fig, ax = new_axes(ax, figsize=(10.0, 1.8 + 0.42 * len(rows)))
-        y = label_rows(ax, [_short(lbl) for lbl in rows["label"]])
+        labels = [_two_lines(lbl) for lbl in rows["label"]]
+        # A row with a label on two lines needs the height of two lines of tick text
+        # (11 pt) and a gap, so that neighbouring labels never touch.
+        pitch = 0.56 if any("\n" in lbl for lbl in labels) else 0.42
+        fig, ax = new_axes(ax, figsize=(10.0, 1.8 + pitch * len(rows)))
+        y = label_rows(ax, labels)
         span = max(2.0, float(np.nanmax(np.abs(trusted[["low_pp", "high_pp"]].to_numpy())))
                    if not trusted.empty else 2.0)
         for yi, r in zip(y, rows.itertuples(), strict=True):
@@ -82,7 +89,7 @@ def plot_tornado(table: pd.DataFrame, *, outcome: str = "all", top: int = 14, ax
         ax.axvline(0, color=PALETTE["black"], lw=1)
         ax.set_xlim(-1.6 * span, 1.6 * span)
         ax.set_xlabel(f"Change in P({outcome_label.lower()}), percentage points "
-                      f"(baseline {pct(baseline)}, {estimative_word(baseline)})")
+                      f"(now {pct(baseline)}, {estimative_word(baseline)})")
         handles = [Patch(facecolor=PALETTE["grey"], edgecolor=PALETTE["grey"],
                          label="input at the high end of its interval"),
                    Patch(facecolor="white", edgecolor=PALETTE["grey"], hatch="///",
@@ -101,5 +108,18 @@ def _setting(text: str) -> str:
             .replace("every item at the high end of its ratio", "every item's high LR"))
 
 
-def _short(text: str, width: int = 44) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _two_lines(text: str, width: int = 44) -> str:
+    """A row label on one line if it fits ``width``, else on two, broken at spaces.
+
+    Two lines are made about as long as each other (no orphaned last word), and only
+    a label longer than two full lines is shortened, at the end of a word, with "…".
+    """
+    if len(text) <= width:
+        return text
+    for w in range(math.ceil(len(text) / 2), width + 1):
+        lines = textwrap.wrap(text, w, break_long_words=False, break_on_hyphens=False)
+        if len(lines) <= 2:
+            return "\n".join(lines)
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+    second = textwrap.shorten(" ".join(lines[1:]), width, placeholder=" …")
+    return f"{lines[0]}\n{second}"

@@ -10,6 +10,7 @@ import textwrap
 import warnings
 from pathlib import Path
 
+from forecast import fmt
 from forecast.cli.common import (
     DEFAULT_QUESTION,
     EXIT_INPUT,
@@ -65,9 +66,10 @@ def cmd_validate(args) -> int:
     for problem in config.link_problems:  # unused by this prior source, but say so
         print(f"note: reference_priors.yaml is not usable: {problem}")
     if v.n_issued is not None:
-        print(f"{RECORD_FILE}: {v.n_issued} issued forecast(s)")
+        print(f"{RECORD_FILE}: {fmt.counted(v.n_issued, 'issued forecast')}")
     if v.todo:
-        print(f"{'error' if args.strict else 'warning'}: {len(v.todo)} value(s) still marked "
+        level = "error" if args.strict else "warning"
+        print(f"{level}: {fmt.counted(len(v.todo), 'value')} still marked "
               "TODO (valid, but not yet the analyst's):", file=sys.stderr)
         for line in v.todo:
             print(f"  {line}", file=sys.stderr)

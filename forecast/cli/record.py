@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from forecast import fmt
 from forecast.cli.common import gate, labels, pct
 from forecast.config import load_question
 
@@ -47,7 +48,7 @@ def cmd_record(args) -> int:
     names = labels(config)
     keys = [k for k in config.headline_outcomes if k in set(table["outcome"])]
     width = max(len(names[k]) for k in keys)
-    print(f"{len(entries)} issued forecast(s) in {record_path(config)}, oldest first")
+    print(f"{fmt.counted(len(entries), 'issued forecast')} in {record_path(config)}, oldest first")
     for e, (_, rows) in zip(entries, table.groupby("entry", sort=True), strict=True):
         print(f"issued {e['issued']} | as of {e['as_of']} | {e['ledger']['items']} items "
               f"(last entered: {e['ledger']['last_item'] or 'none'}) | engine {e['engine']}, "
@@ -91,8 +92,9 @@ def cmd_diff(args) -> int:
             print(f"  {r['id']} retracts {r['retracts']} as of {r['date']}: {r['reason']} "
                   f"({r['source']}; recorded {r['recorded']})")
     if result["unstamped"]:
-        print(f"  ({result['unstamped']} ledger item(s) carry no recorded stamp and cannot be "
-              "placed)")
+        n = result["unstamped"]
+        print(f"  ({fmt.counted(n, 'ledger item')} {'carries' if n == 1 else 'carry'} no recorded "
+              "stamp and cannot be placed)")
     print("inputs changed: " + (", ".join(result["inputs"]) or "none"))
     _print_priors(result)
     _print_credit(result, labels(config))

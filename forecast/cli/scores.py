@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from forecast import fmt
 from forecast.cli.common import gate
 
 
@@ -47,7 +48,8 @@ def cmd_score(args) -> int:
               "the comparison forecasters are scored")
     else:
         first = mine.iloc[0]
-        print(f"record: {int(mine['n_forecasts'].max())} issued forecast(s) before the "
+        issued = fmt.counted(int(mine["n_forecasts"].max()), "issued forecast")
+        print(f"record: {issued} before the "
               f"resolution, standing from {first['first'] or 'never'} "
               f"({first['coverage']:.0%} of the open period)")
     if "crowd" in set(table["forecaster"]):

@@ -133,7 +133,7 @@ def test_survival_chart_shows_history_and_the_questions_points(briefing, figures
     forecasts at the horizon as points; the hazard coefficients read as odds of LOSS."""
     table = briefing.tables["outside_view_survival"]
     curves = table[table["kind"] == "curve"]
-    assert curves["source"].iloc[0] == "history, as of the start"
+    assert curves["source"].iloc[0].startswith("history, as of the start")
     assert curves["p"].between(0, 1).all() and (curves["lower"] <= curves["upper"]).all()
     points = table[table["kind"] == "point"]
     assert any(s.startswith("analysts") for s in points["source"])
@@ -599,3 +599,102 @@ def test_the_pending_report_chart_names_the_words_that_would_change(briefing):
     changed = int(table[table["scenario"] != "now"]["word_changes"].sum())
     assert len(ax.texts) == changed
     assert all("%" in t.get_text() for t in ax.texts)
+
+
+def test_scenario_cells_never_print_minus_zero_and_the_first_row_is_now(briefing):
+    """A change that rounds to zero from below reads "0 pp"; the unchanged row is "Now"."""
+    from forecast import charts, fmt
+
+    table = briefing.tables["scenarios"].copy()
+    assert table["scenario"].iloc[0] == "Now (no intervention)"
+    assert not table["scenario"].str.startswith("Baseline").any()
+    later = table["scenario"] != table["scenario"].iloc[0]
+    table.loc[later.idxmax(), "change_pp"] = -0.3  # would print "-0 pp" with {:+.0f}
+    fig = charts.plot_scenarios(table)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert not any("-0 pp" in t or "−0 pp" in t for t in texts)
+    assert any(t.endswith("\n0 pp") for t in texts)
+    rows = table[later]
+    assert all(fmt.pp(c, digits=0) in " ".join(texts) for c in rows["change_pp"])
+
+
+def test_tornado_labels_wrap_at_words_and_never_touch(briefing):
+    """A long input name goes onto two lines at a space (not cut mid-word), and the rows'
+    labels clear each other and the bars."""
+    import itertools
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from forecast import charts
+    from forecast.analysis import tornado_table
+    from forecast.charts.tornado import _two_lines
+
+    long = "Outcome dependence (one bargain decides both bases)"
+    assert _two_lines(long) == "Outcome dependence (one\nbargain decides both bases)"
+    assert _two_lines("Effect: New basing agreement") == "Effect: New basing agreement"
+    many = " ".join(["word"] * 40)
+    first, second = _two_lines(many).split("\n")
+    assert second.endswith(" …") and set((first + " " + second[:-2]).split()) == {"word"}
+
+    table = briefing.tables["sensitivity"].copy()
+    wide = tornado_table(table, "khmeimim")
+    pick = wide["parameter"].iloc[0]
+    table.loc[table["parameter"] == pick, "label"] = long  # a two-line label on top
+    fig = charts.plot_tornado(table, outcome="khmeimim")
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    labels = [t for t in ax.get_yticklabels() if t.get_text()]
+    texts = [t.get_text() for t in labels]
+    assert "Outcome dependence (one\nbargain decides both bases)" in texts
+    for text in texts:  # every word whole: each line's words are words of the label
+        assert "…" not in text or text.endswith(" …")
+    boxes = sorted((t.get_window_extent(renderer) for t in labels), key=lambda b: b.y0)
+    for below, above in itertools.pairwise(boxes):
+        assert below.y1 <= above.y0, "row labels overlap"
+    plot = ax.get_window_extent(renderer)
+    assert all(b.x1 <= plot.x0 for b in boxes), "a row label runs into the bars"
+
+
+def test_backtest_reliability_has_one_key_below_and_counts_clear_of_bars(briefing):
+    """The key is one, under the panels (no panel hides a bin under it), and no "n=" note
+    touches an interval bar or a marker."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from forecast.charts.outside_view import plot_backtest_reliability
+
+    bt = briefing.backtest
+    fig = plot_backtest_reliability(bt.calibration, scores=bt.scores, footer_text="a | b")
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    origins = sorted(bt.calibration["origin"].unique())
+    panels = [ax for ax in fig.axes if ax.get_title(loc="left")]
+    assert len(panels) == len(origins)
+    assert all(ax.get_legend() is None for ax in panels)
+    keys = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + fig.legends
+    assert len(keys) == 1
+    key = keys[0].get_window_extent(renderer)
+    assert all(key.y1 <= ax.get_tightbbox(renderer).y0 for ax in panels)
+    assert key.y0 >= fig._supxlabel.get_window_extent(renderer).y1
+    px = fig.dpi / 72
+    for ax, origin in zip(panels, origins, strict=True):
+        notes = [t for t in ax.texts if t.get_text().startswith("n=")]
+        cal = bt.calibration[bt.calibration["origin"] == origin]
+        assert len(notes) == int((cal["count"] > 0).sum())
+        bars = [seg for c in ax.collections if hasattr(c, "get_segments")
+                for seg in c.get_segments()]
+        dots = [(xy, s) for c in ax.collections if hasattr(c, "get_offsets")
+                and not hasattr(c, "get_segments")
+                for xy, s in zip(c.get_offsets(), c.get_sizes(), strict=True)]
+        for note in notes:
+            box = note.get_window_extent(renderer)
+            for seg in bars:
+                (x0, y0), (_, y1) = ax.transData.transform(np.asarray(seg)[[0, -1]])
+                touches = (box.x0 - px <= x0 <= box.x1 + px
+                           and min(y0, y1) <= box.y1 and max(y0, y1) >= box.y0)
+                assert not touches, f"{note.get_text()} touches a bar"
+            for xy, size in dots:
+                x, y = ax.transData.transform(xy)
+                r = 0.5 * np.sqrt(size) * px
+                assert not (box.x0 - r < x < box.x1 + r and box.y0 - r < y < box.y1 + r), (
+                    f"{note.get_text()} touches a marker")
