@@ -70,6 +70,36 @@ class HalfWriter:
         return getattr(self.fh, name)
 
 
+def run_and_kill_in_write(args: list[str], marker: Path, *, before_kill=None):
+    """Start a child process (``args``), wait until it writes ``marker`` (it announces it is
+    inside a write), call ``before_kill`` if given, then SIGKILL it; return the killed child.
+
+    The fault tests kill writers this way, with no race window: the kill lands while the
+    child is inside the write it announced.
+    """
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None, f"the child ended early: {proc.communicate()}"
+            assert time.monotonic() < deadline, "the child never reached the write"
+            time.sleep(0.02)
+        if before_kill is not None:
+            before_kill()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    return proc
+
+
 def make_question(tmp: Path, *, sampler: dict | None = None, news: list | None = None) -> Path:
     """Copy the default question into ``tmp`` with other sampler settings and ledger."""
     target = tmp / "question"

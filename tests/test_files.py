@@ -12,16 +12,13 @@ import datetime as dt
 import itertools
 import os
 import shutil
-import signal
 import stat
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import DEFAULT_QUESTION, ROOT, HalfWriter
+from conftest import DEFAULT_QUESTION, ROOT, HalfWriter, run_and_kill_in_write
 from forecast import files
 from forecast.errors import ConfigError
 
@@ -265,21 +262,7 @@ def test_a_writer_killed_mid_write_leaves_the_old_file(tmp_path):
     path.parent.mkdir()
     path.write_bytes(b"old\n")
     marker = tmp_path / "marker"
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(marker), str(path)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the child never reached the write"
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    run_and_kill_in_write([sys.executable, "-c", CHILD, str(marker), str(path)], marker)
     assert path.read_bytes() == b"old\n"
     # a process killed outright cannot clean up: its temporary file stays, hidden
     assert all(p.name.startswith(".big.csv.") and p.name.endswith(".tmp")

@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import DEFAULT_QUESTION, ROOT
+from conftest import DEFAULT_QUESTION, ROOT, run_and_kill_in_write
 
 TODAY = dt.date(2026, 11, 25)
 TINY_SAMPLER = {"chains": 2, "draws": 300, "tune": 300, "target_accept": 0.9, "seed": 777}
@@ -130,22 +129,7 @@ print("saved")
 def _kill_in_write(script: str, args: list[str], tmp_path: Path) -> None:
     """Run a child until it announces it is inside the write, then SIGKILL it."""
     marker = tmp_path / "marker"
-    proc = subprocess.Popen([sys.executable, "-c", script, str(marker), *args], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            if proc.poll() is not None:
-                raise AssertionError(f"child ended early: {proc.communicate()}")
-            assert time.monotonic() < deadline, "child never reached the write"
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    proc = run_and_kill_in_write([sys.executable, "-c", script, str(marker), *args], marker)
     assert b"appended" not in proc.stdout.read()
 
 
@@ -433,8 +417,6 @@ def test_a_writer_killed_holding_the_lock_loses_nothing(tmp_path, monkeypatch):
     ledger = ledger_path(config)
     before = ledger.read_bytes()
     marker = tmp_path / "marker"
-    first = subprocess.Popen([sys.executable, "-c", CHILD_APPEND, str(marker), "fsync", str(q)],
-                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     waiting = _watch_waiting(monkeypatch)
     outcome = {}
 
@@ -446,22 +428,14 @@ def test_a_writer_killed_holding_the_lock_loses_nothing(tmp_path, monkeypatch):
             outcome["error"] = exc
 
     writer = threading.Thread(target=second_writer)
-    try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():  # the child announces itself inside the write
-            assert first.poll() is None, first.communicate()
-            assert time.monotonic() < deadline, "the first writer never reached the write"
-            time.sleep(0.02)
+
+    def start_the_second_writer():  # while the first holds the lock, inside its write
         writer.start()
         assert waiting.wait(timeout=30), "the second writer never met the held lock"
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=30)
-    finally:
-        if first.poll() is None:
-            first.kill()
-            first.wait()
+
+    run_and_kill_in_write([sys.executable, "-c", CHILD_APPEND, str(marker), "fsync", str(q)],
+                          marker, before_kill=start_the_second_writer)
     writer.join(timeout=30)
-    assert first.returncode == -signal.SIGKILL
     assert not writer.is_alive() and "error" not in outcome, outcome
     assert ledger.read_bytes().startswith(before)
     assert [i.id for i in load_ledger(config, today=TODAY)] == ["e1", "k2"]  # no k1
