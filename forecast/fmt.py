@@ -109,9 +109,18 @@ ICD203 = (
 
 
 def estimative_word(p: float) -> str:
-    """The ICD 203 word for a probability, e.g. 0.62 -> "likely"."""
+    """The ICD 203 word for a probability, e.g. 0.62 -> "likely".
+
+    The word is that of the percentage the reader sees (:func:`pct`, whole percentages
+    between 1% and 99%), so two probabilities printed alike are never given different
+    words: 0.449 and 0.4504 both print 45% and both read "unlikely" (ICD 203: 20-45%).
+
+    >>> estimative_word(0.449), estimative_word(0.4504), estimative_word(0.456)
+    ('unlikely', 'unlikely', 'roughly even chance')
+    """
     if _missing(p) or not 0.0 <= p <= 1.0:
         raise ValueError(f"not a probability: {p}")
+    p = round(float(p), 2)  # the whole percentage shown beside the word
     for upper, word in ICD203:
         if p <= upper:
             return word
