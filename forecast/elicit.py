@@ -180,15 +180,16 @@ def log_linear_pool(elicited: Dist, reference: Dist, w: float) -> Dist:
 POOL_LABELS = {"log_linear": "log-linear pool", "linear": "linear pool (mixture)"}
 
 
-def prior_interval(config: QuestionConfig, slot: str, index: int, elicited: Interval | None
-                   ) -> tuple[float, float, float]:
+def prior_interval(config: QuestionConfig, slot: str, index: int, elicited: Interval | None,
+                   *, priors: Priors | None = None) -> tuple[float, float, float]:
     """The interval of the prior in force for one entry, as ``(lower, upper, mass)``.
 
     The elicited interval where the prior in force is the elicited one (and was
     elicited as an interval); otherwise (a ``dist`` prior, the reference class, either
     pool) the central ``credible_mass`` interval of the distribution in force. For an
     effect the ends are odds ratios. The interval of a bimodal linear pool may hold
-    its trough: it is where the mass is, not where the density is high.
+    its trough: it is where the mass is, not where the density is high. ``priors``: the
+    question's :func:`resolved_priors`, if the caller has them (a table asks once per row).
     """
     origin = "elicited"
     if slot in ("p_base", "effect_mu"):
@@ -196,7 +197,8 @@ def prior_interval(config: QuestionConfig, slot: str, index: int, elicited: Inte
     if origin == "elicited" and elicited is not None:
         return elicited.lower, elicited.upper, elicited.mass
     mass = config.model.credible_mass
-    lo, hi = resolved_priors(config)[slot].quantiles(index, [(1 - mass) / 2, (1 + mass) / 2])
+    priors = resolved_priors(config) if priors is None else priors
+    lo, hi = priors[slot].quantiles(index, [(1 - mass) / 2, (1 + mass) / 2])
     if slot == "effect_mu":
         lo, hi = math.exp(lo), math.exp(hi)
     return lo, hi, mass

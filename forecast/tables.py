@@ -123,7 +123,7 @@ def prior_table(config) -> pd.DataFrame:
 
     def add(parameter, kind, label, spec, slot, j, origin, linked=None):
         prior = priors[slot].entry(j)
-        lower, upper, mass = prior_interval(config, slot, j, spec.elicited)
+        lower, upper, mass = prior_interval(config, slot, j, spec.elicited, priors=priors)
         if origin == "elicited" and spec.elicited is None:
             lower = upper = mass = np.nan  # given as a distribution: nothing was elicited
         if slot == "effect_mu":

@@ -87,9 +87,8 @@ def test_draws_have_the_priors_moments():
     b = draws["beta"][:, 0, 1]
     assert abs(b.mean() - 0.3) < 4.5 * b.std() / np.sqrt(n)
     assert b.var() == pytest.approx(0.8**2 + 0.4**2, rel=0.03)
-    # the same seed gives the same draws, another seed others
-    again = priors.draw(n, seed=4)
-    assert all(np.array_equal(draws[k], again[k]) for k in draws)
+    # the seed decides the draws (their reproducibility across processes is checked by
+    # tests/system/test_faults.py)
     assert not np.array_equal(draws["p_base"], priors.draw(n, seed=5)["p_base"])
 
 

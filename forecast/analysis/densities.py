@@ -46,14 +46,14 @@ def prior_densities(config: QuestionConfig, points: int = 241) -> pd.DataFrame:
     x = np.linspace(0.0005, 0.9995, points)
     for j, o in enumerate(config.question.outcomes):
         add(f"p_base[{o.id}]", "baseline P(keep)", o.name, origins["p_base"][j], "p_base", j,
-            x, x, prior_interval(config, "p_base", j, o.baseline.elicited))
+            x, x, prior_interval(config, "p_base", j, o.baseline.elicited, priors=priors))
     for k, v in enumerate(config.evidence.variables):
         add(f"p_state[{v.id}]", "P(state true)", v.label, "elicited", "p_state", k, x, x,
-            prior_interval(config, "p_state", k, v.prior.elicited))
+            prior_interval(config, "p_state", k, v.prior.elicited, priors=priors))
     for k, v in enumerate(config.evidence.variables):
         lo, hi = priors.effect_mu.quantiles(k, [0.0005, 0.9995])
         t = np.linspace(lo, hi, points)
         add(f"effect[{v.id}]", "odds ratio on keeping", v.label, origins["effect_mu"][k],
             "effect_mu", k, np.exp(t), t,
-            prior_interval(config, "effect_mu", k, v.effect.elicited))
+            prior_interval(config, "effect_mu", k, v.effect.elicited, priors=priors))
     return pd.DataFrame(rows)
